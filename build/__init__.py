@@ -1,0 +1,1 @@
+"""The batch build: one module per stage, chained by ``pipeline.build``."""

@@ -1,0 +1,73 @@
+"""``build()``: chain the stages, from a series folder to the output folder, atomically.
+
+    load → seal → render → (encrypt, bundle, index, site) → manifest
+
+Each stage is a plain function in its own module; the output is written into a
+staging folder that replaces the previous output only when every stage succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from results_online.build.load import load_series
+from results_online.build.output import staged_output
+from results_online.build.render import RenderedStatement, render_statements
+from results_online.build.seal import seal_series
+from results_online.keys.store import load_keys
+
+from results_online.config import BuildConfig
+from results_online.model import Statement
+from results_online.progress import Progress, no_progress
+
+log = logging.getLogger("results_online.build")
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build made, for the CLI to summarise."""
+
+    out_dir: Path
+    statements: int
+    centres: int
+
+
+def build(config: BuildConfig, progress: Progress = no_progress) -> BuildReport:
+    """Build one series into ``config.out_dir``; on any error the old output stays."""
+    log.info("stage: load %s", config.series_dir)
+    series = load_series(config.series_dir)
+    keys = load_keys(config.keys_dir, config.passphrase)
+    log.info("stage: seal %d statements", len(series.entries))
+    statements = seal_series(series, keys)
+    with staged_output(config.out_dir) as out:
+        private = out / "private"
+        log.info("stage: render")
+        rendered = render_statements(
+            statements, private / "statements",
+            workers=config.workers, batch_size=config.batch_size, progress=progress,
+        )
+        write_manifest(private / "manifest.json", rendered, out)
+    log.info("done: %d statements for %d centres", len(statements), len(series.centres))
+    return BuildReport(config.out_dir, len(statements), len(series.centres))
+
+
+def write_manifest(path: Path, rendered: tuple[RenderedStatement, ...], root: Path) -> None:
+    """A JSON list of every statement: ids, who, which test, and its files."""
+    items = [_manifest_item(r.statement) | {
+        "pdf": str(r.pdf.relative_to(root)), "html": str(r.html.relative_to(root)),
+    } for r in rendered]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"statements": items}, indent=1, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+
+
+def _manifest_item(s: Statement) -> dict[str, object]:
+    e = s.entry
+    return {
+        "statement_id": s.statement_id, "revision": e.revision, "key_id": s.key_id,
+        "candidate_id": e.candidate.candidate_id, "candidate_number": e.candidate.number,
+        "centre": s.centre.number, "test": e.test.code, "token_bytes": len(s.token),
+    }

@@ -1,0 +1,87 @@
+"""Stage: sign every entry of a series into a Statement with its token and QR text."""
+
+from __future__ import annotations
+
+import base64
+
+from results_online.keys.store import KeyStore
+
+from results_online import crypto, token
+from results_online.model import Entry, Series, Statement, Status
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_TO_CROCKFORD = str.maketrans(_B32, _CROCKFORD)
+_FROM_CROCKFORD = str.maketrans(_CROCKFORD, _B32)
+
+
+def statement_id_bytes(secret: bytes, series_code: str, entry: Entry) -> bytes:
+    """The 10-byte statement id: keyed, so stable across rebuilds and unguessable."""
+    digest = crypto.keyed_hash(secret, "statement-id", series_code,
+                               entry.candidate.candidate_id, entry.test.code, str(entry.revision))
+    return digest[: token.STATEMENT_ID_SIZE]
+
+
+def id_to_text(raw: bytes) -> str:
+    """A statement id as 16 Crockford base32 characters."""
+    return base64.b32encode(raw).decode().translate(_TO_CROCKFORD)
+
+
+def id_from_text(text: str) -> bytes:
+    """Parse a statement id (dashes and case ignored); raise ValueError if malformed."""
+    clean = text.replace("-", "").upper()
+    if len(clean) != 16 or any(ch not in _CROCKFORD for ch in clean):
+        raise ValueError("a statement id is 16 base32 characters")
+    return base64.b32decode(clean.translate(_FROM_CROCKFORD))
+
+
+def content_key(secret: bytes, statement_id: str) -> bytes:
+    """The AES-256 key of one statement's ciphertext, derived so rebuilds keep links valid."""
+    return crypto.keyed_hash(secret, "content-key", statement_id)
+
+
+def token_data(entry: Entry, sid: bytes, kid: bytes, series: Series) -> token.TokenData:
+    """What the token of this entry carries."""
+    results = [
+        token.TokenResult(
+            code=r.component.code,
+            value=r.mark if r.status is Status.OK else None,
+            status=None if r.status is Status.OK else r.status.value,
+            grade=r.grade or "",
+        )
+        for r in entry.components
+    ]
+    if entry.overall is not None:
+        o = entry.overall
+        results.append(token.TokenResult(
+            code="",
+            value=o.score if o.status is Status.OK else None,
+            status=None if o.status is Status.OK else o.status.value,
+            grade=o.grade or "",
+            cefr=o.cefr or "",
+        ))
+    info = series.info
+    return token.TokenData(
+        key_id=kid, statement_id=sid, revision=entry.revision, issue_date=info.issue_date,
+        series_year=info.year, series_month=info.month, test=entry.test.code,
+        candidate_number=entry.candidate.number, name=entry.candidate.name,
+        results=tuple(results),
+    )
+
+
+def seal_series(series: Series, keys: KeyStore) -> tuple[Statement, ...]:
+    """Sign one statement per entry, in centre then candidate-number order."""
+    centres = {c.number: c for c in series.centres}
+    out = []
+    for entry in sorted(series.entries,
+                        key=lambda e: (e.candidate.centre, e.candidate.number, e.test.code)):
+        sid = statement_id_bytes(keys.statement_secret, series.info.code, entry)
+        data = token_data(entry, sid, keys.signing_kid, series)
+        signed = token.sign_token(keys.signing_key, data)
+        out.append(Statement(
+            statement_id=id_to_text(sid), entry=entry, centre=centres[entry.candidate.centre],
+            series=series.info, token=signed,
+            qr_text=token.qr_text(series.info.verify_url, signed),
+            issue_date=series.info.issue_date, key_id=keys.signing_kid.hex(),
+        ))
+    return tuple(out)

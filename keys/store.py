@@ -1,0 +1,211 @@
+"""Create, rotate, load and export the key store kept outside git.
+
+A key store is a folder (mode 0700) holding:
+  signing/<kid>.pem    Ed25519 private keys, PKCS#8, 0600; encrypted when a passphrase is given
+  keyset.json          the public keyset, the shape served at /.well-known/results-keys.json
+  active               the hex key id that signs new statements
+  pepper               32 random bytes keying the HMACs in the verification index, 0600
+  statement-secret     32 random bytes deriving statement ids and content keys, 0600
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from results_online import crypto
+from results_online.errors import InvalidToken, KeyStoreError
+
+SECRET_SIZE = 32
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """One key in the public keyset, with the issue dates it may sign for."""
+
+    kid: bytes
+    key: Ed25519PublicKey
+    valid_from: date
+    valid_until: date | None  # None while it is the active key
+
+    def to_json(self) -> dict[str, str | None]:
+        """The keyset entry for this key."""
+        return {
+            "kid": self.kid.hex(),
+            "alg": "Ed25519",
+            "public_key": _b64(crypto.raw_public_key(self.key)),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+        }
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """The public keys a verifier trusts."""
+
+    keys: tuple[PublicKey, ...]
+
+    def find(self, kid: bytes, issued: date) -> Ed25519PublicKey:
+        """The key with this id, if it was valid on the issue date; else raise InvalidToken."""
+        for k in self.keys:
+            if crypto.equal(k.kid, kid):
+                if issued < k.valid_from or (k.valid_until and issued > k.valid_until):
+                    raise InvalidToken
+                return k.key
+        raise InvalidToken
+
+    def to_json(self) -> str:
+        """The keyset as the JSON document published at /.well-known/results-keys.json."""
+        doc = {"keys": [k.to_json() for k in self.keys]}
+        return json.dumps(doc, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> Keyset:
+        """Parse a keyset document; raise KeyStoreError when it is malformed."""
+        try:
+            doc = json.loads(text)
+            keys = []
+            for item in doc["keys"]:
+                raw = base64.urlsafe_b64decode(item["public_key"] + "==")
+                pub = Ed25519PublicKey.from_public_bytes(raw)
+                if crypto.key_id(pub).hex() != item["kid"]:
+                    raise ValueError("key id does not match the public key")
+                until = item.get("valid_until")
+                keys.append(
+                    PublicKey(
+                        kid=bytes.fromhex(item["kid"]),
+                        key=pub,
+                        valid_from=date.fromisoformat(item["valid_from"]),
+                        valid_until=date.fromisoformat(until) if until else None,
+                    )
+                )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise KeyStoreError(f"the keyset is not valid: {exc}") from None
+        return cls(tuple(keys))
+
+
+@dataclass(frozen=True)
+class KeyStore:
+    """Everything the build needs from the key store."""
+
+    signing_key: Ed25519PrivateKey
+    signing_kid: bytes
+    keyset: Keyset
+    pepper: bytes
+    statement_secret: bytes
+
+
+def init_keys(folder: Path, today: date, passphrase: bytes | None = None) -> bytes:
+    """Create a new key store in an empty or missing folder; return the new key id."""
+    if (folder / "keyset.json").exists():
+        raise KeyStoreError(f"{folder} already holds a key store", hint="use `results keys rotate`")
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (folder / "signing").mkdir(exist_ok=True, mode=0o700)
+    _write_secret(folder / "pepper", os.urandom(SECRET_SIZE))
+    _write_secret(folder / "statement-secret", os.urandom(SECRET_SIZE))
+    return _add_signing_key(folder, Keyset(()), today, passphrase)
+
+
+def rotate_keys(folder: Path, today: date, passphrase: bytes | None = None) -> bytes:
+    """Retire the active signing key as of today and make a new one active; return its id."""
+    keyset = _read_keyset(folder)
+    active = _read_active(folder)
+    retired = tuple(
+        PublicKey(k.kid, k.key, k.valid_from, today) if k.kid == active and not k.valid_until else k
+        for k in keyset.keys
+    )
+    return _add_signing_key(folder, Keyset(retired), today, passphrase)
+
+
+def load_keys(folder: Path, passphrase: bytes | None = None) -> KeyStore:
+    """Load the active signing key, keyset and secrets; raise KeyStoreError if unusable."""
+    keyset = _read_keyset(folder)
+    kid = _read_active(folder)
+    path = folder / "signing" / f"{kid.hex()}.pem"
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
+    except FileNotFoundError:
+        raise KeyStoreError(f"the signing key file {path} is missing") from None
+    except (TypeError, ValueError):
+        raise KeyStoreError(
+            f"cannot open {path}: wrong or missing passphrase",
+            hint="set RESULTS_KEY_PASSPHRASE to the passphrase the key store was made with",
+        ) from None
+    if not isinstance(key, Ed25519PrivateKey) or crypto.key_id(key.public_key()) != kid:
+        raise KeyStoreError(f"{path} does not hold the active Ed25519 key")
+    return KeyStore(key, kid, keyset, _read_secret(folder / "pepper"),
+                    _read_secret(folder / "statement-secret"))
+
+
+def load_keyset(path: Path) -> Keyset:
+    """Load a public keyset from a key store folder or a keyset JSON file."""
+    if path.is_dir():
+        path = path / "keyset.json"
+    try:
+        return Keyset.from_json(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise KeyStoreError(f"cannot read the keyset {path}: {exc.strerror}") from None
+
+
+def _add_signing_key(folder: Path, keyset: Keyset, today: date, passphrase: bytes | None) -> bytes:
+    key = Ed25519PrivateKey.generate()
+    kid = crypto.key_id(key.public_key())
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(passphrase)
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            encryption)
+    _write_secret(folder / "signing" / f"{kid.hex()}.pem", pem)
+    new = Keyset((*keyset.keys, PublicKey(kid, key.public_key(), today, None)))
+    _atomic_write(folder / "keyset.json", new.to_json().encode(), 0o644)
+    _atomic_write(folder / "active", kid.hex().encode() + b"\n", 0o644)
+    return kid
+
+
+def _read_keyset(folder: Path) -> Keyset:
+    if not (folder / "keyset.json").exists():
+        raise KeyStoreError(f"no key store in {folder}")
+    return load_keyset(folder / "keyset.json")
+
+
+def _read_active(folder: Path) -> bytes:
+    try:
+        return bytes.fromhex((folder / "active").read_text().strip())
+    except (OSError, ValueError):
+        raise KeyStoreError(f"{folder / 'active'} is missing or damaged") from None
+
+
+def _read_secret(path: Path) -> bytes:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise KeyStoreError(f"the secret file {path} is missing or unreadable") from None
+    if len(data) != SECRET_SIZE:
+        raise KeyStoreError(f"the secret file {path} is damaged")
+    return data
+
+
+def _write_secret(path: Path, data: bytes) -> None:
+    _atomic_write(path, data, 0o600)
+
+
+def _atomic_write(path: Path, data: bytes, mode: int) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

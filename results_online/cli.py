@@ -1,0 +1,143 @@
+"""The `results` command: parse arguments, call the library, print errors and hints.
+
+The only module that prints ``error: …`` / ``hint: …`` and chooses exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from results_online import config as cfg
+from results_online.errors import InvalidToken, ResultsError
+from results_online.progress import Advance
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _default_keys() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "results-online" / "keys")
+
+
+@contextmanager
+def _tqdm_progress(stage: str, total: int) -> Iterator[Advance]:
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=stage, unit="stmt", file=sys.stderr,
+              disable=not sys.stderr.isatty()) as bar:
+        def advance(n: int) -> None:
+            bar.update(n)
+
+        yield advance
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """results build SERIES --keys DIR --out OUT"""
+    from results_online.build.pipeline import build
+
+    config = cfg.build_config(
+        args.series, args.keys, args.out, now=args.now, workers=args.workers,
+        batch_size=args.batch_size, show_progress=True, scheduler=args.scheduler,
+    )
+    report = build(config, progress=_tqdm_progress)
+    print(f"built {report.statements} statements for {report.centres} centres"
+          f" into {report.out_dir}")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    """results keys init|rotate|export"""
+    from results_online.keys import store
+
+    folder = Path(args.keys)
+    today = datetime.now(UTC).date()
+    passphrase = cfg.passphrase_from(os.environ)
+    if args.action == "init":
+        kid = store.init_keys(folder, today, passphrase)
+        print(f"created key store {folder} with signing key {kid.hex()}")
+    elif args.action == "rotate":
+        kid = store.rotate_keys(folder, today, passphrase)
+        print(f"new signing key {kid.hex()} is active; the old one still verifies what it signed")
+    else:
+        sys.stdout.write(store.load_keyset(folder).to_json())
+    return 0
+
+
+def cmd_verify_token(args: argparse.Namespace) -> int:
+    """results verify-token TOKEN --keyset PATH"""
+    from results_online import token as tk
+    from results_online.keys.store import load_keyset
+
+    text = args.token.strip()
+    digits = text.split("#", 1)[1] if "#" in text else text
+    keyset = load_keyset(Path(args.keyset))
+    try:
+        data = tk.verify_token(keyset, tk.from_digits(digits))
+    except InvalidToken:
+        print("NOT VALID: this token was not signed by the exam board", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"VALID statement, signed by key {data.key_id.hex()}")
+    print(f"  {data.name} ({data.candidate_number}), {data.test}, "
+          f"{data.series_month:02d}/{data.series_year}, issued {data.issue_date}")
+    for r in data.results:
+        label = r.code or "overall"
+        shown = r.status or (f"{r.grade} ({r.value})" if r.grade else str(r.value))
+        print(f"  {label}: {shown}{' ' + r.cefr if r.cefr else ''}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of the `results` command."""
+    p = argparse.ArgumentParser(prog="results", description="Publish exam results.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log each stage")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    b = sub.add_parser("build", help="build a series into signed statements")
+    b.add_argument("series", help="the series folder (series.toml and CSVs)")
+    b.add_argument("--keys", default=_default_keys(), help="the key store folder")
+    b.add_argument("--out", required=True, help="output folder, replaced atomically")
+    b.add_argument("--now", help="pretend it is this ISO 8601 time (release planning)")
+    b.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
+    b.add_argument("--batch-size", type=int, default=50, help="statements per render batch")
+    b.add_argument("--scheduler", help="a Dask scheduler address, tcp://host:port")
+    b.set_defaults(func=cmd_build)
+
+    k = sub.add_parser("keys", help="create, rotate or export signing keys")
+    k.add_argument("action", choices=["init", "rotate", "export"])
+    k.add_argument("--keys", default=_default_keys(), help="the key store folder")
+    k.set_defaults(func=cmd_keys)
+
+    v = sub.add_parser("verify-token", help="check a token or QR URL against a keyset")
+    v.add_argument("token", help="the QR text, or the token as decimal digits")
+    v.add_argument("--keyset", default=_default_keys(), help="keyset JSON or key store folder")
+    v.set_defaults(func=cmd_verify_token)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `results` command; return its exit code."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(name)s %(message)s")
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except ResultsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The verification app for employers and universities: ``create_app(config)``."""
