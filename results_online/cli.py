@@ -45,7 +45,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     config = cfg.build_config(
         args.series, args.keys, args.out, now=args.now, workers=args.workers,
-        batch_size=args.batch_size, show_progress=True, scheduler=args.scheduler,
+        batch_size=args.batch_size, show_progress=True,
     )
     report = build(config, progress=_tqdm_progress)
     print(f"built {report.statements} statements for {report.centres} centres"
@@ -107,7 +107,6 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--now", help="pretend it is this ISO 8601 time (release planning)")
     b.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
     b.add_argument("--batch-size", type=int, default=50, help="statements per render batch")
-    b.add_argument("--scheduler", help="a Dask scheduler address, tcp://host:port")
     b.set_defaults(func=cmd_build)
 
     k = sub.add_parser("keys", help="create, rotate or export signing keys")

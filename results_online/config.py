@@ -29,7 +29,6 @@ class BuildConfig:
     batch_size: int = 50
     show_progress: bool = False
     passphrase: bytes | None = field(default=None, repr=False)
-    scheduler: str | None = None  # a Dask scheduler address, tcp://host:port
 
 
 def passphrase_from(environ: Mapping[str, str]) -> bytes | None:
@@ -61,7 +60,6 @@ def build_config(
     workers: int | None = None,
     batch_size: int = 50,
     show_progress: bool = False,
-    scheduler: str | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> BuildConfig:
     """Validate build settings, reporting every problem at once."""
@@ -83,10 +81,8 @@ def build_config(
         problems.append("--workers must be at least 1")
     if batch_size < 1:
         problems.append("--batch-size must be at least 1")
-    if scheduler and not scheduler.startswith("tcp://"):
-        problems.append("--scheduler takes a Dask address such as tcp://10.0.0.5:8786")
     when = parse_now(now, problems)
     if problems:
         raise ConfigError("; ".join(problems), hint="see `results build --help`")
     return BuildConfig(series, keys, out, when, n_workers, batch_size, show_progress,
-                       passphrase_from(env), scheduler)
+                       passphrase_from(env))
