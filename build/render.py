@@ -1,0 +1,197 @@
+"""Stage: render statements into one-page A4 PDFs, web pages and viewer fragments.
+
+Fast path: one WeasyPrint document per batch (a centre, or a slice of one), laid
+out with one FontConfiguration and pre-parsed CSS per process, then split page
+by page into per-candidate PDFs; batches run in a process pool whose workers
+write their files and return only paths.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import multiprocessing
+import re
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from markupsafe import Markup
+from results_online.build.qr import qr_svg
+from results_online.build.views import environment, read_asset
+from weasyprint import CSS, HTML
+from weasyprint.document import Document, DocumentMetadata
+from weasyprint.text.fonts import FontConfiguration
+
+from results_online.errors import BuildError
+from results_online.model import Statement
+from results_online.progress import Progress
+
+log = logging.getLogger("results_online.build.render")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_Paths = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class RenderedStatement:
+    """A statement and the files rendered for it."""
+
+    statement: Statement
+    pdf: Path
+    html: Path
+    fragment: Path
+
+
+@dataclass(frozen=True)
+class _Item:
+    statement: Statement
+    qr: Markup
+
+
+class Renderer:
+    """Per-process rendering state, made once: templates, fonts and parsed CSS."""
+
+    def __init__(self) -> None:
+        self.env = environment()
+        base = read_asset("statement_base.css")
+        self.print_css = base + read_asset("statement_print.css")
+        self.web_css = base + read_asset("statement_web.css")
+        digest = hashlib.sha256(self.web_css.encode()).digest()
+        self.style_hash = "sha256-" + base64.b64encode(digest).decode()
+        self.fonts = FontConfiguration()
+        self.css = CSS(string=self.print_css, font_config=self.fonts)
+
+    def print_html(self, statements: Sequence[Statement], *, embed_css: bool) -> str:
+        """The print HTML of these statements, one page each (CSS inline if embed_css)."""
+        return self._print_html([_item(s) for s in statements], embed_css)
+
+    def _print_html(self, items: Sequence[_Item], embed_css: bool) -> str:
+        return self.env.get_template("statement_print.html").render(
+            items=items, embed_css=embed_css, css=Markup(self.print_css))  # noqa: S704
+
+    def render_batch(self, statements: Sequence[Statement], out_dir: Path) -> list[_Paths]:
+        """Lay out one batch as one document, then write each statement's PDF, page and fragment."""
+        items = [_item(s) for s in statements]
+        document = HTML(string=self._print_html(items, embed_css=False)).render(
+            font_config=self.fonts, stylesheets=[self.css])
+        pages = _page_per_statement(document, statements)
+        web = self.env.get_template("statement_web.html")
+        fragment = self.env.get_template("statement_fragment.html")
+        out: list[_Paths] = []
+        for item, page in zip(items, pages, strict=True):
+            s = item.statement
+            folder = out_dir / _safe(s.centre.number)
+            folder.mkdir(parents=True, exist_ok=True)
+            stem = folder / f"{_safe(s.entry.candidate.number)}-{_safe(s.entry.test.code)}"
+            pdf, html, frag = (stem.with_name(stem.name + ext)
+                               for ext in (".pdf", ".html", ".fragment.html"))
+            single = document.copy([page])
+            single.metadata = DocumentMetadata(
+                title=f"Statement of Results: {s.entry.test.name}, {s.series.name}",
+                authors=[s.series.board], lang="en", generator="Results Online")
+            single.write_pdf(pdf)
+            html.write_text(web.render(s=s, qr=item.qr, css=Markup(self.web_css),  # noqa: S704
+                                       style_hash=self.style_hash), encoding="utf-8")
+            frag.write_text(fragment.render(s=s, qr=item.qr), encoding="utf-8")
+            out.append((str(pdf), str(html), str(frag)))
+        return out
+
+
+_renderer: Renderer | None = None
+
+
+def renderer() -> Renderer:
+    """This process's Renderer, made on first use and then reused."""
+    global _renderer  # noqa: PLW0603 - one per process by design (pool initializer)
+    if _renderer is None:
+        _renderer = Renderer()
+    return _renderer
+
+
+def render_statements(
+    statements: Sequence[Statement], out_dir: Path, *, workers: int, batch_size: int,
+    progress: Progress,
+) -> tuple[RenderedStatement, ...]:
+    """Render every statement to out_dir/<centre>/<number>-<test>.{pdf,html,fragment.html}."""
+    if workers < 1 or batch_size < 1:
+        raise ValueError("workers and batch_size must be at least 1")
+    batches = make_batches(statements, batch_size)
+    log.info("stage: render %d statements in %d batches on %d worker(s)",
+             len(statements), len(batches), workers)
+    paths: dict[int, _Paths] = {}
+    with progress("render", len(statements)) as advance:
+        if workers == 1 or len(batches) <= 1:
+            for batch in batches:
+                paths.update(zip(batch, _render_batch([statements[i] for i in batch], out_dir),
+                                 strict=True))
+                advance(len(batch))
+        else:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            with ProcessPoolExecutor(max_workers=min(workers, len(batches)),
+                                     mp_context=context, initializer=renderer) as pool:
+                futures: dict[Future[list[_Paths]], list[int]] = {
+                    pool.submit(_render_batch, [statements[i] for i in batch], out_dir): batch
+                    for batch in batches}
+                try:
+                    for future in as_completed(futures):
+                        batch = futures[future]
+                        paths.update(zip(batch, future.result(), strict=True))
+                        advance(len(batch))
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
+    return tuple(RenderedStatement(s, *(Path(p) for p in paths[i]))
+                 for i, s in enumerate(statements))
+
+
+def make_batches(statements: Sequence[Statement], batch_size: int) -> list[list[int]]:
+    """Indices of the statements grouped by centre, each centre cut into batch_size slices."""
+    by_centre: dict[str, list[int]] = {}
+    for i, s in enumerate(statements):
+        by_centre.setdefault(s.centre.number, []).append(i)
+    return [group[i : i + batch_size]
+            for group in by_centre.values() for i in range(0, len(group), batch_size)]
+
+
+def _render_batch(batch: Sequence[Statement], out_dir: Path) -> list[_Paths]:
+    try:
+        return renderer().render_batch(batch, out_dir)
+    except BuildError:
+        raise
+    except Exception as exc:
+        raise BuildError(f"rendering a batch of centre {batch[0].centre.number} failed: "
+                         f"{type(exc).__name__}") from exc
+
+
+def _item(s: Statement) -> _Item:
+    return _Item(s, Markup(qr_svg(s.qr_text)))  # noqa: S704 - segno's SVG, no user text
+
+
+def _page_per_statement(document: Document, statements: Sequence[Statement]) -> list[object]:
+    """Each statement's page; BuildError if one spilled onto a second page."""
+    pages: list[object] = []
+    for page in document.pages:
+        k = len(pages)
+        if k < len(statements) and f"s-{statements[k].statement_id}" in page.anchors:
+            pages.append(page)
+        else:
+            spilled = statements[max(k - 1, 0)]
+            raise BuildError(
+                f"statement {spilled.display_id} (centre {spilled.centre.number}, candidate "
+                f"{spilled.entry.candidate.number}) does not fit on one A4 page",
+                hint="shorten the long fields (names, titles) or adjust statement_print.css")
+    if len(pages) != len(statements):
+        raise BuildError("the print layout lost a statement page")
+    return pages
+
+
+def _safe(part: str) -> str:
+    if not _SAFE_NAME.fullmatch(part):
+        raise BuildError(f"{part!r} cannot be used in a file name",
+                         hint="centre numbers, candidate numbers and test codes "
+                              "must be letters, digits, '.', '_' or '-'")
+    return part

@@ -1,0 +1,94 @@
+"""How results read on a statement: the Jinja environment and its wording filters."""
+
+from __future__ import annotations
+
+from datetime import date
+from importlib import resources
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from results_online.model import ComponentResult, Entry, OverallResult, Status
+
+TEMPLATES_PACKAGE = "results_online.templates"
+
+_COMPONENT_WORDS = {
+    Status.ABSENT_FROM_PART: "Absent from this part (X)",
+    Status.ABSENT: "Absent (Z)",
+    Status.PENDING: "Result pending",
+    Status.WITHHELD: "Result withheld",
+}
+_OVERALL_WORDS = {
+    Status.ABSENT_FROM_PART: "Absent from part of the test (X): no overall result",
+    Status.ABSENT: "Absent from the test (Z)",
+    Status.PENDING: "Result pending",
+    Status.WITHHELD: "Result withheld",
+}
+
+
+def environment() -> Environment:
+    """A Jinja environment over results_online.templates, autoescaping, with the filters."""
+    env = Environment(
+        loader=PackageLoader(TEMPLATES_PACKAGE, ""),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        component_result=component_result, status_words=status_words,
+        overall_grade=overall_grade, certificate_text=certificate_text,
+        step_overall=step_overall, long_date=long_date,
+    )
+    return env
+
+
+def read_asset(name: str) -> str:
+    """The text of a file shipped in results_online.templates (CSS, JS)."""
+    return resources.files(TEMPLATES_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+
+
+def status_words(status: Status, overall: bool = False) -> str:
+    """A result code in words, for a component or for the overall result."""
+    if status is Status.OK:
+        raise ValueError("status_words is for result codes, not for OK")
+    return (_OVERALL_WORDS if overall else _COMPONENT_WORDS)[status]
+
+
+def component_result(r: ComponentResult) -> str:
+    """A paper's grade and marks ("1 (89 marks)"), a skill's scale score, or the code in words."""
+    if r.status is not Status.OK:
+        return status_words(r.status)
+    if r.grade is not None:
+        if r.mark is None:
+            return r.grade
+        return f"{r.grade} ({r.mark} mark{'' if r.mark == 1 else 's'})"
+    return "" if r.mark is None else str(r.mark)
+
+
+def overall_grade(o: OverallResult) -> str:
+    """The overall result line: "Grade A", "Level B1" (below the test's level) or "No grade"."""
+    if o.status is not Status.OK:
+        return status_words(o.status, overall=True)
+    if not o.grade:
+        return "No grade"
+    return o.grade if o.grade.startswith("Level") else f"Grade {o.grade}"
+
+
+def certificate_text(o: OverallResult) -> str:
+    """What the certificate says: "Level C1", "Level B1", or that none is awarded."""
+    if o.status is not Status.OK or not o.grade or not o.cefr:
+        return "No certificate awarded"
+    return o.grade if o.grade.startswith("Level") else f"Level {o.cefr}"
+
+
+def step_overall(e: Entry) -> str:
+    """STEP has no overall grade: say so and summarise the paper grades."""
+    parts = [f"{r.component.code} {component_result(r)}" for r in e.components]
+    return "Graded by paper, with no overall grade: " + "; ".join(parts) + "."
+
+
+def long_date(d: date) -> str:
+    """A date as printed on the statement: 20 August 2026."""
+    months = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+    return f"{d.day} {months[d.month - 1]} {d.year}"

@@ -1,0 +1,241 @@
+"""The render stage: one-page A4 PDFs with every name in real glyphs, web pages, fragments."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pypdf
+import pypdfium2 as pdfium
+import pytest
+from factories import NAMES, cambridge_series, make_keys, step_series
+from pdfcheck import drawn_glyphs, embedded_font_names, pdf_text, shows_name
+from results_online.build.render import RenderedStatement, render_statements, renderer
+from results_online.build.seal import seal_series
+from weasyprint import HTML
+
+from results_online.errors import BuildError
+from results_online.model import Statement, Status
+from results_online.progress import Advance, no_progress
+
+A4 = (595.28, 841.89)  # points
+
+
+@pytest.fixture(scope="module")
+def statements(tmp_path_factory: pytest.TempPathFactory) -> tuple[Statement, ...]:
+    keys = make_keys(tmp_path_factory.mktemp("keys"))
+    half = len(NAMES) // 2
+    step = step_series(per_centre=4, n_centres=2, names=NAMES[:half])
+    fce = cambridge_series(per_centre=4, n_centres=2, names=NAMES[half:])
+    return seal_series(step, keys) + seal_series(fce, keys)
+
+
+@pytest.fixture(scope="module")
+def rendered(statements: tuple[Statement, ...],
+             tmp_path_factory: pytest.TempPathFactory) -> tuple[RenderedStatement, ...]:
+    out = tmp_path_factory.mktemp("out")
+    return render_statements(statements, out, workers=2, batch_size=3, progress=no_progress)
+
+
+def test_every_statement_has_its_files_where_documented(
+        rendered: tuple[RenderedStatement, ...], statements: tuple[Statement, ...]) -> None:
+    assert [r.statement for r in rendered] == list(statements)
+    for r in rendered:
+        s = r.statement
+        stem = f"{s.entry.candidate.number}-{s.entry.test.code}"
+        assert r.pdf.name == f"{stem}.pdf" and r.pdf.parent.name == s.centre.number
+        assert r.html == r.pdf.with_suffix(".html")
+        assert r.fragment.name == f"{stem}.fragment.html"
+        assert r.pdf.read_bytes().startswith(b"%PDF-")
+
+
+def test_each_pdf_is_one_a4_page(rendered: tuple[RenderedStatement, ...]) -> None:
+    for r in rendered:
+        reader = pypdf.PdfReader(r.pdf)
+        assert len(reader.pages) == 1
+        box = reader.pages[0].mediabox
+        assert (float(box.width), float(box.height)) == pytest.approx(A4, abs=0.5)
+
+
+def test_pdf_text_has_the_name_and_every_result(rendered: tuple[RenderedStatement, ...]) -> None:
+    for r in rendered:
+        text = pdf_text(r.pdf)
+        e = r.statement.entry
+        assert shows_name(text, e.candidate.name), e.candidate.name
+        for needle in (e.candidate.number, r.statement.centre.number, r.statement.display_id,
+                       e.test.name, r.statement.series.name, "Statement of Results",
+                       r.statement.series.verify_url):
+            assert needle in text
+        for c in e.components:
+            if c.status is not Status.OK:
+                assert _code_words(c.status) in text
+            elif c.grade is not None:
+                assert f"{c.component.code} {c.component.title} {c.grade} ({c.mark} marks)" in text
+            else:
+                assert f"{c.component.title} {c.mark}" in text
+        o = e.overall
+        if o is not None and o.status is Status.OK:
+            assert f"Overall score {o.score}" in text
+            assert (f"CEFR level {o.cefr}" if o.cefr else "CEFR level Not reported") in text
+            grade = o.grade if o.grade and o.grade.startswith("Level") else f"Grade {o.grade}"
+            assert (grade if o.grade else "No grade") in text
+        elif o is not None:
+            assert _code_words(o.status) in text
+        assert ("This is not a certificate" in text) == e.test.not_a_certificate
+
+
+def test_result_codes_appear_in_words(rendered: tuple[RenderedStatement, ...]) -> None:
+    seen = {c.status for r in rendered for c in r.statement.entry.components}
+    assert {Status.ABSENT, Status.PENDING, Status.WITHHELD} <= seen
+    for r in rendered:
+        text = pdf_text(r.pdf)
+        for c in r.statement.entry.components:
+            if c.status is not Status.OK:
+                assert f"{c.component.title} {_code_words(c.status)}" in text.replace(
+                    f"{c.component.code} ", "")
+
+
+def test_every_name_is_drawn_with_real_glyphs(rendered: tuple[RenderedStatement, ...]) -> None:
+    names = {r.statement.entry.candidate.name for r in rendered}
+    assert names == set(NAMES)  # every script of the factory names is exercised
+    for r in rendered:
+        glyphs = drawn_glyphs(r.pdf)
+        bad = [g for g in glyphs if not g.real]
+        assert glyphs and not bad, f"missing glyphs (tofu) for {bad}"
+        drawn = "".join(g.text for g in glyphs)
+        name = unicodedata.normalize("NFC", r.statement.entry.candidate.name)
+        missing = {c for c in name if not c.isspace() and c not in drawn}
+        assert not missing, f"{name!r}: no glyph drawn for {missing}"
+        fonts = embedded_font_names(r.pdf)
+        assert len(fonts) == len({g.font for g in glyphs})  # every font used is embedded
+
+
+def test_the_glyph_check_catches_a_character_no_font_has(
+        statements: tuple[Statement, ...], tmp_path: Path) -> None:
+    s = _with_name(statements[0], "Ada \U000F0001 Lovelace")  # private use: no font has it
+    (r,) = render_statements([s], tmp_path, workers=1, batch_size=5, progress=no_progress)
+    assert [g.text for g in drawn_glyphs(r.pdf) if not g.real] == ["\U000F0001"]
+
+
+def test_right_to_left_names_run_right_to_left(rendered: tuple[RenderedStatement, ...]) -> None:
+    rtl = [r for r in rendered if unicodedata.bidirectional(r.statement.entry.candidate.name[0])
+           in ("R", "AL")]
+    assert rtl
+    for r in rtl:
+        first, *_, last = r.statement.entry.candidate.name.split()
+        textpage = pdfium.PdfDocument(r.pdf)[0].get_textpage()
+        assert _left_edge(textpage, first) > _left_edge(textpage, last)
+
+
+def test_batch_pages_match_the_naive_one_document_per_statement(
+        rendered: tuple[RenderedStatement, ...], tmp_path: Path) -> None:
+    for r in rendered[::4]:
+        naive = tmp_path / "naive.pdf"
+        HTML(string=renderer().print_html([r.statement], embed_css=True)).write_pdf(naive)
+        assert pdf_text(naive) == pdf_text(r.pdf)
+        assert len(pypdf.PdfReader(naive).pages) == 1
+
+
+def test_fragment_is_the_body_only_without_scripts_or_inline_styles(
+        rendered: tuple[RenderedStatement, ...]) -> None:
+    for r in rendered:
+        tags = _tags(r.fragment.read_text(encoding="utf-8"))
+        names = {t for t, _ in tags}
+        assert names.isdisjoint({"html", "head", "body", "script", "style", "link", "meta"})
+        assert all(k != "style" and not k.startswith("on") for _, attrs in tags for k in attrs)
+        assert "article" in names and "svg" in names
+
+
+def test_web_page_is_accessible_and_its_csp_allows_only_its_own_style(
+        rendered: tuple[RenderedStatement, ...]) -> None:
+    for r in rendered[:3]:
+        page = r.html.read_text(encoding="utf-8")
+        assert '<html lang="en">' in page and "<script" not in page
+        assert '<bdi dir="auto">' in page and 'scope="col"' in page
+        style = re.search(r"<style>(.*?)</style>", page, re.S)
+        assert style is not None
+        digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+        csp = re.search(r'Content-Security-Policy" content="([^"]*)"', page)
+        assert csp is not None and f"style-src 'sha256-{digest}'" in csp.group(1)
+        assert "default-src 'none'" in csp.group(1)
+
+
+def test_names_are_escaped_not_markup(statements: tuple[Statement, ...], tmp_path: Path) -> None:
+    s = _with_name(statements[0], "<b>Robert</b> & 'Tables'")
+    (r,) = render_statements([s], tmp_path, workers=1, batch_size=5, progress=no_progress)
+    assert "&lt;b&gt;Robert&lt;/b&gt; &amp;" in r.fragment.read_text(encoding="utf-8")
+    assert "<b>Robert</b> & 'Tables'" in pdf_text(r.pdf)
+
+
+def test_a_statement_that_spills_onto_a_second_page_is_a_build_error(
+        statements: tuple[Statement, ...], tmp_path: Path) -> None:
+    long = _with_name(statements[1], " ".join(["Bartholomew"] * 900))
+    with pytest.raises(BuildError, match="does not fit on one A4 page") as err:
+        render_statements([statements[0], long, statements[2]], tmp_path, workers=1,
+                          batch_size=5, progress=no_progress)
+    assert long.display_id in str(err.value)
+
+
+def test_unsafe_file_names_are_refused(statements: tuple[Statement, ...], tmp_path: Path) -> None:
+    s = statements[0]
+    bad = replace(s, centre=replace(s.centre, number="../etc"))
+    with pytest.raises(BuildError, match="file name"):
+        render_statements([bad], tmp_path / "out", workers=1, batch_size=5,
+                          progress=no_progress)
+    assert not (tmp_path / "etc").exists()
+
+
+def test_progress_advances_once_per_batch(statements: tuple[Statement, ...],
+                                          tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+
+    @contextmanager
+    def record(stage: str, total: int) -> Iterator[Advance]:
+        yield lambda n: calls.append((stage, total, n))
+
+    few = statements[:5]  # all from centre GB001: batches of 2, 2, 1
+    render_statements(few, tmp_path, workers=1, batch_size=2, progress=record)
+    assert calls == [("render", 5, 2), ("render", 5, 2), ("render", 5, 1)]
+
+
+def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        render_statements(statements, tmp_path, workers=0, batch_size=5, progress=no_progress)
+
+
+def _code_words(status: Status) -> str:
+    return {Status.ABSENT_FROM_PART: "Absent from", Status.ABSENT: "Absent",
+            Status.PENDING: "Result pending", Status.WITHHELD: "Result withheld"}[status]
+
+
+def _with_name(s: Statement, name: str) -> Statement:
+    entry = replace(s.entry, candidate=replace(s.entry.candidate, name=name))
+    return replace(s, entry=entry)
+
+
+def _left_edge(textpage: pdfium.PdfTextPage, word: str) -> float:
+    """Leftmost x of a word as drawn (pdfium finds it in its own, visual, text order)."""
+    text = textpage.get_text_range()
+    for candidate in (word, word[::-1]):
+        i = text.find(candidate)
+        if i >= 0:
+            return min(textpage.get_charbox(k)[0] for k in range(i, i + len(candidate)))
+    raise AssertionError(f"{word!r} not found on the page")
+
+
+def _tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    tags: list[tuple[str, dict[str, str | None]]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.append((tag, dict(attrs)))
+
+    Collect().feed(html)
+    return tags
