@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from results_online.build.index import results_hash, write_index, write_status_list
 from results_online.build.load import load_series
 from results_online.build.output import staged_output
 from results_online.build.render import RenderedStatement, render_statements
@@ -50,6 +51,9 @@ def build(config: BuildConfig, progress: Progress = no_progress) -> BuildReport:
             workers=config.workers, batch_size=config.batch_size, progress=progress,
         )
         write_manifest(private / "manifest.json", rendered, out)
+        log.info("stage: index")
+        write_index(statements, keys.pepper, private / "verify.sqlite")
+        write_status_list(out / "site" / "status" / f"{series.info.code}.json", ())
     log.info("done: %d statements for %d centres", len(statements), len(series.centres))
     return BuildReport(config.out_dir, len(statements), len(series.centres))
 
@@ -70,4 +74,5 @@ def _manifest_item(s: Statement) -> dict[str, object]:
         "statement_id": s.statement_id, "revision": e.revision, "key_id": s.key_id,
         "candidate_id": e.candidate.candidate_id, "candidate_number": e.candidate.number,
         "centre": s.centre.number, "test": e.test.code, "token_bytes": len(s.token),
+        "issue_date": s.issue_date.isoformat(), "results_hash": results_hash(e),
     }
