@@ -1,0 +1,101 @@
+"""Read one CSV of a series folder as text, the way Excel writes it.
+
+UTF-8 with or without a byte-order mark, ``,`` or ``;`` (or tab) between
+fields, quoted fields. Every value stays text, so IDs keep their leading zeros.
+Rows are numbered as a spreadsheet shows them: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from results_online.errors import Problem
+
+DELIMITERS = ",;\t"
+_EMAIL = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\"]+$")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its spreadsheet row number and its values by column name."""
+
+    number: int
+    values: dict[str, str]
+
+    def __getitem__(self, column: str) -> str:
+        return self.values.get(column, "")
+
+
+def read_table(path: Path, required: tuple[str, ...], optional: tuple[str, ...],
+               problems: list[Problem]) -> list[Row]:
+    """The rows of a CSV file; unreadable files and bad headers go into ``problems``."""
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(Problem(name, None, None, "file is missing from the series folder"))
+        return []
+    except OSError as exc:
+        problems.append(Problem(name, None, None, f"cannot be read ({exc.strerror})"))
+        return []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(name, row, None,
+                                "is not UTF-8 text: save it as \"CSV UTF-8\" in Excel"))
+        return []
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text)))
+    if not records or not any(cell.strip() for cell in records[0]):
+        problems.append(Problem(name, 1, None, "has no header row"))
+        return []
+    header = [h.strip().lower() for h in records[0]]
+    if not _check_header(name, header, required, optional, problems):
+        return []
+    rows = []
+    for index, record in enumerate(records[1:], start=2):
+        if not any(cell.strip() for cell in record):
+            continue  # blank lines, e.g. at the end of an Excel export
+        if len(record) != len(header):
+            problems.append(Problem(name, index, None,
+                                    f"has {len(record)} fields but the header has {len(header)}"))
+            continue
+        rows.append(Row(index, {h: v.strip() for h, v in zip(header, record, strict=True)}))
+    return rows
+
+
+def sniff_delimiter(text: str) -> str:
+    """The field delimiter, judged from the header line (``,`` when unsure)."""
+    first = text.split("\n", 1)[0]
+    try:
+        return csv.Sniffer().sniff(first, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _check_header(name: str, header: list[str], required: tuple[str, ...],
+                  optional: tuple[str, ...], problems: list[Problem]) -> bool:
+    ok = True
+    known = set(required) | set(optional)
+    for column in header:
+        if column not in known:
+            problems.append(Problem(name, 1, column or "(empty)",
+                                    "unknown column; expected " + ", ".join(required)))
+            ok = False
+    for column in required:
+        if column not in header:
+            problems.append(Problem(name, 1, column, "required column is missing"))
+            ok = False
+    for column in {h for h in header if header.count(h) > 1}:
+        problems.append(Problem(name, 1, column, "column appears more than once"))
+        ok = False
+    return ok
+
+
+def valid_email(text: str) -> bool:
+    """Whether ``text`` looks like one plain e-mail address (local@domain.tld)."""
+    return bool(_EMAIL.match(text))

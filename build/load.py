@@ -1,0 +1,151 @@
+"""LOAD stage: a series folder → a validated, typed ``Series``.
+
+    series.toml     series settings and tests          (build/seriesfile.py)
+    centres.csv     centres and their age recipients
+    candidates.csv  candidates, their IDs and secret numbers
+    results.csv     one row per candidate per paper or skill  (build/entries.py)
+
+Every problem in every file is collected and raised together in one
+``InputError``, each naming file, row and column. Messages never repeat a
+secret number, a candidate ID or an age identity.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pyrage
+from results_online.build.csvtable import Row, read_table, valid_email
+from results_online.build.entries import read_entries
+from results_online.build.seriesfile import read_series_file
+
+from results_online.errors import InputError, Problem
+from results_online.model import Candidate, Centre, Series
+
+CENTRES, CANDIDATES, RESULTS = "centres.csv", "candidates.csv", "results.csv"
+CENTRE_COLUMNS = ("centre_number", "centre_name", "email", "recipients")
+CANDIDATE_COLUMNS = ("candidate_id", "centre_number", "candidate_number", "name", "email",
+                     "secret_number")
+RESULT_COLUMNS = ("candidate_id", "test", "component", "mark")
+RESULT_OPTIONAL = ("grade", "cefr")
+SECRET_MIN, SECRET_MAX = 4, 12
+# Centre and candidate numbers end up in file names and URLs: keep them plain.
+_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
+_CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+def load_series(folder: Path) -> Series:
+    """Read and validate a series folder; raise InputError listing every problem."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError([Problem(str(folder), None, None, "is not a series folder")])
+    problems: list[Problem] = []
+    info, tests = read_series_file(folder, problems)
+    centres = _centres(read_table(folder / CENTRES, CENTRE_COLUMNS, (), problems), problems)
+    candidate_rows = read_table(folder / CANDIDATES, CANDIDATE_COLUMNS, (), problems)
+    candidates = _candidates(candidate_rows, {c.number for c in centres}, problems)
+    result_rows = read_table(folder / RESULTS, RESULT_COLUMNS, RESULT_OPTIONAL, problems)
+    listed = {row["candidate_id"] for row in candidate_rows}
+    entries = read_entries(result_rows, tests, candidates, listed, problems)
+    if problems or info is None:
+        raise InputError(problems or [Problem("series.toml", None, None, "cannot be used")])
+    return Series(info, tests, centres, tuple(c for c, _ in candidates.values()), entries)
+
+
+def _centres(rows: list[Row], problems: list[Problem]) -> tuple[Centre, ...]:
+    seen: dict[str, int] = {}
+    centres = []
+    for row in rows:
+        bad = _Bad(CENTRES, row, problems)
+        number, name, email = row["centre_number"], row["centre_name"], row["email"]
+        if not _NUMBER.match(number):
+            bad("centre_number", "must be 1 to 16 letters, digits, '-' or '_' (no spaces)")
+        elif number in seen:
+            bad("centre_number", f"centre listed twice (first in row {seen[number]})")
+        else:
+            seen[number] = row.number
+        if not name:
+            bad("centre_name", "must not be empty")
+        if not valid_email(email):
+            bad("email", "is not an e-mail address like exams@school.example")
+        recipients = _recipients(row["recipients"], bad)
+        if bad.count == 0:
+            centres.append(Centre(number, _nfc(name), email, recipients))
+    return tuple(centres)
+
+
+def _recipients(text: str, bad: _Bad) -> tuple[str, ...]:
+    keys = [k for k in re.split(r"[\s,]+", text) if k]
+    if not keys:
+        bad("recipients", "needs at least one age public key (age1…) to encrypt the bundle to")
+    for i, key in enumerate(keys, start=1):
+        if key.upper().startswith("AGE-SECRET-KEY-"):
+            bad("recipients", f"key {i} is a private age identity, not a public key: put only "
+                "its age1… public key here and replace that identity")
+            continue
+        try:
+            pyrage.x25519.Recipient.from_str(key)
+        except pyrage.RecipientError:
+            bad("recipients", f"key {i} is not an age X25519 public key (age1…)")
+    return tuple(dict.fromkeys(keys))
+
+
+def _candidates(rows: list[Row], centres: set[str],
+                problems: list[Problem]) -> dict[str, tuple[Candidate, int]]:
+    """Valid candidates by candidate ID, each with its row number in candidates.csv."""
+    out: dict[str, tuple[Candidate, int]] = {}
+    seen_ids: dict[str, int] = {}
+    seen_numbers: dict[tuple[str, str], int] = {}
+    for row in rows:
+        bad = _Bad(CANDIDATES, row, problems)
+        cid, centre, number = row["candidate_id"], row["centre_number"], row["candidate_number"]
+        if not _CANDIDATE_ID.match(cid):
+            bad("candidate_id", "must be 1 to 32 letters, digits, '-' or '_' (no spaces)")
+        elif cid in seen_ids:
+            bad("candidate_id", f"duplicate candidate: same candidate_id as row {seen_ids[cid]}")
+        else:
+            seen_ids[cid] = row.number
+        if centre not in centres:
+            bad("centre_number", "no centre with this centre_number in centres.csv")
+        if not _NUMBER.match(number):
+            bad("candidate_number", "must be 1 to 16 letters, digits, '-' or '_' (no spaces)")
+        elif (centre, number) in seen_numbers:
+            bad("candidate_number", "duplicate candidate: same centre and candidate_number as "
+                f"row {seen_numbers[centre, number]}")
+        else:
+            seen_numbers[centre, number] = row.number
+        if not row["name"]:
+            bad("name", "must not be empty")
+        if not valid_email(row["email"]):
+            bad("email", "is not an e-mail address like name@example.org")
+        _check_secret(row["secret_number"], bad)
+        if bad.count == 0:
+            out[cid] = (Candidate(cid, centre, number, _nfc(row["name"]), row["email"],
+                                  row["secret_number"]), row.number)
+    return out
+
+
+def _check_secret(secret: str, bad: _Bad) -> None:
+    # The message must never repeat the value: it is a credential.
+    if not (secret.isascii() and secret.isdigit()):
+        bad("secret_number", "must be digits only")
+    elif not SECRET_MIN <= len(secret) <= SECRET_MAX:
+        bad("secret_number", f"must have {SECRET_MIN} to {SECRET_MAX} digits")
+
+
+def _nfc(text: str) -> str:
+    # Spreadsheets on some systems store decomposed accents; the token and PDFs want NFC.
+    return unicodedata.normalize("NFC", text)
+
+
+class _Bad:
+    """Records problems for one row and counts them."""
+
+    def __init__(self, file: str, row: Row, problems: list[Problem]) -> None:
+        self.file, self.row, self.problems, self.count = file, row, problems, 0
+
+    def __call__(self, column: str, message: str) -> None:
+        self.problems.append(Problem(self.file, self.row.number, column, message))
+        self.count += 1
