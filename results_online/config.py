@@ -86,3 +86,65 @@ def build_config(
         raise ConfigError("; ".join(problems), hint="see `results build --help`")
     return BuildConfig(series, keys, out, when, n_workers, batch_size, show_progress,
                        passphrase_from(env))
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """What the verification app needs; checked here, opened by ``create_app``."""
+
+    index_path: Path  # private/verify.sqlite from the build
+    keyset_path: Path  # keyset JSON, served at /.well-known/results-keys.json
+    pepper_path: Path = field(repr=False)  # 32-byte pepper file from the key store
+    redis_url: str | None = field(default=None, repr=False)  # limiter state shared by replicas
+    trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For is believed (IPs/CIDRs)
+    failures_per_id: int = 10  # failed checks per candidate ID per day
+    failures_per_address: int = 100  # failed checks per client address per day
+    host: str = "127.0.0.1"
+    port: int = 8001
+
+
+def app_config(
+    index: str,
+    keyset: str,
+    *,
+    pepper: str | None = None,
+    redis_url: str | None = None,
+    trusted_proxies: tuple[str, ...] = (),
+    failures_per_id: int = 10,
+    failures_per_address: int = 100,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+) -> AppConfig:
+    """Validate verification-app settings, reporting every problem at once."""
+    import ipaddress
+
+    problems: list[str] = []
+    index_path = Path(index)
+    if not index_path.is_file():
+        problems.append(f"--index {index_path} does not exist (build a series first: it is "
+                        "OUT/private/verify.sqlite)")
+    keyset_path = Path(keyset)
+    key_dir = keyset_path if keyset_path.is_dir() else keyset_path.parent
+    if keyset_path.is_dir():
+        keyset_path = keyset_path / "keyset.json"
+    if not keyset_path.is_file():
+        problems.append(f"--keyset {keyset_path} does not exist")
+    pepper_path = Path(pepper) if pepper else key_dir / "pepper"
+    if not pepper_path.is_file():
+        problems.append(f"the pepper file {pepper_path} does not exist (give --pepper, or "
+                        "--keyset as the key store folder)")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        problems.append("--redis takes a URL such as redis://127.0.0.1:6379/0")
+    for proxy in trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            problems.append(f"--trusted-proxy {proxy!r} is not an IP address or network")
+    if failures_per_id < 1 or failures_per_address < 1:
+        problems.append("failure limits must be at least 1")
+    if not 0 < port < 65536:
+        problems.append(f"--port {port} is not a TCP port")
+    if problems:
+        raise ConfigError("; ".join(problems), hint="see `results verify-app --help`")
+    return AppConfig(index_path, keyset_path, pepper_path, redis_url or None,
+                     tuple(trusted_proxies), failures_per_id, failures_per_address, host, port)

@@ -1,0 +1,267 @@
+"""The verification app: matches, the uniform failure, limits, proxies, headers, start-up."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+from results_online.verify_app.app import create_app
+from results_online.verify_app.throttle import client_address, trusted_networks
+from starlette.testclient import TestClient
+
+from results_online import crypto
+from results_online.config import app_config
+from results_online.errors import ConfigError
+from tests.verify_support import (
+    VerifyFixture,
+    credentials,
+    make_fixture,
+    post_from,
+    wrong,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture(scope="module")
+def fx(tmp_path_factory: pytest.TempPathFactory) -> VerifyFixture:
+    return make_fixture(tmp_path_factory.mktemp("verify"))
+
+
+@pytest.fixture(autouse=True)
+def _capture_all_logs(caplog: pytest.LogCaptureFixture, fx: VerifyFixture):
+    """Every test: nothing logged carries a candidate ID, a secret number or a token."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    text = caplog.text + "".join(str(r.args) for r in caplog.records)
+    for value in fx.ids_and_secrets():
+        assert value not in text
+    for s in fx.statements:
+        assert s.qr_text.split("#")[1] not in text
+
+
+def _fce(fx: VerifyFixture):
+    return next(s for s in fx.statements if s.entry.overall is not None)
+
+
+def test_right_id_and_secret_return_the_actual_result(fx: VerifyFixture) -> None:
+    s = _fce(fx)
+    with TestClient(fx.app()) as client:
+        r = client.post("/api/verify", json=credentials(s))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["match"] is True
+    [shown] = body["statements"]
+    e = s.entry
+    assert shown["name"] == e.candidate.name
+    assert shown["test"] == e.test.name and shown["series"] == s.series.name
+    assert [(x["code"], x["mark"]) for x in shown["results"]] == [
+        (c.component.code, c.mark) for c in e.components]
+    assert shown["overall"]["score"] == e.overall.score
+    assert shown["overall"]["cefr"] == e.overall.cefr
+    assert shown["issue_date"] == s.issue_date.isoformat()
+    assert shown["status"] == "valid" and shown["statement_id"] == s.statement_id
+    assert r.headers["cache-control"] == "no-store"
+
+
+def test_html_form_shows_the_result_and_never_echoes_the_secret(fx: VerifyFixture) -> None:
+    s = next(s for s in fx.statements if s.entry.overall is None)
+    c = s.entry.candidate
+    with TestClient(fx.app()) as client:
+        form = client.get("/")
+        assert form.status_code == 200 and 'action="/verify"' in form.text
+        r = client.post("/verify", data={"candidate_id": c.candidate_id,
+                                         "secret_number": c.secret})
+    assert r.status_code == 200
+    assert c.name in r.text and s.entry.test.name in r.text
+    for comp in s.entry.components:
+        assert comp.component.code in r.text and str(comp.mark) in r.text
+    assert c.secret not in r.text and "Valid" in r.text
+
+
+def _failure_triple(fx: VerifyFixture, path: str, form: bool) -> list[tuple[int, bytes, dict]]:
+    """Responses to a wrong secret, an unknown ID and a locked ID (locked with the right secret)."""
+    target, victim = fx.statements[0], fx.statements[1]
+    app = fx.app(failures_per_id=3)
+    with TestClient(app) as client:
+        def send(body: dict[str, str]):
+            r = client.post(path, data=body) if form else client.post(path, json=body)
+            headers = {k: v for k, v in r.headers.items() if k != "date"}
+            return r.status_code, r.content, headers
+
+        wrong_secret = send(credentials(target, wrong(target.entry.candidate.secret)))
+        unknown = send({"candidate_id": "C9999999", "secret_number": "123456"})
+        for _ in range(3):
+            send(credentials(victim, wrong(victim.entry.candidate.secret)))
+        locked = send(credentials(victim))
+    return [wrong_secret, unknown, locked]
+
+
+@pytest.mark.parametrize(("path", "form"), [("/api/verify", False), ("/verify", True)])
+def test_wrong_secret_unknown_id_and_locked_id_are_byte_identical(
+        fx: VerifyFixture, path: str, form: bool) -> None:
+    a, b, c = _failure_triple(fx, path, form)
+    assert a == b == c
+    assert a[0] == 200 and b"No result matches" in a[1]
+
+
+def test_eleventh_failure_is_refused_even_with_the_right_secret(fx: VerifyFixture) -> None:
+    s, other = fx.statements[2], fx.statements[3]
+    bad = credentials(s, wrong(s.entry.candidate.secret))
+    with TestClient(fx.app()) as client:
+        for _ in range(9):
+            assert client.post("/api/verify", json=bad).json()["match"] is False
+        # after 9 failures the right secret still works, and is not counted
+        assert client.post("/api/verify", json=credentials(s)).json()["match"] is True
+        assert client.post("/api/verify", json=bad).json()["match"] is False  # the 10th
+        assert client.post("/api/verify", json=credentials(s)).json()["match"] is False
+        # another candidate is not affected
+        assert client.post("/api/verify", json=credentials(other)).json()["match"] is True
+
+
+def test_failures_from_many_addresses_against_one_id_are_counted(fx: VerifyFixture) -> None:
+    s = fx.statements[4]
+    bad = credentials(s, wrong(s.entry.candidate.secret))
+    calls = [(f"198.51.100.{i}", "/api/verify", bad) for i in range(1, 11)]
+    calls.append(("203.0.113.7", "/api/verify", credentials(s)))
+    responses = post_from(fx.app(), calls)
+    assert all(r.json()["match"] is False for r in responses)
+
+
+def test_failures_per_address_limit_other_ids_from_that_address(fx: VerifyFixture) -> None:
+    s = fx.statements[5]
+    app = fx.app(failures_per_address=3)
+    calls = [("192.0.2.1", "/api/verify", {"candidate_id": f"X{i}", "secret_number": "1111"})
+             for i in range(3)]
+    calls += [("192.0.2.1", "/api/verify", credentials(s)),
+              ("192.0.2.2", "/api/verify", credentials(s))]
+    *_, same_address, other_address = post_from(app, calls)
+    assert same_address.json()["match"] is False
+    assert other_address.json()["match"] is True
+
+
+def test_forwarded_header_ignored_unless_the_peer_is_a_trusted_proxy(fx: VerifyFixture) -> None:
+    s = fx.statements[5]
+    attempts = [("192.0.2.50", {"candidate_id": f"Y{i}", "secret_number": "2222"})
+                for i in range(3)]
+
+    def run(trusted: tuple[str, ...]) -> bool:
+        app = fx.app(failures_per_address=3, trusted_proxies=trusted)
+        # each failure claims another client address in X-Forwarded-For
+        responses = [post_from(app, [(peer, "/api/verify", body)],
+                               headers={"X-Forwarded-For": f"203.0.113.{i}"})[0]
+                     for i, (peer, body) in enumerate(attempts)]
+        assert all(r.json()["match"] is False for r in responses)
+        final = post_from(app, [("192.0.2.50", "/api/verify", credentials(s))],
+                          headers={"X-Forwarded-For": "203.0.113.99"})
+        return bool(final[0].json()["match"])
+
+    assert run(()) is False  # untrusted peer: all failures counted against the peer
+    assert run(("192.0.2.50",)) is True  # trusted proxy: each client counted on its own
+
+
+def test_client_address_takes_the_nearest_untrusted_hop() -> None:
+    trusted = trusted_networks(["10.0.0.0/8"])
+    scope = {"client": ("10.1.2.3", 1), "headers": [
+        (b"x-forwarded-for", b"1.1.1.1, 203.0.113.5, 10.9.9.9")]}
+    assert client_address(scope, trusted) == "203.0.113.5"
+    assert client_address({**scope, "client": ("192.0.2.1", 1)}, trusted) == "192.0.2.1"
+    assert client_address({"client": ("10.1.2.3", 1), "headers": [
+        (b"x-forwarded-for", b"junk")]}, trusted) == "10.1.2.3"
+
+
+def test_unknown_and_known_ids_do_the_same_work(fx: VerifyFixture,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real_hash, real_equal = crypto.keyed_hash, crypto.equal
+
+    def counting_hash(secret: bytes, purpose: str, *parts: str) -> bytes:
+        calls.append(f"hash:{purpose}")
+        return real_hash(secret, purpose, *parts)
+
+    def counting_equal(a: bytes, b: bytes) -> bool:
+        calls.append("equal")
+        return real_equal(a, b)
+
+    app = fx.app(failures_per_id=2)
+    monkeypatch.setattr(crypto, "keyed_hash", counting_hash)
+    monkeypatch.setattr(crypto, "equal", counting_equal)
+    s = fx.statements[0]
+    traces = []
+    with TestClient(app) as client:
+        for body in (credentials(s, wrong(s.entry.candidate.secret)),
+                     {"candidate_id": "Q0000000", "secret_number": "000000"},
+                     credentials(s, wrong(s.entry.candidate.secret)),
+                     credentials(s)):  # locked by now
+            calls.clear()
+            client.post("/api/verify", json=body)
+            traces.append(list(calls))
+    assert traces[0] == traces[1] == traces[2] == traces[3]
+    assert "equal" in traces[0]
+
+
+def test_status_answers_valid_and_unknown(fx: VerifyFixture) -> None:
+    s = fx.statements[0]
+    with TestClient(fx.app()) as client:
+        r = client.post("/api/status", json={"statement_id": s.display_id.lower()})
+        assert r.json() == {"statement_id": s.statement_id, "status": "valid", "date": None}
+        assert client.post("/api/status", json={"statement_id": "0" * 16}).status_code == 404
+        assert client.post("/api/status", json={"statement_id": "not an id"}).status_code == 404
+        assert client.get(f"/api/status/{s.statement_id}").status_code == 404
+
+
+def test_security_headers_on_every_response(fx: VerifyFixture) -> None:
+    with TestClient(fx.app(), raise_server_exceptions=False) as client:
+        responses = [client.get("/"), client.get("/healthz"), client.get("/openapi.json"),
+                     client.get("/.well-known/results-keys.json"), client.get("/nowhere"),
+                     client.get("/api/verify"), client.post("/api/verify", content=b"{"),
+                     client.post("/api/verify", json=[1]), client.get("/verify_app.css"),
+                     client.post("/api/verify", json={"candidate_id": 5})]
+    for r in responses:
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["cache-control"] == "no-store"
+    assert [r.status_code for r in responses] == [200, 200, 200, 200, 404, 405, 400, 400, 200, 422]
+
+
+def test_health_openapi_and_keyset(fx: VerifyFixture) -> None:
+    with TestClient(fx.app()) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        doc = client.get("/openapi.json").json()
+        assert {"/api/verify", "/api/status", "/healthz"} <= set(doc["paths"])
+        keys = client.get("/.well-known/results-keys.json").json()
+    assert keys == __import__("json").loads((fx.keys_dir / "keyset.json").read_text())
+
+
+def test_config_reports_every_problem_at_once(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        app_config(str(tmp_path / "none.sqlite"), str(tmp_path / "nokeys"),
+                   redis_url="http://x", trusted_proxies=("not-an-ip",), port=0)
+    text = str(err.value)
+    for words in ("--index", "--keyset", "pepper", "--redis", "--trusted-proxy", "--port"):
+        assert words in text
+
+
+def test_clear_start_up_errors_for_corrupt_index_keyset_or_pepper(
+        fx: VerifyFixture, tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.sqlite"
+    corrupt.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ConfigError, match="not a verification index"):
+        create_app(app_config(str(corrupt), str(fx.keys_dir)))
+    empty = tmp_path / "empty.sqlite"
+    sqlite3.connect(empty).close()
+    with pytest.raises(ConfigError, match="not a verification index"):
+        create_app(app_config(str(empty), str(fx.keys_dir)))
+    other_pepper = tmp_path / "pepper"
+    other_pepper.write_bytes(bytes(32))
+    with pytest.raises(ConfigError, match="pepper does not belong"):
+        create_app(app_config(str(fx.index), str(fx.keys_dir), pepper=str(other_pepper)))
+    bad_keyset = tmp_path / "keyset.json"
+    bad_keyset.write_text('{"keys": [{"kid": "00"}]}')
+    with pytest.raises(ConfigError, match="keyset"):
+        create_app(app_config(str(fx.index), str(bad_keyset),
+                              pepper=str(fx.keys_dir / "pepper")))
