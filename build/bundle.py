@@ -1,0 +1,167 @@
+"""Stage: per-centre bundles, a zip of results.csv, the PDFs and an offline overview, in age.
+
+One centre at a time: its zip is built in memory, encrypted to every X25519
+recipient the centre listed in centres.csv, and written to
+``out_dir/<centre>/<series>.zip.age``. The zip itself is deterministic (fixed
+entry order, timestamps from the centres' release time), so the same build
+input gives the same plaintext; age adds its own randomness.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyrage
+from pypdf import PdfWriter
+from results_online.build.explanation import explanation_pdf
+from results_online.build.overview import overview_html, safe_name, statement_pdf_name
+from results_online.build.render import RenderedStatement
+from results_online.build.views import component_result, overall_grade
+
+from results_online.errors import BuildError
+from results_online.model import Centre, Series, Statement
+
+log = logging.getLogger("results_online.build.bundle")
+LONDON = ZoneInfo("Europe/London")
+# Spreadsheets run a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = (
+    "centre_number", "centre_name", "series", "series_name", "test_code", "test_name",
+    "candidate_number", "candidate_id", "candidate_name", "row_type", "component_code",
+    "component_title", "result_status", "mark", "max_mark", "scale_score", "grade",
+    "cefr_level", "result", "statement_id", "statement_revision", "issue_date",
+    "release_date",
+)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """One centre's encrypted bundle and how many candidates it holds."""
+
+    centre: str
+    path: Path
+    candidates: int
+
+
+def build_bundles(series: Series, rendered: Sequence[RenderedStatement], out_dir: Path, *,
+                  now: datetime) -> tuple[Bundle, ...]:
+    """Write out_dir/<centre>/<series>.zip.age for every centre with statements."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    by_centre: dict[str, list[RenderedStatement]] = {}
+    for r in rendered:
+        by_centre.setdefault(r.statement.centre.number, []).append(r)
+    explanation = explanation_pdf(series, now=now) if by_centre else b""
+    bundles: list[Bundle] = []
+    for number in sorted(by_centre):
+        centre = series.centre(number)
+        items = sorted(by_centre[number], key=lambda r: statement_order(r.statement))
+        data = centre_zip(series, centre, items, explanation, now=now)
+        path = out_dir / safe_name(centre.number) / f"{safe_name(series.info.code)}.zip.age"
+        _write_atomic(path, encrypt_to(data, centre))
+        people = {r.statement.entry.candidate.candidate_id for r in items}
+        bundles.append(Bundle(centre.number, path, len(people)))
+        log.info("bundle: centre %s, %d statements, %d bytes", centre.number, len(items),
+                 path.stat().st_size)
+    return tuple(bundles)
+
+
+def statement_order(s: Statement) -> tuple[int, int, str, str]:
+    """Sort key: candidate number (numerically when it is all digits), then test code."""
+    number = s.entry.candidate.number
+    return (0 if number.isdigit() else 1, int(number) if number.isdigit() else 0, number,
+            s.entry.test.code)
+
+
+def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
+               explanation: bytes, *, now: datetime) -> bytes:
+    """The centre's zip: results.csv, statements.pdf, statements/*.pdf, explanation, index.html."""
+    stamp = series.info.centres_release.astimezone(LONDON).timetuple()[:6]
+    files: list[tuple[str, bytes]] = [
+        ("index.html", overview_html(series, centre, [r.statement for r in items],
+                                     now=now).encode("utf-8")),
+        ("results.csv", results_csv(series, [r.statement for r in items])),
+        ("statements.pdf", merge_pdfs([r.pdf for r in items])),
+        ("explanation-of-results.pdf", explanation),
+    ]
+    files += [(statement_pdf_name(r.statement), r.pdf.read_bytes()) for r in items]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in files:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return buffer.getvalue()
+
+
+def results_csv(series: Series, statements: Sequence[Statement]) -> bytes:
+    """The MIS import file: UTF-8 with BOM, one row per paper or skill, plus overall rows."""
+    release = series.info.centres_release.astimezone(LONDON).date().isoformat()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in statements:
+        e, c = s.entry, s.entry.candidate
+        common = [s.centre.number, s.centre.name, s.series.code, s.series.name, e.test.code,
+                  e.test.name, c.number, c.candidate_id, c.name]
+        tail = [s.statement_id, str(e.revision), s.issue_date.isoformat(), release]
+        english = e.overall is not None
+        for r in e.components:
+            mark = "" if r.mark is None else str(r.mark)
+            writer.writerow(_cells([
+                *common, "component", r.component.code, r.component.title, r.status.value,
+                "" if english else mark, str(r.component.max_mark), mark if english else "",
+                r.grade or "", "", component_result(r), *tail]))
+        if e.overall is not None:
+            o = e.overall
+            writer.writerow(_cells([
+                *common, "overall", "OVERALL", "Overall result", o.status.value, "", "",
+                "" if o.score is None else str(o.score), o.grade or "", o.cefr or "",
+                overall_grade(o), *tail]))
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _cells(row: list[str]) -> list[str]:
+    """Neutralise text a spreadsheet would run as a formula (leading apostrophe)."""
+    return ["'" + v if v.startswith(_FORMULA_START) else v for v in row]
+
+
+def merge_pdfs(paths: Sequence[Path]) -> bytes:
+    """One PDF with every page of ``paths``, in order."""
+    writer = PdfWriter()
+    for p in paths:
+        writer.append(str(p))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def encrypt_to(data: bytes, centre: Centre) -> bytes:
+    """``data`` encrypted in the age format to every recipient of the centre."""
+    if not centre.recipients:
+        raise BuildError(f"centre {centre.number} lists no age recipient for its bundle",
+                         hint="add the centre's age1… public keys in centres.csv")
+    try:
+        recipients = [pyrage.x25519.Recipient.from_str(r) for r in centre.recipients]
+    except Exception as exc:
+        raise BuildError(f"centre {centre.number} has a recipient that is not an age "
+                         "X25519 public key", hint="recipients look like age1…") from exc
+    encrypted: bytes = pyrage.encrypt(data, recipients)
+    return encrypted
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
