@@ -7,6 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from results_online.verify_app.app import create_app
 from results_online.verify_app.throttle import client_address, trusted_networks
 from starlette.testclient import TestClient
@@ -265,3 +268,38 @@ def test_clear_start_up_errors_for_corrupt_index_keyset_or_pepper(
     with pytest.raises(ConfigError, match="keyset"):
         create_app(app_config(str(fx.index), str(bad_keyset),
                               pepper=str(fx.keys_dir / "pepper")))
+
+
+@pytest.mark.parametrize("path", ["/api/verify", "/api/status", "/healthz"])
+def test_schema_driven_fuzz_finds_no_500_and_no_leak(fx: VerifyFixture, path: str) -> None:
+    app = fx.app(failures_per_id=10_000, failures_per_address=1_000_000)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    operation = next(op for op in schema[path].values())
+    secrets = fx.ids_and_secrets()
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(case) -> None:
+        response = case.call_and_validate()
+        assert response.status_code < 500
+        for value in secrets:
+            assert value not in response.text
+
+    check()
+
+
+def test_any_wrong_secret_for_a_real_id_gets_the_one_failure_body(fx: VerifyFixture) -> None:
+    s = fx.statements[1]
+    app = fx.app(failures_per_id=5)
+    with TestClient(app) as client:
+        failure = client.post("/api/verify", json={"candidate_id": "nobody",
+                                                   "secret_number": "1"}).content
+
+        @given(secret=st.text(min_size=1, max_size=64))
+        @settings(max_examples=60, deadline=None)
+        def check(secret: str) -> None:
+            assume(secret.strip() != s.entry.candidate.secret)
+            r = client.post("/api/verify", json=credentials(s, secret))
+            assert r.status_code == 200 and r.content == failure
+
+        check()

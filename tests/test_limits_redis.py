@@ -1,0 +1,117 @@
+"""Failure limits shared through a real redis-server by two app instances (two replicas)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from starlette.testclient import TestClient
+
+from tests.verify_support import VerifyFixture, credentials, make_fixture, wrong
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.skipif(shutil.which("redis-server") is None,
+                       reason="redis-server is installed by scripts/bootstrap.sh"),
+]
+PROXY = ("127.0.0.1", 41000)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        for _ in range(200):
+            try:
+                if client.ping():
+                    break
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("redis-server did not start")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        client.close()
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def fx(tmp_path_factory: pytest.TempPathFactory) -> VerifyFixture:
+    return make_fixture(tmp_path_factory.mktemp("redis"))
+
+
+@pytest.fixture
+def replicas(fx: VerifyFixture, redis_url: str) -> Iterator[tuple[TestClient, TestClient]]:
+    redis.Redis.from_url(redis_url).flushdb()
+    settings = {"redis_url": redis_url, "trusted_proxies": (PROXY[0],),
+                "failures_per_address": 4}
+    with TestClient(fx.app(**settings), client=PROXY) as a, \
+            TestClient(fx.app(**settings), client=PROXY) as b:
+        yield a, b
+
+
+def _post(client: TestClient, body: dict[str, str], address: str) -> bool:
+    r = client.post("/api/verify", json=body, headers={"X-Forwarded-For": address})
+    assert r.status_code == 200
+    return bool(r.json()["match"])
+
+
+def test_failures_on_either_replica_count_towards_one_id_limit(
+        fx: VerifyFixture, replicas: tuple[TestClient, TestClient]) -> None:
+    a, b = replicas
+    s = fx.statements[0]
+    bad = credentials(s, wrong(s.entry.candidate.secret))
+    for i in range(10):  # alternate replicas and addresses: 5 failures on each instance
+        assert not _post((a, b)[i % 2], bad, f"198.51.100.{i + 1}")
+    assert not _post(a, credentials(s), "203.0.113.1")
+    assert not _post(b, credentials(s), "203.0.113.2")
+    other = fx.statements[1]
+    assert _post(b, credentials(other), "203.0.113.3")
+
+
+def test_per_address_limit_is_shared_too(fx: VerifyFixture,
+                                         replicas: tuple[TestClient, TestClient]) -> None:
+    a, b = replicas
+    for i in range(4):
+        assert not _post((a, b)[i % 2], {"candidate_id": f"Z{i}", "secret_number": "9999"},
+                         "192.0.2.77")
+    s = fx.statements[2]
+    assert not _post(a, credentials(s), "192.0.2.77")
+    assert not _post(b, credentials(s), "192.0.2.77")
+    assert _post(b, credentials(s), "192.0.2.78")
+
+
+def test_redis_keys_hold_no_candidate_id(fx: VerifyFixture, redis_url: str,
+                                         replicas: tuple[TestClient, TestClient]) -> None:
+    a, _ = replicas
+    s = fx.statements[3]
+    _post(a, credentials(s, wrong(s.entry.candidate.secret)), "192.0.2.5")
+    r = redis.Redis.from_url(redis_url)
+    keys = [k.decode() for k in r.keys("*")]
+    assert keys
+    dump = " ".join(keys) + " ".join(str(r.lrange(k, 0, -1)) for k in keys
+                                     if r.type(k) == b"list")
+    for value in fx.ids_and_secrets():
+        assert value not in dump
+
+
+def test_health_reports_redis(replicas: tuple[TestClient, TestClient]) -> None:
+    a, b = replicas
+    assert a.get("/healthz").json() == {"status": "ok"}
+    assert b.get("/healthz").status_code == 200
