@@ -31,31 +31,34 @@ class Row:
 
 
 def read_table(path: Path, required: tuple[str, ...], optional: tuple[str, ...],
-               problems: list[Problem]) -> list[Row]:
-    """The rows of a CSV file; unreadable files and bad headers go into ``problems``."""
+               problems: list[Problem]) -> list[Row] | None:
+    """The rows of a CSV file, or None if it is unusable; every problem goes into ``problems``.
+
+    Unknown columns are reported and their values ignored, so the rows are still checked.
+    """
     name = path.name
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         problems.append(Problem(name, None, None, "file is missing from the series folder"))
-        return []
+        return None
     except OSError as exc:
         problems.append(Problem(name, None, None, f"cannot be read ({exc.strerror})"))
-        return []
+        return None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         row = raw[: exc.start].count(b"\n") + 1
         problems.append(Problem(name, row, None,
                                 "is not UTF-8 text: save it as \"CSV UTF-8\" in Excel"))
-        return []
+        return None
     records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text)))
     if not records or not any(cell.strip() for cell in records[0]):
         problems.append(Problem(name, 1, None, "has no header row"))
-        return []
-    header = [h.strip().lower() for h in records[0]]
+        return None
+    header = [_column_name(h) for h in records[0]]
     if not _check_header(name, header, required, optional, problems):
-        return []
+        return None
     rows = []
     for index, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):
@@ -77,15 +80,20 @@ def sniff_delimiter(text: str) -> str:
         return ","
 
 
+def _column_name(heading: str) -> str:
+    # "Candidate ID" typed by hand in Excel means candidate_id.
+    return "_".join(heading.strip().lower().split())
+
+
 def _check_header(name: str, header: list[str], required: tuple[str, ...],
                   optional: tuple[str, ...], problems: list[Problem]) -> bool:
+    """Report unknown, missing and repeated columns; False if a required one is unusable."""
     ok = True
     known = set(required) | set(optional)
     for column in header:
         if column not in known:
-            problems.append(Problem(name, 1, column or "(empty)",
-                                    "unknown column; expected " + ", ".join(required)))
-            ok = False
+            problems.append(Problem(name, 1, column or "(empty)", "unknown column; the columns "
+                                    "are " + ", ".join((*required, *optional))))
     for column in required:
         if column not in header:
             problems.append(Problem(name, 1, column, "required column is missing"))

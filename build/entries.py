@@ -36,25 +36,34 @@ class _Group:
 
     first_row: int
     results: dict[str, ComponentResult] = field(default_factory=dict)
+    named: set[str] = field(default_factory=set)  # components with a row, valid or not
     overall: tuple[Row, Status, int | None] | None = None
 
 
-def read_entries(rows: list[Row], tests: tuple[Test, ...],
-                 candidates: Mapping[str, tuple[Candidate, int]], listed: Collection[str],
-                 problems: list[Problem]) -> tuple[Entry, ...]:
+@dataclass(frozen=True)
+class Known:
+    """What the other files declare, for cross-checking results.csv (None: file unusable)."""
+
+    tests: tuple[Test, ...]  # the valid tests
+    candidates: Mapping[str, tuple[Candidate, int]]  # valid candidates, with their row number
+    test_codes: Collection[str] | None  # every test code series.toml names
+    candidate_ids: Collection[str] | None  # every candidate_id candidates.csv lists
+    centre_numbers: Collection[str] | None  # every centre_number centres.csv lists
+
+
+def read_entries(rows: list[Row], known: Known, problems: list[Problem]) -> tuple[Entry, ...]:
     """Entries from results.csv rows, in candidates.csv order then series.toml test order."""
-    by_code = {t.code: t for t in tests}
+    by_code = {t.code: t for t in known.tests}
     groups: dict[tuple[str, str], _Group] = {}
     seen: dict[tuple[str, str, str], int] = {}
     for row in rows:
         cid, code, comp = row["candidate_id"], row["test"], row["component"]
-        if cid not in listed:
-            problems.append(Problem(FILE, row.number, "candidate_id",
-                                    "no candidate with this candidate_id in candidates.csv"))
+        _check_who(row, known, problems)
         test = by_code.get(code)
         if test is None:
-            problems.append(Problem(FILE, row.number, "test", "unknown test; series.toml lists "
-                                    + (", ".join(by_code) or "no usable tests")))
+            if known.test_codes is not None and code not in known.test_codes:
+                problems.append(Problem(FILE, row.number, "test", "unknown test; series.toml "
+                                        "lists " + (", ".join(sorted(known.test_codes)))))
             continue
         key = (cid, code, comp.casefold())
         if key in seen:
@@ -65,17 +74,32 @@ def read_entries(rows: list[Row], tests: tuple[Test, ...],
         group = groups.setdefault((cid, code), _Group(row.number))
         _read_row(row, test, group, problems)
     entries = []
-    entered = {cid for cid, _ in groups}
-    for cid, (candidate, cand_row) in candidates.items():
+    entered = {row["candidate_id"] for row in rows}
+    for cid, (candidate, cand_row) in known.candidates.items():
         if cid not in entered:
             problems.append(Problem("candidates.csv", cand_row, "candidate_id",
                                     "this candidate has no results in results.csv"))
-        for test in tests:
+        for test in known.tests:
             found = groups.get((cid, test.code))
             entry = _entry(candidate, test, found, problems) if found else None
             if entry:
                 entries.append(entry)
     return tuple(entries)
+
+
+def _check_who(row: Row, known: Known, problems: list[Problem]) -> None:
+    cid, centre = row["candidate_id"], row["centre_number"]
+    if known.candidate_ids is not None and cid not in known.candidate_ids:
+        problems.append(Problem(FILE, row.number, "candidate_id",
+                                "no candidate with this candidate_id in candidates.csv"))
+    if not centre:
+        return  # the optional centre_number column is empty or absent
+    if known.centre_numbers is not None and centre not in known.centre_numbers:
+        problems.append(Problem(FILE, row.number, "centre_number",
+                                "no centre with this centre_number in centres.csv"))
+    elif cid in known.candidates and known.candidates[cid][0].centre != centre:
+        problems.append(Problem(FILE, row.number, "centre_number", "is not the candidate's "
+                                f"centre in candidates.csv (row {known.candidates[cid][1]})"))
 
 
 def _read_row(row: Row, test: Test, group: _Group, problems: list[Problem]) -> None:
@@ -95,6 +119,7 @@ def _read_row(row: Row, test: Test, group: _Group, problems: list[Problem]) -> N
         bad("component", f"not a component of {test.code}; use one of "
             + ", ".join(c.code for c in test.components) + extra)
         return
+    group.named.add(component.code)
     status, mark = _mark(row["mark"], component.min_mark, component.max_mark, bad)
     if status is None:
         return
@@ -148,6 +173,8 @@ def _entry(candidate: Candidate, test: Test, group: _Group,
         return Entry(candidate, test, results, None) if results else None
     missing = [c for c in test.components if c.code not in group.results]
     for c in missing:
+        if c.code in group.named:
+            continue  # its row is there but has a problem of its own
         problems.append(Problem(FILE, group.first_row, "component", f"no {c.code} ({c.title}) "
                                 f"result for this candidate's {test.code} entry: every skill "
                                 "needs a row"))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyrage
 from results_online.build.csvtable import Row, read_table, valid_email
-from results_online.build.entries import read_entries
+from results_online.build.entries import Known, read_entries
 from results_online.build.seriesfile import read_series_file
 
 from results_online.errors import InputError, Problem
@@ -29,7 +29,7 @@ CENTRE_COLUMNS = ("centre_number", "centre_name", "email", "recipients")
 CANDIDATE_COLUMNS = ("candidate_id", "centre_number", "candidate_number", "name", "email",
                      "secret_number")
 RESULT_COLUMNS = ("candidate_id", "test", "component", "mark")
-RESULT_OPTIONAL = ("grade", "cefr")
+RESULT_OPTIONAL = ("grade", "cefr", "centre_number")
 SECRET_MIN, SECRET_MAX = 4, 12
 # Centre and candidate numbers end up in file names and URLs: keep them plain.
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
@@ -42,16 +42,28 @@ def load_series(folder: Path) -> Series:
     if not folder.is_dir():
         raise InputError([Problem(str(folder), None, None, "is not a series folder")])
     problems: list[Problem] = []
-    info, tests = read_series_file(folder, problems)
-    centres = _centres(read_table(folder / CENTRES, CENTRE_COLUMNS, (), problems), problems)
+    settings = read_series_file(folder, problems)
+    centre_rows = read_table(folder / CENTRES, CENTRE_COLUMNS, (), problems)
+    centres = _centres(centre_rows or [], problems)
+    # Cross-checks use every number or ID a file lists, valid or not, so one bad row
+    # in candidates.csv does not also make all its results "unknown".
+    centre_numbers = _listed(centre_rows, "centre_number")
     candidate_rows = read_table(folder / CANDIDATES, CANDIDATE_COLUMNS, (), problems)
-    candidates = _candidates(candidate_rows, {c.number for c in centres}, problems)
+    candidates = _candidates(candidate_rows or [], centre_numbers, problems)
     result_rows = read_table(folder / RESULTS, RESULT_COLUMNS, RESULT_OPTIONAL, problems)
-    listed = {row["candidate_id"] for row in candidate_rows}
-    entries = read_entries(result_rows, tests, candidates, listed, problems)
-    if problems or info is None:
+    known = Known(settings.tests, candidates, settings.test_codes,
+                  _listed(candidate_rows, "candidate_id"), centre_numbers)
+    entries = read_entries(result_rows or [], known, problems)
+    if problems or settings.info is None:
+        order = ["series.toml", CENTRES, CANDIDATES, RESULTS]
+        problems.sort(key=lambda p: (order.index(p.file) if p.file in order else 0, p.row or 0))
         raise InputError(problems or [Problem("series.toml", None, None, "cannot be used")])
-    return Series(info, tests, centres, tuple(c for c, _ in candidates.values()), entries)
+    return Series(settings.info, settings.tests, centres,
+                  tuple(c for c, _ in candidates.values()), entries)
+
+
+def _listed(rows: list[Row] | None, column: str) -> frozenset[str] | None:
+    return None if rows is None else frozenset(row[column] for row in rows)
 
 
 def _centres(rows: list[Row], problems: list[Problem]) -> tuple[Centre, ...]:
@@ -92,7 +104,7 @@ def _recipients(text: str, bad: _Bad) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
-def _candidates(rows: list[Row], centres: set[str],
+def _candidates(rows: list[Row], centres: frozenset[str] | None,
                 problems: list[Problem]) -> dict[str, tuple[Candidate, int]]:
     """Valid candidates by candidate ID, each with its row number in candidates.csv."""
     out: dict[str, tuple[Candidate, int]] = {}
@@ -107,7 +119,7 @@ def _candidates(rows: list[Row], centres: set[str],
             bad("candidate_id", f"duplicate candidate: same candidate_id as row {seen_ids[cid]}")
         else:
             seen_ids[cid] = row.number
-        if centre not in centres:
+        if centres is not None and centre not in centres:
             bad("centre_number", "no centre with this centre_number in centres.csv")
         if not _NUMBER.match(number):
             bad("candidate_number", "must be 1 to 16 letters, digits, '-' or '_' (no spaces)")

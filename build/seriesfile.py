@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -80,21 +81,32 @@ class _Table:
         return value if isinstance(value, date) else None
 
 
-def read_series_file(folder: Path, problems: list[Problem]) -> tuple[SeriesInfo | None,
-                                                                    tuple[Test, ...]]:
-    """The series settings and tests from ``folder/series.toml`` (None if unusable)."""
+@dataclass(frozen=True)
+class SeriesFile:
+    """What series.toml gave: settings (None if unusable), valid tests, every test code named."""
+
+    info: SeriesInfo | None
+    tests: tuple[Test, ...]
+    test_codes: frozenset[str] | None  # None when the file could not be read at all
+
+
+def read_series_file(folder: Path, problems: list[Problem]) -> SeriesFile:
+    """The series settings and tests from ``folder/series.toml``; problems are collected."""
     try:
         data = tomllib.loads((folder / FILE).read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         problems.append(Problem(FILE, None, None, "file is missing from the series folder"))
-        return None, ()
+        return SeriesFile(None, (), None)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         problems.append(Problem(FILE, None, None, f"is not valid TOML: {exc}"))
-        return None, ()
+        return SeriesFile(None, (), None)
     before = len(problems)
     info = _series_info(_Table(data, "", problems))
     tests = _tests(data.get("tests"), problems)
-    return (info if len(problems) == before else None), tests
+    raw = data.get("tests")
+    codes = frozenset(str(t.get("code")) for t in raw if isinstance(t, dict)) \
+        if isinstance(raw, list) else frozenset()
+    return SeriesFile(info if len(problems) == before else None, tests, codes)
 
 
 def _series_info(t: _Table) -> SeriesInfo | None:
