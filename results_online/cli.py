@@ -94,6 +94,26 @@ def cmd_verify_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify_app(args: argparse.Namespace) -> int:
+    """results verify-app --index FILE --keyset PATH [--redis URL] [--trusted-proxy IP]"""
+    import uvicorn
+
+    from results_online.verify_app.app import create_app
+
+    config = cfg.app_config(
+        args.index, args.keyset, pepper=args.pepper,
+        redis_url=args.redis or os.environ.get(cfg.REDIS_URL_ENV) or None,
+        trusted_proxies=tuple(args.trusted_proxy), failures_per_id=args.failures_per_id,
+        failures_per_address=args.failures_per_address, host=args.host, port=args.port)
+    app = create_app(config)  # fails here, with a clear message, on a bad index or keyset
+    print(f"verification app on http://{config.host}:{config.port}/"
+          f" (limits in {'redis' if config.redis_url else 'memory'})", flush=True)
+    # Our own trusted-proxy rule decides the client address, so uvicorn's is off.
+    uvicorn.run(app, host=config.host, port=config.port, proxy_headers=False,
+                server_header=False, log_level="info")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the `results` command."""
     p = argparse.ArgumentParser(prog="results", description="Publish exam results.")
@@ -118,6 +138,22 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("token", help="the QR text, or the token as decimal digits")
     v.add_argument("--keyset", default=_default_keys(), help="keyset JSON or key store folder")
     v.set_defaults(func=cmd_verify_token)
+
+    a = sub.add_parser("verify-app", help="run the verification app (ID + secret, QR status)")
+    a.add_argument("--index", required=True, help="OUT/private/verify.sqlite from a build")
+    a.add_argument("--keyset", default=_default_keys(),
+                   help="the key store folder (keyset.json and pepper), or a keyset JSON")
+    a.add_argument("--pepper", help="the pepper file (default: beside the keyset)")
+    a.add_argument("--redis", help="share failure limits through Redis, redis://host:port/db "
+                                   f"(or set {cfg.REDIS_URL_ENV})")
+    a.add_argument("--trusted-proxy", action="append", default=[], metavar="IP",
+                   help="a proxy whose X-Forwarded-For is believed (IP or CIDR; repeatable)")
+    a.add_argument("--failures-per-id", type=int, default=10, help="per candidate ID per day")
+    a.add_argument("--failures-per-address", type=int, default=100,
+                   help="per client address per day")
+    a.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    a.add_argument("--port", type=int, default=8001, help="port to listen on")
+    a.set_defaults(func=cmd_verify_app)
     return p
 
 

@@ -148,3 +148,36 @@ def app_config(
         raise ConfigError("; ".join(problems), hint="see `results verify-app --help`")
     return AppConfig(index_path, keyset_path, pepper_path, redis_url or None,
                      tuple(trusted_proxies), failures_per_id, failures_per_address, host, port)
+
+
+REDIS_URL_ENV = "RESULTS_REDIS_URL"
+APP_ENV = {
+    "index": "RESULTS_VERIFY_INDEX",  # OUT/private/verify.sqlite
+    "keyset": "RESULTS_VERIFY_KEYSET",  # key store folder or keyset.json
+    "pepper": "RESULTS_VERIFY_PEPPER",  # optional pepper file
+    "trusted_proxies": "RESULTS_TRUSTED_PROXIES",  # comma-separated IPs or CIDRs
+    "failures_per_id": "RESULTS_FAILURES_PER_ID",
+    "failures_per_address": "RESULTS_FAILURES_PER_ADDRESS",
+}
+
+
+def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
+    """Verification-app settings from RESULTS_* variables (for `uvicorn --factory`)."""
+    env = os.environ if environ is None else environ
+    problems = [f"set {APP_ENV[k]}" for k in ("index", "keyset") if not env.get(APP_ENV[k])]
+    limits = {"failures_per_id": 10, "failures_per_address": 100}
+    for name in limits:
+        text = env.get(APP_ENV[name], "")
+        if text and not text.isdigit():
+            problems.append(f"{APP_ENV[name]} must be a whole number")
+        elif text:
+            limits[name] = int(text)
+    if problems:
+        raise ConfigError("; ".join(problems), hint="see README: running the verification app")
+    proxies = tuple(p.strip() for p in env.get(APP_ENV["trusted_proxies"], "").split(",")
+                    if p.strip())
+    return app_config(env[APP_ENV["index"]], env[APP_ENV["keyset"]],
+                      pepper=env.get(APP_ENV["pepper"]) or None,
+                      redis_url=env.get(REDIS_URL_ENV) or None, trusted_proxies=proxies,
+                      failures_per_id=limits["failures_per_id"],
+                      failures_per_address=limits["failures_per_address"])

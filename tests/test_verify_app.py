@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, assume, given, settings
@@ -15,7 +20,7 @@ from results_online.verify_app.throttle import client_address, trusted_networks
 from starlette.testclient import TestClient
 
 from results_online import crypto
-from results_online.config import app_config
+from results_online.config import app_config, app_config_from_env
 from results_online.errors import ConfigError
 from tests.verify_support import (
     VerifyFixture,
@@ -303,3 +308,68 @@ def test_any_wrong_secret_for_a_real_id_gets_the_one_failure_body(fx: VerifyFixt
             assert r.status_code == 200 and r.content == failure
 
         check()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_cli_runs_the_app_under_uvicorn_and_its_logs_hold_no_secret(
+        fx: VerifyFixture, tmp_path: Path) -> None:
+    port = _free_port()
+    log_file = tmp_path / "server.log"
+    results = Path(sys.executable).with_name("results")
+    with log_file.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(results), "verify-app", "--index", str(fx.index), "--keyset",
+             str(fx.keys_dir), "--port", str(port)], stdout=out, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(200):
+                try:
+                    if httpx.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            s = fx.statements[0]
+            ok = httpx.post(f"{base}/api/verify", json=credentials(s)).json()
+            assert ok["match"] is True
+            bad = credentials(s, wrong(s.entry.candidate.secret))
+            assert httpx.post(f"{base}/api/verify", json=bad).json()["match"] is False
+            form = httpx.post(f"{base}/verify", data={"candidate_id": s.entry.candidate.
+                                                      candidate_id, "secret_number": "1"})
+            assert form.status_code == 200
+            status = httpx.post(f"{base}/api/status", json={"statement_id": s.statement_id})
+            assert status.json()["status"] == "valid"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+    logs = log_file.read_text()
+    assert "POST /api/verify" in logs and "POST /api/status" in logs  # access log is on
+    for value in fx.ids_and_secrets():
+        assert value not in logs
+    for st_ in fx.statements:
+        assert st_.qr_text.split("#")[1] not in logs
+
+
+def test_cli_reports_a_missing_index_clearly(tmp_path: Path) -> None:
+    results = Path(sys.executable).with_name("results")
+    done = subprocess.run([str(results), "verify-app", "--index", str(tmp_path / "x.sqlite"),
+                           "--keyset", str(tmp_path)], check=False, capture_output=True,
+                          text=True,
+                          timeout=60)
+    assert done.returncode == 1
+    assert "error:" in done.stderr and "--index" in done.stderr and "hint:" in done.stderr
+
+
+def test_factory_configuration_from_the_environment(fx: VerifyFixture) -> None:
+    env = {"RESULTS_VERIFY_INDEX": str(fx.index), "RESULTS_VERIFY_KEYSET": str(fx.keys_dir),
+           "RESULTS_TRUSTED_PROXIES": "10.0.0.1, 10.0.1.0/24", "RESULTS_FAILURES_PER_ID": "3"}
+    config = app_config_from_env(env)
+    assert config.trusted_proxies == ("10.0.0.1", "10.0.1.0/24")
+    assert config.failures_per_id == 3 and config.failures_per_address == 100
+    with pytest.raises(ConfigError) as err:
+        app_config_from_env({"RESULTS_FAILURES_PER_ID": "ten"})
+    assert "RESULTS_VERIFY_INDEX" in str(err.value) and "whole number" in str(err.value)

@@ -271,3 +271,10 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
     return PlainTextResponse("Internal Server Error", status_code=500, headers=SECURITY_HEADERS)
+
+
+def from_environment() -> Starlette:
+    """The app configured from RESULTS_* variables: `uvicorn --factory` on this."""
+    from results_online.config import app_config_from_env
+
+    return create_app(app_config_from_env())
