@@ -539,3 +539,9 @@ def test_a_bad_skill_row_is_not_also_reported_missing(tmp_path: Path) -> None:
     set_cell(path, row, "mark", "high")
     found = problems_of(folder)
     assert [(p.file, p.row, p.column) for p in found] == [("results.csv", row, "mark")]
+
+
+def test_cambridge_test_name_defaults_to_the_exam_name(tmp_path: Path) -> None:
+    folder = copy(tmp_path, "cambridge-2026-06")
+    spoil_toml(folder, 'name = "A2 Key"\n', "")
+    assert load_series(folder).tests[0].name == "A2 Key"
