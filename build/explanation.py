@@ -14,12 +14,13 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 from results_online.build.enquiry import APPEAL_RULE, enquiry_rule
+from results_online.build.rules import EXAMS
 from results_online.build.views import environment, read_asset
 from weasyprint import HTML
 
-from results_online.model import Entry, Family, Series, Status, Test
+from results_online.model import ComponentResult, Entry, Family, Series, Status, Test
 
-NO_GRADE = "No grade"
+NO_GRADE = "No certificate"  # an overall result below every certificate band
 # Presentation attributes, not CSS classes: WeasyPrint styles inline SVG from its attributes.
 _FONT = 'font-family="Noto Sans, DejaVu Sans, sans-serif"'
 _BAR = "#1b3a6b"
@@ -60,18 +61,23 @@ def grade_distributions(series: Series) -> tuple[Distribution, ...]:
     for test in series.tests:
         entries = [e for e in series.entries if e.test.code == test.code]
         if test.family is Family.STEP:
-            for i, comp in enumerate(test.components):
-                order = [g for g, _ in comp.boundaries]
-                out.append(_distribution(test, f"{comp.code} {comp.title}", order,
-                                         [_paper_grade(e, i) for e in entries]))
+            for comp in test.components:
+                # A STEP candidate may sit one paper only: count the entries of this paper.
+                sat = [r for e in entries for r in e.components
+                       if r.component.code == comp.code]
+                out.append(_distribution(test, f"{comp.code} {comp.title}",
+                                         [g for g, _ in comp.boundaries],
+                                         [_paper_grade(r) for r in sat]))
         else:
-            out.append(_distribution(test, f"{test.name} overall", list(_CE_ORDER),
+            exam = EXAMS.get(test.code)
+            order = ([b.grade or NO_GRADE for b in exam.bands] if exam is not None
+                     else list(_CE_ORDER))
+            out.append(_distribution(test, f"{test.name} overall", order,
                                      [_overall_grade(e) for e in entries]))
     return tuple(out)
 
 
-def _paper_grade(entry: Entry, index: int) -> str | None:
-    r = entry.components[index]
+def _paper_grade(r: ComponentResult) -> str | None:
     return r.grade if r.status is Status.OK and r.grade is not None else None
 
 
@@ -132,12 +138,43 @@ def bar_chart_svg(d: Distribution, *, width: int = 480, height: int = 170) -> Ma
     return Markup("".join(parts))  # noqa: S704 - every data value above is escaped
 
 
+@dataclass(frozen=True)
+class ScoreRange:
+    """A Cambridge English overall score range and what it earns."""
+
+    low: int
+    high: int
+    grade: str  # "Grade A", "Level B1 certificate", "No certificate"
+    cefr: str  # "C1", or "" when none is reported
+
+
+def score_ranges(test: Test) -> tuple[ScoreRange, ...]:
+    """The published overall score ranges of a Cambridge English test, best first (or none)."""
+    exam = EXAMS.get(test.code)
+    if test.family is not Family.CAMBRIDGE_ENGLISH or exam is None:
+        return ()
+    out: list[ScoreRange] = []
+    high = exam.high
+    for band in exam.bands:
+        if band.grade is None:
+            grade = "No certificate"
+        elif band.grade.startswith("Level"):
+            grade = f"{band.grade} certificate"
+        else:
+            grade = f"Grade {band.grade}"
+        out.append(ScoreRange(band.low, high, grade, band.cefr or ""))
+        high = band.low - 1
+    return tuple(out)
+
+
 def explanation_html(series: Series, *, now: datetime) -> str:
     """The Explanation of Results as print HTML (CSS inline), for WeasyPrint."""
     dists = grade_distributions(series)
     tests = [{
         "test": t,
         "rule": enquiry_rule(t).describe(),
+        "ranges": score_ranges(t),
+        "doubled": [c.title for c in t.components if c.weight > 1],
         "distributions": [(d, bar_chart_svg(d)) for d in dists if d.test.code == t.code],
     } for t in series.tests]
     return environment().get_template("explanation.html").render(

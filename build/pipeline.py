@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from results_online.build.bundle import build_bundles
 from results_online.build.index import results_hash, write_index, write_status_list
 from results_online.build.load import load_series
 from results_online.build.output import staged_output
@@ -54,6 +55,10 @@ def build(config: BuildConfig, progress: Progress = no_progress) -> BuildReport:
         log.info("stage: index")
         write_index(statements, keys.pepper, private / "verify.sqlite")
         write_status_list(out / "site" / "status" / f"{series.info.code}.json", ())
+        # Staged privately, laid out as the site's c/<centre>/<series>.zip.age; the
+        # release plan decides when they go public.
+        log.info("stage: centre bundles")
+        build_bundles(series, rendered, private / "c", now=config.now)
     log.info("done: %d statements for %d centres", len(statements), len(series.centres))
     return BuildReport(config.out_dir, len(statements), len(series.centres))
 
