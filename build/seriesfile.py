@@ -93,20 +93,55 @@ class SeriesFile:
 def read_series_file(folder: Path, problems: list[Problem]) -> SeriesFile:
     """The series settings and tests from ``folder/series.toml``; problems are collected."""
     try:
-        data = tomllib.loads((folder / FILE).read_text(encoding="utf-8-sig"))
+        text = (folder / FILE).read_text(encoding="utf-8-sig")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         problems.append(Problem(FILE, None, None, "file is missing from the series folder"))
         return SeriesFile(None, (), None)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        problems.append(Problem(FILE, None, None, f"is not valid TOML: {exc}"))
+    except UnicodeDecodeError:
+        problems.append(Problem(FILE, None, None, "is not UTF-8 text"))
         return SeriesFile(None, (), None)
-    before = len(problems)
-    info = _series_info(_Table(data, "", problems))
-    tests = _tests(data.get("tests"), problems)
+    except tomllib.TOMLDecodeError as exc:
+        where = re.search(r"at line (\d+)", str(exc))
+        problems.append(Problem(FILE, int(where.group(1)) if where else None, None,
+                                f"is not valid TOML: {exc}"))
+        return SeriesFile(None, (), None)
+    found: list[Problem] = []
+    info = _series_info(_Table(data, "", found))
+    tests = _tests(data.get("tests"), found)
+    problems.extend(Problem(p.file, line_of(text, p.column or ""), p.column, p.message)
+                    for p in found)
     raw = data.get("tests")
     codes = frozenset(str(t.get("code")) for t in raw if isinstance(t, dict)) \
         if isinstance(raw, list) else frozenset()
-    return SeriesFile(info if len(problems) == before else None, tests, codes)
+    return SeriesFile(None if found else info, tests, codes)
+
+
+def line_of(text: str, column: str) -> int | None:
+    """The line of a key such as ``tests[2].papers[1].boundaries`` in TOML text, if found.
+
+    Follows ``[[tests]]`` and ``[[tests.papers]]`` headers; a key that is missing
+    points at its table's header line (None at the top level).
+    """
+    match = re.fullmatch(r"(?:tests\[(\d+)\](?:\.papers\[(\d+)\])?\.?)?(\w*)", column)
+    if not match:
+        return None
+    want = (int(match.group(1) or 0), int(match.group(2) or 0))
+    key = match.group(3)
+    where, header = (0, 0), None
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[[tests]]"):
+            where = (where[0] + 1, 0)
+        elif stripped.startswith("[[tests.papers]]"):
+            where = (where[0], where[1] + 1)
+        else:
+            if where == want and key and re.match(rf"{key}\s*=", stripped):
+                return number
+            continue
+        if where == want:
+            header = number
+    return header
 
 
 def _series_info(t: _Table) -> SeriesInfo | None:

@@ -482,19 +482,25 @@ def spoil_toml(folder: Path, old: str, new: str) -> None:
 def test_bad_series_toml(tmp_path: Path, old: str, new: str, column: str, words: str) -> None:
     folder = copy(tmp_path)
     spoil_toml(folder, old, new)
-    assert_problem(folder, "series.toml", None, column, words)
+    key, parts = column.rsplit(".", 1)[-1], [p for p in new.splitlines() if p.strip()]
+    lines = (folder / "series.toml").read_text(encoding="utf-8").splitlines()
+    row = next((i for i, line in enumerate(lines, start=1)  # the line the bad key is on
+                if line.strip().startswith(key) and any(p in line for p in parts)), None)
+    assert_problem(folder, "series.toml", row, column, words)
 
 
 def test_unknown_cambridge_exam(tmp_path: Path) -> None:
     folder = copy(tmp_path, "cambridge-2026-06")
     spoil_toml(folder, 'code = "CAE"', 'code = "IELTS"')
-    assert_problem(folder, "series.toml", None, "tests[3].code", "KET, PET, FCE, CAE, CPE")
+    row = (folder / "series.toml").read_text().splitlines().index('code = "IELTS"') + 1
+    assert_problem(folder, "series.toml", row, "tests[3].code", "KET, PET, FCE, CAE, CPE")
 
 
 def test_series_toml_that_is_not_toml(tmp_path: Path) -> None:
     folder = copy(tmp_path)
     spoil_toml(folder, "month = 6", "month = ")
-    assert_problem(folder, "series.toml", None, None, "TOML")
+    row = (folder / "series.toml").read_text().splitlines().index("month = ") + 1
+    assert_problem(folder, "series.toml", row, None, "TOML")
 
 
 # --- all at once, and nothing secret ---------------------------------------------------------
@@ -508,7 +514,7 @@ def test_every_problem_is_reported_in_one_error(tmp_path: Path) -> None:
     set_cell(folder / "results.csv", 2, "mark", "130")
     set_cell(folder / "results.csv", 5, "test", "STEP9")
     places = {(p.file, p.row, p.column) for p in problems_of(folder)}
-    assert places >= {("series.toml", None, "month"), ("centres.csv", 2, "email"),
+    assert places >= {("series.toml", 9, "month"), ("centres.csv", 2, "email"),
                       ("candidates.csv", 3, "secret_number"), ("candidates.csv", 4, "email"),
                       ("results.csv", 2, "mark"), ("results.csv", 5, "test")}
 
