@@ -113,7 +113,7 @@ def _read_row(row: Row, test: Test, group: _Group, problems: list[Problem]) -> N
         if status is not None:
             group.overall = (row, status, mark)
         return
-    component = next((c for c in test.components if c.code == name), None)
+    component = next((c for c in test.components if c.code.casefold() == name.casefold()), None)
     if component is None:
         extra = f", {rules.OVERALL}" if test.family is Family.CAMBRIDGE_ENGLISH else ""
         bad("component", f"not a component of {test.code}; use one of "
