@@ -13,15 +13,16 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from results_online.build.amend import carry_rendered, plan_statements, read_previous
 from results_online.build.bundle import build_bundles
 from results_online.build.index import results_hash, write_index, write_status_list
 from results_online.build.load import load_series
 from results_online.build.output import staged_output
 from results_online.build.render import RenderedStatement, render_statements
-from results_online.build.seal import seal_series
 from results_online.keys.store import load_keys
 
 from results_online.config import BuildConfig
+from results_online.errors import BuildError
 from results_online.model import Statement
 from results_online.progress import Progress, no_progress
 
@@ -35,32 +36,48 @@ class BuildReport:
     out_dir: Path
     statements: int
     centres: int
+    rendered: int = 0  # statements rendered (all, or only the new ones when amending)
+    retired: int = 0  # statements superseded or withdrawn so far
 
 
-def build(config: BuildConfig, progress: Progress = no_progress) -> BuildReport:
-    """Build one series into ``config.out_dir``; on any error the old output stays."""
+def build(config: BuildConfig, progress: Progress = no_progress, *,
+          amend: bool = False) -> BuildReport:
+    """Build one series into ``config.out_dir``; on any error the old output stays.
+
+    Over a previous build, changed results get new statements and the old ones are
+    superseded; ``amend`` renders only the new statements and carries the rest over.
+    """
     log.info("stage: load %s", config.series_dir)
     series = load_series(config.series_dir)
     keys = load_keys(config.keys_dir, config.passphrase)
+    previous = read_previous(config.out_dir, series.info.code)
+    if amend and previous is None:
+        raise BuildError(f"{config.out_dir} holds no previous build of {series.info.code}",
+                         hint="run `results build` first; `results amend` updates its output")
     log.info("stage: seal %d statements", len(series.entries))
-    statements = seal_series(series, keys)
+    plan = plan_statements(series, keys, previous, config.now.date())
+    statements = plan.statements
+    to_render = [s for s in statements if s.statement_id in plan.new] if amend else statements
     with staged_output(config.out_dir) as out:
         private = out / "private"
         log.info("stage: render")
         rendered = render_statements(
-            statements, private / "statements",
+            to_render, private / "statements",
             workers=config.workers, batch_size=config.batch_size, progress=progress,
         )
+        if amend and previous is not None:
+            rendered = carry_rendered(statements, rendered, previous, out)
         write_manifest(private / "manifest.json", rendered, out)
         log.info("stage: index")
-        write_index(statements, keys.pepper, private / "verify.sqlite")
-        write_status_list(out / "site" / "status" / f"{series.info.code}.json", ())
+        write_index(statements, keys.pepper, private / "verify.sqlite", superseded=plan.retired)
+        write_status_list(out / "site" / "status" / f"{series.info.code}.json", plan.retired)
         # Staged privately, laid out as the site's c/<centre>/<series>.zip.age; the
         # release plan decides when they go public.
         log.info("stage: centre bundles")
         build_bundles(series, rendered, private / "c", now=config.now)
     log.info("done: %d statements for %d centres", len(statements), len(series.centres))
-    return BuildReport(config.out_dir, len(statements), len(series.centres))
+    return BuildReport(config.out_dir, len(statements), len(series.centres), len(to_render),
+                       len(plan.retired))
 
 
 def write_manifest(path: Path, rendered: tuple[RenderedStatement, ...], root: Path) -> None:
@@ -80,4 +97,5 @@ def _manifest_item(s: Statement) -> dict[str, object]:
         "candidate_id": e.candidate.candidate_id, "candidate_number": e.candidate.number,
         "centre": s.centre.number, "test": e.test.code, "token_bytes": len(s.token),
         "issue_date": s.issue_date.isoformat(), "results_hash": results_hash(e),
+        "series": s.series.code,
     }

@@ -53,6 +53,20 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_amend(args: argparse.Namespace) -> int:
+    """results amend SERIES --keys DIR --out OUT: re-render only the changed statements"""
+    from results_online.build.pipeline import build
+
+    config = cfg.build_config(
+        args.series, args.keys, args.out, now=args.now, workers=args.workers,
+        batch_size=args.batch_size, show_progress=True,
+    )
+    report = build(config, progress=_tqdm_progress, amend=True)
+    print(f"amended {report.out_dir}: {report.rendered} new statement(s) rendered, "
+          f"{report.retired} superseded or withdrawn in all, {report.statements} current")
+    return 0
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     """results keys init|rotate|export"""
     from results_online.keys import store
@@ -128,6 +142,16 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
     b.add_argument("--batch-size", type=int, default=50, help="statements per render batch")
     b.set_defaults(func=cmd_build)
+
+    m = sub.add_parser("amend", help="after results enquiries: new statements for changed "
+                                     "results only, the old ones marked superseded")
+    m.add_argument("series", help="the series folder, with the changed results")
+    m.add_argument("--keys", default=_default_keys(), help="the key store folder")
+    m.add_argument("--out", required=True, help="the output folder of the previous build")
+    m.add_argument("--now", help="pretend it is this ISO 8601 time (the amendment date)")
+    m.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
+    m.add_argument("--batch-size", type=int, default=50, help="statements per render batch")
+    m.set_defaults(func=cmd_amend)
 
     k = sub.add_parser("keys", help="create, rotate or export signing keys")
     k.add_argument("action", choices=["init", "rotate", "export"])

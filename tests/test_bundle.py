@@ -259,7 +259,8 @@ def test_overview_filters_as_you_type_and_shows_deadlines(built: Built, chromium
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.clock.set_fixed_time(datetime(2026, 8, 20, 10, 0, tzinfo=UTC))
+    today = date(2026, 8, 20)
+    page.clock.set_fixed_time(datetime(today.year, today.month, today.day, 10, tzinfo=UTC))
     index = built.unzipped["GB001"] / "index.html"
     page.goto(index.as_uri())
     mine = of_centre(built, "GB001")
@@ -291,6 +292,9 @@ def test_overview_filters_as_you_type_and_shows_deadlines(built: Built, chromium
         expect(line).to_contain_text(f"{deadline.day} {deadline:%B} {deadline.year}")
         expect(line.locator(".passed")).to_be_hidden()
 
+    days_left = (built.series.info.available_until - today).days
+    expect(page.locator(".days-left").first).to_have_text(str(days_left))
+
     outcome = date(2026, 8, 28)  # the Friday before the August bank holiday
     page.fill("#outcome", outcome.isoformat())
     appeal = appeal_deadline(outcome, closed)
@@ -306,3 +310,32 @@ def test_overview_filters_as_you_type_and_shows_deadlines(built: Built, chromium
     assert (index.parent / str(link.get_attribute("href"))).is_file()
     assert problems == []
     page.close()
+
+
+@pytest.mark.browser
+def test_overview_marks_passed_deadlines_and_works_without_javascript(
+        built: Built, chromium: object) -> None:
+    from playwright.sync_api import Browser, expect
+    assert isinstance(chromium, Browser)
+    index = (built.unzipped["GB002"] / "index.html").as_uri()
+    page = chromium.new_page()
+    page.clock.set_fixed_time(datetime(2026, 12, 1, 10, tzinfo=UTC))
+    page.goto(index)
+    for line in page.locator(".deadline").all():
+        expect(line.locator(".passed")).to_be_visible()
+    page.close()
+
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(index)
+    mine = of_centre(built, "GB002")
+    s = mine[-1]
+    expect(page.locator("#candidates tbody tr:visible")).to_have_count(len(mine))
+    page.click(f"#candidates a[href='#c-{s.entry.candidate.number}-{s.entry.test.code}']")
+    view = page.locator(f"#c-{s.entry.candidate.number}-{s.entry.test.code}")
+    expect(view).to_be_visible()
+    expect(view).to_contain_text(s.display_id)
+    expect(page.locator("#overview")).to_be_hidden()
+    page.click(f"#c-{s.entry.candidate.number}-{s.entry.test.code} a[href='#top']")
+    expect(page.locator("#overview")).to_be_visible()
+    context.close()

@@ -1,0 +1,169 @@
+"""Stage: carry statement history across rebuilds (revisions, supersession, withdrawal).
+
+A rebuild over a previous output compares every entry with the previous
+manifest by a hash of its results. An unchanged entry keeps its revision and
+issue date, so it seals to the same statement id and the same token; a changed
+one (a results enquiry) gets the next revision, hence a new statement id, and
+today's issue date, and the old statement is marked superseded on that date.
+An entry that disappeared is withdrawn. Statements retired earlier stay
+retired. `results amend` renders only the new statements and carries the files
+of the others over from the previous output.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from results_online.build.index import (
+    SUPERSEDED,
+    VALID,
+    WITHDRAWN,
+    IndexRow,
+    candidate_hash,
+    read_rows,
+    results_hash,
+)
+from results_online.build.render import RenderedStatement
+from results_online.build.seal import seal_series
+from results_online.keys.store import KeyStore
+
+from results_online.errors import BuildError
+from results_online.model import Entry, Series, Statement
+
+_Key = tuple[str, str]  # (candidate ID, test code)
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the previous build of this series left in the output folder."""
+
+    root: Path
+    items: dict[_Key, dict[str, object]]  # current manifest items
+    rows: tuple[IndexRow, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The statements of this build and the statements it retires."""
+
+    statements: tuple[Statement, ...]
+    new: frozenset[str]  # statement ids the previous output does not have
+    retired: tuple[IndexRow, ...]  # superseded or withdrawn rows for the index
+
+
+def read_previous(out_dir: Path, series_code: str) -> Previous | None:
+    """The previous build of this series in ``out_dir``, or None if there is none."""
+    manifest, index = out_dir / "private" / "manifest.json", out_dir / "private" / "verify.sqlite"
+    if not manifest.is_file() or not index.is_file():
+        return None
+    try:
+        items = json.loads(manifest.read_text(encoding="utf-8"))["statements"]
+        rows = read_rows(index)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BuildError(f"the previous output in {out_dir} is damaged: {type(exc).__name__}",
+                         hint="restore it, or build into a new --out folder") from None
+    if any(i.get("series", series_code) != series_code or "results_hash" not in i
+           for i in items):
+        return None  # another series, or a build from before history was kept
+    return Previous(out_dir, {(i["candidate_id"], i["test"]): i for i in items}, rows)
+
+
+def plan_statements(series: Series, keys: KeyStore, previous: Previous | None,
+                    today: date) -> Plan:
+    """Seal the series, keeping unchanged statements and revising changed ones."""
+    if previous is None:
+        statements = seal_series(series, keys)
+        return Plan(statements, frozenset(s.statement_id for s in statements), ())
+    history = _revisions(previous.rows)
+    by_date: dict[date, list[Entry]] = {}
+    replaced: dict[_Key, str] = {}
+    for entry in series.entries:
+        key = (entry.candidate.candidate_id, entry.test.code)
+        item = previous.items.get(key)
+        last = max(history.get((candidate_hash(keys.pepper, key[0]), key[1]), 0),
+                   _int(item["revision"]) if item is not None else 0)
+        if item is not None and item["results_hash"] == results_hash(entry):
+            revision, issued = _int(item["revision"]), date.fromisoformat(str(item["issue_date"]))
+        elif last:
+            revision, issued = last + 1, today
+            if item is not None:
+                replaced[key] = str(item["statement_id"])
+        else:
+            revision, issued = 1, series.info.issue_date
+        if revision > 255:
+            raise BuildError(f"{entry.test.code} for candidate number "
+                             f"{entry.candidate.number} has been revised too often")
+        by_date.setdefault(issued, []).append(replace(entry, revision=revision))
+    ordered = sorted(
+        (s for issued, entries in by_date.items()
+         for s in seal_series(replace(series, info=replace(series.info, issue_date=issued),
+                                      entries=tuple(entries)), keys)),
+        key=lambda s: (s.centre.number, s.entry.candidate.number, s.entry.test.code))
+    return Plan(tuple(ordered), _new_ids(ordered, previous),
+                _retired(ordered, previous, replaced, today))
+
+
+def carry_rendered(statements: Sequence[Statement], rendered: Sequence[RenderedStatement],
+                   previous: Previous, out: Path) -> tuple[RenderedStatement, ...]:
+    """Every statement's files: the newly rendered, and the others copied from ``previous``."""
+    fresh = {r.statement.statement_id: r for r in rendered}
+    items = {str(i["statement_id"]): i for i in previous.items.values()}
+    result = []
+    for s in statements:
+        if s.statement_id in fresh:
+            result.append(fresh[s.statement_id])
+            continue
+        item = items[s.statement_id]
+        pdf, html = Path(str(item["pdf"])), Path(str(item["html"]))
+        fragment = html.with_name(html.name.removesuffix(".html") + ".fragment.html")
+        for rel in (pdf, html, fragment):
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+            if (previous.root / rel).is_file():
+                shutil.copy2(previous.root / rel, out / rel)
+        result.append(RenderedStatement(s, out / pdf, out / html, out / fragment))
+    return tuple(result)
+
+
+def _revisions(rows: Sequence[IndexRow]) -> dict[tuple[bytes, str], int]:
+    """The highest revision each (candidate, test) has had."""
+    out: dict[tuple[bytes, str], int] = {}
+    for r in rows:
+        key = (r.candidate_hash, r.test)
+        out[key] = max(out.get(key, 0), r.revision)
+    return out
+
+
+def _new_ids(statements: Sequence[Statement], previous: Previous) -> frozenset[str]:
+    old = {str(i["statement_id"]) for i in previous.items.values()}
+    return frozenset(s.statement_id for s in statements if s.statement_id not in old)
+
+
+def _retired(statements: Sequence[Statement], previous: Previous, replaced: dict[_Key, str],
+             today: date) -> tuple[IndexRow, ...]:
+    current = {s.statement_id for s in statements}
+    new_by_key = {(s.entry.candidate.candidate_id, s.entry.test.code): s.statement_id
+                  for s in statements}
+    superseded = {old: new_by_key[key] for key, old in replaced.items()}
+    out = []
+    for row in previous.rows:
+        if row.statement_id in current:
+            continue
+        if row.status != VALID:
+            out.append(row)
+        elif row.statement_id in superseded:
+            out.append(replace(row, status=SUPERSEDED, status_date=today,
+                               superseded_by=superseded[row.statement_id]))
+        else:
+            out.append(replace(row, status=WITHDRAWN, status_date=today))
+    return tuple(out)
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int):
+        raise BuildError("the previous manifest has a malformed revision")
+    return value
