@@ -133,14 +133,19 @@ def test_ids_keep_leading_zeros() -> None:
 
 
 def test_excel_export_with_bom_semicolons_and_quotes_loads(tmp_path: Path) -> None:
-    folder = copy(tmp_path, "cambridge-2026-06")
+    plain = copy(tmp_path, "cambridge-2026-06")
+    tricky = 'Lycée "Marie Curie"; Lyon, France'
+    set_cell(plain / "centres.csv", 2, "centre_name", tricky)
+    excel = Path(shutil.copytree(plain, tmp_path / "excel"))
     for name in ("centres.csv", "candidates.csv", "results.csv"):
-        rows = read(folder / name)
-        with (folder / name).open("w", encoding="utf-8-sig", newline="") as f:
+        rows = read(excel / name)
+        with (excel / name).open("w", encoding="utf-8-sig", newline="") as f:
             csv.writer(f, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(
                 [*rows, []])
-        assert (folder / name).read_bytes().startswith(b'\xef\xbb\xbf"')
-    assert load_series(folder) == load_series(EXAMPLES / "cambridge-2026-06")
+        assert (excel / name).read_bytes().startswith(b'\xef\xbb\xbf"')
+    series = load_series(excel)
+    assert series == load_series(plain)
+    assert series.centres[0].name == tricky
 
 
 def test_headings_typed_by_hand_are_understood(tmp_path: Path) -> None:
