@@ -108,6 +108,9 @@ def init_keys(folder: Path, today: date, passphrase: bytes | None = None) -> byt
         raise KeyStoreError(f"{folder} already holds a key store", hint="use `results keys rotate`")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     (folder / "signing").mkdir(exist_ok=True, mode=0o700)
+    # mkdir's mode is masked by the umask and ignored for an existing folder.
+    os.chmod(folder, 0o700)
+    os.chmod(folder / "signing", 0o700)
     _write_secret(folder / "pepper", os.urandom(SECRET_SIZE))
     _write_secret(folder / "statement-secret", os.urandom(SECRET_SIZE))
     return _add_signing_key(folder, Keyset(()), today, passphrase)
@@ -115,6 +118,8 @@ def init_keys(folder: Path, today: date, passphrase: bytes | None = None) -> byt
 
 def rotate_keys(folder: Path, today: date, passphrase: bytes | None = None) -> bytes:
     """Retire the active signing key as of today and make a new one active; return its id."""
+    # Opening the active key first keeps one passphrase for the whole store.
+    load_keys(folder, passphrase)
     keyset = _read_keyset(folder)
     active = _read_active(folder)
     retired = tuple(

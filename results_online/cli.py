@@ -96,7 +96,10 @@ def cmd_verify_token(args: argparse.Namespace) -> int:
     try:
         data = tk.verify_token(keyset, tk.from_digits(digits))
     except InvalidToken:
-        print("NOT VALID: this token was not signed by the exam board", file=sys.stderr)
+        print("error: NOT VALID: this token was not signed by a key in the keyset, or it was"
+              " changed", file=sys.stderr)
+        print("hint: copy the whole QR text (…/q#digits) and give the board's keyset with"
+              " --keyset", file=sys.stderr)
         return EXIT_ERROR
     print(f"VALID statement, signed by key {data.key_id.hex()}")
     print(f"  {data.name} ({data.candidate_number}), {data.test}, "

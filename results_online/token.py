@@ -64,6 +64,8 @@ def encode(data: TokenData) -> bytes:
     if not 1 <= data.revision <= 255 or not 1 <= data.series_month <= 12:
         raise ValueError("revision must be 1..255 and month 1..12")
     days = (data.issue_date - EPOCH).days
+    if not 0 <= days <= 0xFFFF or not 2000 <= data.series_year <= 5000:
+        raise ValueError("issue dates run from 2000-01-01 and series years 2000..5000")
     out = bytearray(
         _HEADER.pack(VERSION, data.key_id, data.statement_id, data.revision, days,
                      data.series_year * 12 + data.series_month - 1)
@@ -177,6 +179,9 @@ def _decode(body: bytes, total: int) -> TokenData:
 
 def _value_byte(r: TokenResult) -> int:
     if r.status is not None:
+        # One byte holds a value or a status: a value beside a status would be lost.
+        if r.status not in STATUS_CODES or r.value is not None:
+            raise ValueError("a result has a known status code or a value, not both")
         return STATUS_CODES[r.status]
     if r.value is None:
         return NO_MARK
