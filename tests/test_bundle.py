@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import subprocess
 import zipfile
 from collections import Counter
@@ -23,8 +24,11 @@ from results_online.build.enquiry import (
     enquiry_rule,
 )
 from results_online.build.explanation import explanation_pdf, grade_distributions
+from results_online.build.pipeline import build
 from results_online.build.render import RenderedStatement, render_statements
+from results_online.keys.store import init_keys
 
+from results_online.config import build_config
 from results_online.errors import BuildError
 from results_online.model import Series, Statement, Status
 from results_online.progress import no_progress
@@ -339,3 +343,82 @@ def test_overview_marks_passed_deadlines_and_works_without_javascript(
     page.click(f"#c-{s.entry.candidate.number}-{s.entry.test.code} a[href='#top']")
     expect(page.locator("#overview")).to_be_visible()
     context.close()
+
+
+# --- through the build: bundles staged by `results build`, refreshed by amend --------------
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _write(path: Path, rows: list[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def _bundle_rows(bundle: Path, identity: Path) -> tuple[list[dict[str, str]], int]:
+    done = age_decrypt(bundle, identity)
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(io.BytesIO(done.stdout)) as zf:
+        rows = list(csv.DictReader(io.StringIO(zf.read("results.csv").decode("utf-8-sig"))))
+        pages = len(pypdf.PdfReader(io.BytesIO(zf.read("statements.pdf"))).pages)
+    return rows, pages
+
+
+def test_build_stages_bundles_and_amend_refreshes_them(tmp_path: Path) -> None:
+    series = tmp_path / "series"
+    shutil.copytree(EXAMPLE, series)
+    cands = _read(series / "candidates.csv")
+    by_centre: dict[str, list[dict[str, str]]] = {}
+    for c in cands:
+        by_centre.setdefault(c["centre_number"], []).append(c)
+    keep = {c: rows[:2] for c, rows in list(by_centre.items())[:2]}  # two centres, 2 each
+    kept = [c for rows in keep.values() for c in rows]
+    ids = {c["candidate_id"] for c in kept}
+    identities = {c: pyrage.x25519.Identity.generate() for c in keep}
+    files = {}
+    for c, identity in identities.items():
+        files[c] = tmp_path / f"{c}.key"
+        files[c].write_text(str(identity) + "\n")
+    _write(series / "candidates.csv", kept)
+    _write(series / "centres.csv", [
+        {**row, "recipients": str(identities[row["centre_number"]].to_public())}
+        for row in _read(series / "centres.csv") if row["centre_number"] in keep])
+    results = [r for r in _read(series / "results.csv") if r["candidate_id"] in ids]
+    _write(series / "results.csv", results)
+    init_keys(tmp_path / "keys", date(2026, 8, 1))
+    out = tmp_path / "out"
+
+    build(build_config(str(series), str(tmp_path / "keys"), str(out),
+                       now="2026-08-14T09:00:00+00:00", workers=1))
+    code = next(line.split('"')[1] for line in (series / "series.toml").read_text().splitlines()
+                if line.startswith("code"))
+    for centre, people in keep.items():
+        bundle = out / "private" / "c" / centre / f"{code}.zip.age"
+        rows, pages = _bundle_rows(bundle, files[centre])
+        assert {r["candidate_id"] for r in rows} == {c["candidate_id"] for c in people}
+        assert pages == len(people)
+        other = next(c for c in keep if c != centre)
+        assert age_decrypt(bundle, files[other]).returncode != 0
+    assert not (out / "site" / "c").exists()  # nothing public before the release plan says so
+
+    # A results enquiry raises one mark: the amended build's bundle carries revision 2.
+    changed = keep[next(iter(keep))][0]
+    row = next(r for r in results if r["candidate_id"] == changed["candidate_id"]
+               and r["mark"].isdigit())
+    row["mark"], row["grade"] = str(min(120, int(row["mark"]) + 20)), ""
+    _write(series / "results.csv", results)
+    build(build_config(str(series), str(tmp_path / "keys"), str(out),
+                       now="2026-09-01T10:00:00+00:00", workers=1), amend=True)
+    centre = changed["centre_number"]
+    rows, pages = _bundle_rows(out / "private" / "c" / centre / f"{code}.zip.age", files[centre])
+    mine = [r for r in rows if r["candidate_id"] == changed["candidate_id"]]
+    assert {r["statement_revision"] for r in mine} == {"2"}
+    assert row["mark"] in {r["mark"] for r in mine}
+    assert pages == len(keep[centre])
