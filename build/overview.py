@@ -37,7 +37,7 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True)
-class TestRow:
+class AvailableRow:
     """One line of the Available Results table, with its enquiry deadline."""
 
     test: Test
@@ -65,7 +65,8 @@ def release_date(series: Series) -> date:
     return series.info.centres_release.astimezone(LONDON).date()
 
 
-def test_rows(series: Series, statements: Sequence[Statement], *, now: datetime) -> list[TestRow]:
+def available_rows(series: Series, statements: Sequence[Statement], *,
+                   now: datetime) -> list[AvailableRow]:
     """Per test the centre has results in: dates, counts and the enquiry deadline."""
     released = release_date(series)
     until = series.info.available_until
@@ -78,7 +79,7 @@ def test_rows(series: Series, statements: Sequence[Statement], *, now: datetime)
         if not people:
             continue
         rule = enquiry_rule(test)
-        rows.append(TestRow(test, released, until, max((until - start).days, 0), len(people),
+        rows.append(AvailableRow(test, released, until, max((until - start).days, 0), len(people),
                             rule.describe(), enquiry_deadline(rule, released, closed)))
     return rows
 
@@ -116,7 +117,7 @@ def overview_html(series: Series, centre: Centre, statements: Sequence[Statement
            "img-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'")
     pdfs = {s.statement_id: statement_pdf_name(s) for s in statements}
     return environment().get_template("overview.html").render(
-        info=series.info, centre=centre, tests=test_rows(series, statements, now=now),
+        info=series.info, centre=centre, tests=available_rows(series, statements, now=now),
         candidates=candidate_rows(statements, pdfs), appeal_rule=APPEAL_RULE,
         appeal_days=APPEAL_WORKING_DAYS, bank_holidays=" ".join(sorted(map(str, closed))),
         generated=now.astimezone(LONDON), csp=csp,
