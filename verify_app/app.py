@@ -22,7 +22,6 @@ from results_online.verify_app.lookup import MAX_FIELD, VerificationIndex
 from results_online.verify_app.openapi import openapi
 from results_online.verify_app.throttle import Network, Throttle, client_address, trusted_networks
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -47,6 +46,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+_RAW_HEADERS = [(k.lower().encode("latin-1"), v.encode("latin-1"))
+                for k, v in SECURITY_HEADERS.items()]
 # Static files of results_online.templates served from the app's origin.
 ASSETS = {"verify_app.css": "text/css", "verify.js": "text/javascript",
           "verify.css": "text/css", "site.css": "text/css"}
@@ -68,9 +69,8 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers[name] = value
+                # Appended raw (no handler sets these names): cheaper than MutableHeaders.
+                message["headers"] = [*message.get("headers", ()), *_RAW_HEADERS]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,232 @@
+"""Load benchmark: the verification app against a bare Starlette "hello" app, same server.
+
+Both run under uvicorn (one process each, access log off, same flags), one at a
+time; the same load comes from another process on localhost: `wrk` (installed by
+scripts/bootstrap.sh) with N connections for a fixed time, or, without wrk, an
+asyncio httpx driver bounded by request count and time. Prints requests/s, p50 and
+p99 latency for each app and the ratio. Targets: at least 50% of the bare app's
+throughput, p99 under 50 ms, at 100 concurrent connections.
+
+    .venv/bin/python benchmarks/verify_load.py [--seconds 10] [--connections 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "step-2026-06"
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[%s]]
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '{"requests": %%d, "seconds": %%f, "p50_ms": %%f, "p99_ms": %%f, ' ..
+    '"errors": %%d, "non2xx": %%d}\\n',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
+    latency:percentile(99) / 1000, e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def hello_app() -> Starlette:
+    """The bare baseline: any POST or GET answers a small JSON body."""
+    async def hello(request: Request) -> JSONResponse:
+        await request.body()
+        return JSONResponse({"hello": "world"})
+
+    return Starlette(routes=[Route("/{path:path}", hello, methods=["GET", "POST"])])
+
+
+@dataclass(frozen=True)
+class Result:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    non2xx: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def prepare(folder: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """A key store and index for the example series; the app's env and a body per scenario."""
+    from results_online.build.index import write_index
+    from results_online.build.load import load_series
+    from results_online.build.seal import seal_series
+    from results_online.keys.store import init_keys, load_keys
+
+    init_keys(folder / "keys", date(2026, 1, 1))
+    keys = load_keys(folder / "keys")
+    statements = seal_series(load_series(EXAMPLE), keys)
+    write_index(statements, keys.pepper, folder / "verify.sqlite")
+    c = statements[0].entry.candidate
+    env = {"RESULTS_VERIFY_INDEX": str(folder / "verify.sqlite"),
+           "RESULTS_VERIFY_KEYSET": str(folder / "keys")}
+    bodies = {
+        "/api/verify": {"candidate_id": c.candidate_id, "secret_number": c.secret},
+        "/api/status": {"statement_id": statements[0].display_id},
+    }
+    return env, bodies
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """Start uvicorn on a factory; return the process and its base URL once it answers."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
+         "--port", str(port), "--no-access-log", "--no-proxy-headers", "--log-level",
+         "warning", "--app-dir", str(Path(__file__).parent)],
+        env=os.environ | env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(base + "/healthz", timeout=1)
+            return proc, base
+        except httpx.TransportError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{factory} did not start")
+
+
+def drive_wrk(url: str, body: dict[str, str], seconds: int, connections: int) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_SCRIPT % json.dumps(body))
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", f.name,
+             url], capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
+    finally:
+        os.unlink(f.name)
+    return Result(**json.loads(out.strip().splitlines()[-1]))
+
+
+async def _httpx_load(url: str, body: dict[str, str], seconds: int, connections: int,
+                      max_requests: int) -> Result:
+    latencies: list[float] = []
+    errors = non2xx = 0
+    stop = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=5) as client:
+        async def worker() -> None:
+            nonlocal errors, non2xx
+            while time.monotonic() < stop and len(latencies) < max_requests:
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post(url, json=body)
+                except httpx.HTTPError:
+                    errors += 1
+                    continue
+                latencies.append(time.perf_counter() - t0)
+                non2xx += r.status_code >= 300
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - t0
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+
+    return Result(len(latencies), elapsed, pct(0.5), pct(0.99), errors, non2xx)
+
+
+def drive_httpx(url: str, body: dict[str, str], seconds: int, connections: int) -> Result:
+    """Run the httpx driver in its own process, so it does not share the server's."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--drive", url, "--body", json.dumps(body),
+         "--seconds", str(seconds), "--connections", str(connections)],
+        capture_output=True, text=True, check=True, timeout=seconds + 120).stdout
+    return Result(**json.loads(out.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=int, default=10)
+    p.add_argument("--connections", type=int, default=100)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--driver", choices=["wrk", "httpx"],
+                   default="wrk" if shutil.which("wrk") else "httpx")
+    p.add_argument("--drive", help=argparse.SUPPRESS)
+    p.add_argument("--body", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.drive:
+        result = asyncio.run(_httpx_load(args.drive, json.loads(args.body), args.seconds,
+                                         args.connections, max_requests=1_000_000))
+        print(json.dumps(result.__dict__))
+        return
+    drive = drive_wrk if args.driver == "wrk" else drive_httpx
+    apps = {"bare hello": "verify_load:hello_app",
+            "verify app": "results_online.verify_app.app:from_environment"}
+    with tempfile.TemporaryDirectory() as tmp:
+        env, bodies = prepare(Path(tmp))
+        print(f"driver {args.driver}, {args.connections} connections, {args.seconds} s per run,"
+              f" {args.rounds} alternating rounds (median shown), uvicorn one process each,"
+              f" {os.cpu_count()} cores")
+        servers = {name: serve(factory, env) for name, factory in apps.items()}
+        try:
+            for path, body in bodies.items():
+                runs: dict[str, list[Result]] = {name: [] for name in apps}
+                for _, base in servers.values():
+                    drive(base + path, body, 1, args.connections)  # warm-up
+                for _ in range(args.rounds):  # alternate, so both see the same machine load
+                    for name, (_, base) in servers.items():
+                        runs[name].append(drive(base + path, body, args.seconds,
+                                                args.connections))
+                report(path, {name: median(rs) for name, rs in runs.items()})
+        finally:
+            for proc, _ in servers.values():
+                proc.terminate()
+                proc.wait(timeout=10)
+
+
+def median(results: list[Result]) -> Result:
+    """The run with the median throughput."""
+    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
+
+
+def report(path: str, results: dict[str, Result]) -> None:
+    print(f"\nPOST {path}")
+    for name, r in results.items():
+        print(f"  {name:10s} {r.rps:8.0f} req/s  p50 {r.p50_ms:6.1f} ms  "
+              f"p99 {r.p99_ms:6.1f} ms  ({r.requests} requests, {r.errors} errors, "
+              f"{r.non2xx} non-2xx)")
+    bare, app = results["bare hello"], results["verify app"]
+    ratio = app.rps / bare.rps if bare.rps else 0.0
+    ok = ratio >= 0.5 and app.p99_ms < 50 and app.errors == app.non2xx == 0
+    print(f"  ratio {ratio:.0%} of the bare app; target >=50% and p99 <50 ms: "
+          f"{'met' if ok else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
