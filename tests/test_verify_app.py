@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import sqlite3
@@ -242,7 +243,7 @@ def test_health_openapi_and_keyset(fx: VerifyFixture) -> None:
         doc = client.get("/openapi.json").json()
         assert {"/api/verify", "/api/status", "/healthz"} <= set(doc["paths"])
         keys = client.get("/.well-known/results-keys.json").json()
-    assert keys == __import__("json").loads((fx.keys_dir / "keyset.json").read_text())
+    assert keys == json.loads((fx.keys_dir / "keyset.json").read_text())
 
 
 def test_config_reports_every_problem_at_once(tmp_path: Path) -> None:
@@ -373,3 +374,78 @@ def test_factory_configuration_from_the_environment(fx: VerifyFixture) -> None:
     with pytest.raises(ConfigError) as err:
         app_config_from_env({"RESULTS_FAILURES_PER_ID": "ten"})
     assert "RESULTS_VERIFY_INDEX" in str(err.value) and "whole number" in str(err.value)
+
+
+@pytest.fixture
+def live_app_with_a_superseded_statement(fx: VerifyFixture, tmp_path: Path):
+    """The app under uvicorn over an index where statements[0] was superseded by [1]."""
+    from dataclasses import replace as dc_replace
+    from datetime import date
+
+    from results_online.build.index import SUPERSEDED, row_for, write_index
+    from results_online.keys.store import load_keys
+
+    pepper = load_keys(fx.keys_dir).pepper
+    old, new = fx.statements[0], fx.statements[1:]
+    retired = dc_replace(row_for(old, pepper), status=SUPERSEDED, status_date=date(2026, 9, 1),
+                         superseded_by=new[0].statement_id)
+    index = tmp_path / "verify.sqlite"
+    write_index(new, pepper, index, superseded=[retired])
+    port = _free_port()
+    results = Path(sys.executable).with_name("results")
+    proc = subprocess.Popen([str(results), "verify-app", "--index", str(index), "--keyset",
+                             str(fx.keys_dir), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{base}/healthz")
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield base, old.statement_id, new[0].statement_id
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.mark.browser
+def test_status_script_in_chromium_sends_only_the_statement_id(
+        live_app_with_a_superseded_statement) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, old_id, new_id = live_app_with_a_superseded_statement
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            page = browser.new_page()
+            bodies: list[str | None] = []
+            page.on("request", lambda r: bodies.append(r.post_data)
+                    if r.url.endswith("/api/status") else None)
+            page.goto(base + "/")
+            page.evaluate("""() => {
+              const p = document.createElement("p");
+              p.id = "status";
+              document.body.append(p);
+            }""")
+            page.add_script_tag(url=base + "/verify_status.js")
+            texts = page.evaluate(
+                """async ([a, b]) => {
+                     const out = [];
+                     for (const id of [a, b, "0000-0000-0000-0000"]) {
+                       out.push(resultsStatus.statusText(await resultsStatus.statementStatus(id)));
+                     }
+                     await resultsStatus.showStatus(a, document.getElementById("status"));
+                     out.push(document.getElementById("status").dataset.status);
+                     return out;
+                   }""", [old_id, new_id])
+        finally:
+            browser.close()
+    assert texts[0].startswith("Status: superseded") and "1 September 2026" in texts[0]
+    assert texts[1].startswith("Status: valid")
+    assert "does not know" in texts[2]
+    assert texts[3] == "superseded"
+    assert [json.loads(b) for b in bodies] == [
+        {"statement_id": i} for i in (old_id, new_id, "0000-0000-0000-0000", old_id)]

@@ -50,6 +50,7 @@ _RAW_HEADERS = [(k.lower().encode("latin-1"), v.encode("latin-1"))
                 for k, v in SECURITY_HEADERS.items()]
 # Static files of results_online.templates served from the app's origin.
 ASSETS = {"verify_app.css": "text/css", "verify.js": "text/javascript",
+          "verify_status.js": "text/javascript",
           "verify.css": "text/css", "site.css": "text/css"}
 VERIFY_PAGE = "verify.html"
 

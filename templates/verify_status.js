@@ -1,0 +1,57 @@
+// The QR check's status line: asks the verification app whether a statement is still
+// valid, superseded by a newer one (after a results enquiry) or withdrawn.
+// It sends ONLY the statement id, never the token or anything else from the statement.
+"use strict";
+(function () {
+  const LONG_MONTHS = ["January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December"];
+
+  function longDate(iso) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    return m ? `${Number(m[3])} ${LONG_MONTHS[Number(m[2]) - 1]} ${m[1]}` : "";
+  }
+
+  async function statementStatus(statementId) {
+    const response = await fetch("/api/status", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ statement_id: statementId }),
+      cache: "no-store",
+      credentials: "omit",
+      referrerPolicy: "no-referrer",
+    });
+    if (response.status === 404) return { status: "unknown", date: null };
+    if (!response.ok) throw new Error("the status service did not answer");
+    return response.json();
+  }
+
+  function statusText(answer) {
+    const when = longDate(answer.date);
+    switch (answer.status) {
+      case "valid":
+        return "Status: valid. This is the current statement of these results.";
+      case "superseded":
+        return "Status: superseded. A newer statement replaced this one" +
+          (when ? ` on ${when}` : "") + ", after a results enquiry. Ask the candidate for it.";
+      case "withdrawn":
+        return "Status: withdrawn by the awarding body" + (when ? ` on ${when}` : "") + ".";
+      default:
+        return "Status: the verification service does not know this statement.";
+    }
+  }
+
+  async function showStatus(statementId, element) {
+    element.textContent = "Checking the statement's status…";
+    try {
+      const answer = await statementStatus(statementId);
+      element.textContent = statusText(answer);
+      element.dataset.status = answer.status;
+    } catch (err) {
+      element.textContent = "The status could not be checked just now; the signature " +
+        "check still holds. Try again later.";
+      element.dataset.status = "error";
+    }
+  }
+
+  window.resultsStatus = { statementStatus, statusText, showStatus };
+})();
