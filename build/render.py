@@ -17,12 +17,13 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from markupsafe import Markup
-from results_online.build.qr import qr_svg
+from results_online.build.qr import draw_qr, make_qr, svg_of
 from results_online.build.views import environment, read_asset
 from weasyprint import CSS, HTML
-from weasyprint.document import Document, DocumentMetadata
+from weasyprint.document import Document, DocumentMetadata, Page
 from weasyprint.text.fonts import FontConfiguration
 
 from results_online.errors import BuildError
@@ -47,7 +48,14 @@ class RenderedStatement:
 @dataclass(frozen=True)
 class _Item:
     statement: Statement
-    qr: Markup
+    code: Any  # segno.QRCode
+    qr: Markup  # inline SVG, for the web page, the fragment and the naive print path
+
+    @property
+    def slot(self) -> Markup:
+        """An empty box the batch renderer draws the QR into (see qr.py: why)."""
+        return Markup(f'<div class="qr-slot" id="qr-{self.statement.statement_id}" '  # noqa: S704
+                      'role="img" aria-label="QR code to verify this statement"></div>')
 
 
 class Renderer:
@@ -67,14 +75,15 @@ class Renderer:
         """The print HTML of these statements, one page each (CSS inline if embed_css)."""
         return self._print_html([_item(s) for s in statements], embed_css)
 
-    def _print_html(self, items: Sequence[_Item], embed_css: bool) -> str:
+    def _print_html(self, items: Sequence[_Item], embed_css: bool, slots: bool = False) -> str:
         return self.env.get_template("statement_print.html").render(
-            items=items, embed_css=embed_css, css=Markup(self.print_css))  # noqa: S704
+            items=[(i.statement, i.slot if slots else i.qr) for i in items],
+            embed_css=embed_css, css=Markup(self.print_css))  # noqa: S704
 
     def render_batch(self, statements: Sequence[Statement], out_dir: Path) -> list[_Paths]:
         """Lay out one batch as one document, then write each statement's PDF, page and fragment."""
         items = [_item(s) for s in statements]
-        document = HTML(string=self._print_html(items, embed_css=False)).render(
+        document = HTML(string=self._print_html(items, embed_css=False, slots=True)).render(
             font_config=self.fonts, stylesheets=[self.css])
         pages = _page_per_statement(document, statements)
         web = self.env.get_template("statement_web.html")
@@ -87,6 +96,7 @@ class Renderer:
             stem = folder / f"{_safe(s.entry.candidate.number)}-{_safe(s.entry.test.code)}"
             pdf, html, frag = (stem.with_name(stem.name + ext)
                                for ext in (".pdf", ".html", ".fragment.html"))
+            _paint_qr_into_slot(page, item.code, f"qr-{s.statement_id}")
             single = document.copy([page])
             single.metadata = DocumentMetadata(
                 title=f"Statement of Results: {s.entry.test.name}, {s.series.name}",
@@ -168,12 +178,29 @@ def _render_batch(batch: Sequence[Statement], out_dir: Path) -> list[_Paths]:
 
 
 def _item(s: Statement) -> _Item:
-    return _Item(s, Markup(qr_svg(s.qr_text)))  # noqa: S704 - segno's SVG, no user text
+    code = make_qr(s.qr_text)
+    return _Item(s, code, Markup(svg_of(code)))  # noqa: S704 - segno's SVG, no user text
 
 
-def _page_per_statement(document: Document, statements: Sequence[Statement]) -> list[object]:
+def _paint_qr_into_slot(page: Page, code: Any, anchor: str) -> None:
+    """Make the page draw the QR as vector rectangles into its slot, after its own content."""
+    if anchor not in page.anchors:
+        raise BuildError("the print template has no QR slot")
+    x1, y1, x2, _ = page.anchors[anchor]  # CSS px from the page's top-left corner
+    paint = page.paint
+
+    def paint_with_qr(stream: Any, scale: float = 1) -> None:
+        paint(stream, scale)
+        with stream.stacked():
+            stream.transform(a=scale, d=scale)
+            draw_qr(stream, code, x1, y1, x2 - x1)
+
+    page.paint = paint_with_qr
+
+
+def _page_per_statement(document: Document, statements: Sequence[Statement]) -> list[Page]:
     """Each statement's page; BuildError if one spilled onto a second page."""
-    pages: list[object] = []
+    pages: list[Page] = []
     for page in document.pages:
         k = len(pages)
         if k < len(statements) and f"s-{statements[k].statement_id}" in page.anchors:

@@ -16,9 +16,18 @@ _BFCHAR = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]*)>")
 _BFRANGE = re.compile(rb"<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>\s*<([0-9a-fA-F]+)>")
 
 
-def pdf_text(path: Path) -> str:
-    """All text pypdf extracts from the PDF, pages joined."""
-    return "\n".join(p.extract_text() for p in pypdf.PdfReader(path).pages)
+def pdf_text(path: Path, *, layout: bool = False) -> str:
+    """The PDF's text; in layout mode lines as seen on the page, runs of spaces made one.
+
+    Plain mode keeps right-to-left words in reading order; layout mode shows them
+    visually (reversed) but keeps a label and its value on one line.
+    """
+    reader = pypdf.PdfReader(path)
+    if not layout:
+        return "\n".join(p.extract_text() for p in reader.pages)
+    pages = (p.extract_text(extraction_mode="layout") for p in reader.pages)
+    return "\n".join(re.sub(r"[ \t]+", " ", line).strip()
+                     for page in pages for line in page.splitlines())
 
 
 def skeleton(text: str) -> str:

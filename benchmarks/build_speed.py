@@ -1,0 +1,110 @@
+"""How fast the render stage makes statements, against the naive one-document-per-statement way.
+
+    .venv/bin/python benchmarks/build_speed.py [--n 2000] [--workers 2] [--batch-size 50]
+
+Builds a synthetic series of N candidates (half STEP, half B2 First, names from many
+scripts), signs it with a key store made in a temporary folder, renders it with
+``render_statements`` (batched documents, process pool), then renders a sample the
+naive way: one ``HTML(...).write_pdf()`` per statement, CSS parsed and fonts set up
+each time. Prints statements per second, ms per statement per core, and the ratio.
+Both wall-clock and CPU time are shown: on a shared machine CPU time is the steadier.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing.forkserver
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# The synthetic series comes from the test factories, so the benchmark and the tests
+# build the same kind of statements.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from factories import make_keys, synthetic_series
+from results_online.build.render import render_statements, renderer
+from results_online.build.seal import seal_series
+from weasyprint import HTML
+
+from results_online.progress import no_progress
+
+
+def cpu_seconds(who: int) -> float:
+    """User + system CPU time of this process or of its finished children."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pool_cpu_seconds() -> float:
+    """CPU time of the finished pool workers: children of the forkserver, not of us (Linux)."""
+    pid = getattr(multiprocessing.forkserver._forkserver, "_forkserver_pid", None)
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    cutime, cstime = int(fields[13]), int(fields[14])  # fields 16 and 17 of proc(5)
+    return (cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
+def total_cpu() -> float:
+    """CPU time of this process, its children and the pool workers so far."""
+    return (cpu_seconds(resource.RUSAGE_SELF) + cpu_seconds(resource.RUSAGE_CHILDREN)
+            + pool_cpu_seconds())
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=2000, help="candidates (default 2000)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--sample", type=int, default=40, help="statements rendered naively")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="results-bench-") as tmp:
+        root = Path(tmp)
+        series = synthetic_series(args.n)
+        t0 = time.perf_counter()
+        statements = seal_series(series, make_keys(root / "keys"))
+        seal_s = time.perf_counter() - t0
+
+        cpu0 = total_cpu()
+        t0 = time.perf_counter()
+        render_statements(statements, root / "fast", workers=args.workers,
+                          batch_size=args.batch_size, progress=no_progress)
+        fast_wall = time.perf_counter() - t0
+        time.sleep(0.5)  # let the forkserver reap the workers, so their CPU time is counted
+        fast_cpu = total_cpu() - cpu0
+
+        sample = statements[:: max(1, len(statements) // args.sample)][: args.sample]
+        make_html = renderer().print_html  # templates only; the naive path sets up the rest
+        (root / "naive").mkdir()
+        cpu0 = cpu_seconds(resource.RUSAGE_SELF)
+        t0 = time.perf_counter()
+        for i, s in enumerate(sample):
+            HTML(string=make_html([s], embed_css=True)).write_pdf(root / "naive" / f"{i}.pdf")
+        naive_wall = time.perf_counter() - t0
+        naive_cpu = cpu_seconds(resource.RUSAGE_SELF) - cpu0
+
+    n, k = len(statements), len(sample)
+    fast_ms_core = fast_wall * args.workers / n * 1000
+    naive_ms = naive_wall / k * 1000
+    print(f"statements: {n} (sealed in {seal_s:.1f} s), workers: {args.workers}, "
+          f"batch size: {args.batch_size}")
+    print(f"fast:  {n / fast_wall:7.1f} statements/s   {fast_ms_core:6.1f} ms/statement/core"
+          f"   CPU {fast_cpu / n * 1000:6.1f} ms/statement")
+    print(f"naive: {k / naive_wall:7.1f} statements/s   {naive_ms:6.1f} ms/statement/core"
+          f"   CPU {naive_cpu / k * 1000:6.1f} ms/statement   (sample of {k}, one process)")
+    print(f"ratio: {naive_ms / fast_ms_core:.1f}x per core (wall), "
+          f"{(naive_cpu / k) / (fast_cpu / n):.1f}x by CPU time, "
+          f"{(n / fast_wall) / (k / naive_wall):.1f}x throughput")
+
+
+if __name__ == "__main__":
+    main()
