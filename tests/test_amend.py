@@ -182,6 +182,12 @@ def test_a_full_rebuild_keeps_history_and_a_removed_entry_is_withdrawn(amended) 
                                            "date": "2026-09-05"}
     assert amended["after"][amended["changed"]["candidate_id"]]["statement_id"] in {
         str(i["statement_id"]) for i in _manifest(out).values()}
+    app = create_app(app_config(str(out / "private" / "verify.sqlite"), str(keys)))
+    with TestClient(app) as client:
+        body = client.post("/api/verify", json={"candidate_id": gone["candidate_id"],
+                                                "secret_number": gone["secret_number"]}
+                           ).json()
+    assert [s["status"] for s in body["statements"]] == ["withdrawn"]
 
 
 def test_amend_without_a_previous_build_is_refused(tmp_path: Path, amended) -> None:

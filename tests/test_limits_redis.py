@@ -115,3 +115,12 @@ def test_health_reports_redis(replicas: tuple[TestClient, TestClient]) -> None:
     a, b = replicas
     assert a.get("/healthz").json() == {"status": "ok"}
     assert b.get("/healthz").status_code == 200
+
+
+def test_unreachable_redis_fails_closed_with_503(fx: VerifyFixture) -> None:
+    dead = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+    with TestClient(fx.app(redis_url=dead)) as client:
+        r = client.post("/api/verify", json=credentials(fx.statements[0]))
+        assert r.status_code == 503 and r.headers["cache-control"] == "no-store"
+        assert "match" not in r.json()
+        assert client.get("/healthz").status_code == 503

@@ -449,3 +449,12 @@ def test_status_script_in_chromium_sends_only_the_statement_id(
     assert texts[3] == "superseded"
     assert [json.loads(b) for b in bodies] == [
         {"statement_id": i} for i in (old_id, new_id, "0000-0000-0000-0000", old_id)]
+
+
+def test_oversized_bodies_are_refused_without_buffering(fx: VerifyFixture) -> None:
+    s = fx.statements[0]
+    body = credentials(s) | {"padding": "x" * 5000}
+    with TestClient(fx.app()) as client:
+        r = client.post("/api/verify", json=body)
+        assert r.status_code == 400
+        assert client.post("/api/verify", json=credentials(s)).json()["match"] is True

@@ -51,7 +51,7 @@ def openapi() -> dict[str, Any]:
         "statement_id": {"type": "string"},
         "status": {"enum": ["valid", "superseded", "withdrawn", "unknown"]},
         "date": {"type": ["string", "null"], "format": "date"}}}
-    bad = {"400": _json(_ERROR, "the body is not a JSON object"),
+    bad = {"400": _json(_ERROR, "the body is not a JSON object of at most 4096 bytes"),
            "422": _json(_ERROR, "a field is missing or malformed")}
     return {
         "openapi": "3.1.0",
