@@ -15,6 +15,7 @@ import multiprocessing
 import re
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,8 @@ class Renderer:
                 authors=[s.series.board], lang="en", generator="Results Online")
             single.write_pdf(pdf)
             html.write_text(web.render(s=s, qr=item.qr, css=Markup(self.web_css),  # noqa: S704
-                                       style_hash=self.style_hash), encoding="utf-8")
+                                       style_hash=self.style_hash, pdf_name=pdf.name),
+                            encoding="utf-8")
             frag.write_text(fragment.render(s=s, qr=item.qr), encoding="utf-8")
             out.append((str(pdf), str(html), str(frag)))
         return out
@@ -143,16 +145,21 @@ def render_statements(
             with ProcessPoolExecutor(max_workers=min(workers, len(batches)),
                                      mp_context=context, initializer=renderer) as pool:
                 futures: dict[Future[list[_Paths]], list[int]] = {
-                    pool.submit(_render_batch, [statements[i] for i in batch], out_dir): batch
+                    pool.submit(_render_batch_in_worker, [statements[i] for i in batch], out_dir):
+                    batch
                     for batch in batches}
                 try:
                     for future in as_completed(futures):
                         batch = futures[future]
                         paths.update(zip(batch, future.result(), strict=True))
                         advance(len(batch))
-                except BaseException:
+                except BaseException as exc:
                     for future in futures:
                         future.cancel()
+                    if isinstance(exc, BrokenProcessPool):
+                        raise BuildError("a render worker process died",
+                                         hint="check free memory, or run with fewer workers"
+                                         ) from exc
                     raise
     return tuple(RenderedStatement(s, *(Path(p) for p in paths[i]))
                  for i, s in enumerate(statements))
@@ -175,6 +182,16 @@ def _render_batch(batch: Sequence[Statement], out_dir: Path) -> list[_Paths]:
     except Exception as exc:
         raise BuildError(f"rendering a batch of centre {batch[0].centre.number} failed: "
                          f"{type(exc).__name__}") from exc
+
+
+def _render_batch_in_worker(batch: Sequence[Statement], out_dir: Path) -> list[_Paths]:
+    try:
+        return _render_batch(batch, out_dir)
+    except BuildError as exc:
+        # An exception crosses the process boundary as type(exc)(*exc.args); the hint
+        # is not among ResultsError's args, so put it there for the trip.
+        exc.args = (str(exc), exc.hint)
+        raise
 
 
 def _item(s: Statement) -> _Item:

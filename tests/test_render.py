@@ -159,6 +159,7 @@ def test_web_page_is_accessible_and_its_csp_allows_only_its_own_style(
         page = r.html.read_text(encoding="utf-8")
         assert '<html lang="en">' in page and "<script" not in page
         assert '<bdi dir="auto">' in page and 'scope="col"' in page
+        assert f'<a href="{r.pdf.name}" download>' in page
         style = re.search(r"<style>(.*?)</style>", page, re.S)
         assert style is not None
         digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
@@ -174,13 +175,15 @@ def test_names_are_escaped_not_markup(statements: tuple[Statement, ...], tmp_pat
     assert "<b>Robert</b> & 'Tables'" in pdf_text(r.pdf)
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_a_statement_that_spills_onto_a_second_page_is_a_build_error(
-        statements: tuple[Statement, ...], tmp_path: Path) -> None:
+        statements: tuple[Statement, ...], tmp_path: Path, workers: int) -> None:
     long = _with_name(statements[1], " ".join(["Bartholomew"] * 900))
     with pytest.raises(BuildError, match="does not fit on one A4 page") as err:
-        render_statements([statements[0], long, statements[2]], tmp_path, workers=1,
-                          batch_size=5, progress=no_progress)
+        render_statements([statements[0], long, *statements[2:4]], tmp_path, workers=workers,
+                          batch_size=2, progress=no_progress)
     assert long.display_id in str(err.value)
+    assert "statement_print.css" in err.value.hint  # the hint survives the worker process
 
 
 def test_unsafe_file_names_are_refused(statements: tuple[Statement, ...], tmp_path: Path) -> None:
