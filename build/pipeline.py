@@ -17,7 +17,9 @@ from results_online.build.amend import carry_rendered, plan_statements, read_pre
 from results_online.build.bundle import build_bundles
 from results_online.build.index import results_hash, write_index, write_status_list
 from results_online.build.load import load_series
+from results_online.build.notify import write_outbox
 from results_online.build.output import staged_output
+from results_online.build.release import release_stage
 from results_online.build.render import RenderedStatement, render_statements
 from results_online.keys.store import load_keys
 
@@ -74,7 +76,12 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
         # Staged privately, laid out as the site's c/<centre>/<series>.zip.age; the
         # release plan decides when they go public.
         log.info("stage: centre bundles")
-        build_bundles(series, rendered, private / "c", now=config.now)
+        bundles = build_bundles(series, rendered, private / "c", now=config.now)
+        # Last: it plans every file the stages above put in site/, plus the bundles.
+        log.info("stage: release plan and outbox")
+        release_stage(series.info, out, [b.path for b in bundles], config.now)
+        write_outbox(series, statements, keys.statement_secret, private,
+                     previous=config.out_dir / "private")
     log.info("done: %d statements for %d centres", len(statements), len(series.centres))
     return BuildReport(config.out_dir, len(statements), len(series.centres), len(to_render),
                        len(plan.retired))

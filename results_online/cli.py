@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from results_online import config as cfg
 from results_online.errors import InvalidToken, ResultsError
@@ -111,6 +112,34 @@ def cmd_verify_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    """results notify OUT --smtp HOST:PORT [--now TIME]"""
+    from results_online.build.send import SmtpServer, send_outbox
+
+    config = cfg.notify_config(args.out, args.smtp, now=args.now, sender=args.sender)
+    report = send_outbox(config.out_dir / "private",
+                         SmtpServer(config.smtp_host, config.smtp_port, config.sender),
+                         config.now)
+    print(f"sent {report.sent} message(s); {report.already} sent before")
+    if report.next_release is not None:
+        print(f"{report.waiting} message(s) wait for their release at "
+              f"{report.next_release.isoformat()}: run `results notify` again then")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """results publish OUT --to s3://bucket/prefix [--endpoint URL] [--now TIME]"""
+    from results_online.build.publish import S3Target, publish, s3_client
+
+    config = cfg.publish_config(args.out, args.to, endpoint=args.endpoint, now=args.now)
+    target = S3Target(config.bucket, config.prefix, config.endpoint)
+    report = publish(config.out_dir, target, config.now, s3_client(target))
+    print(f"published to s3://{config.bucket}/{config.prefix}: {report.uploaded} uploaded, "
+          f"{report.unchanged} unchanged, {report.removed} withdrawn, "
+          f"{report.waiting} not yet released")
+    return 0
+
+
 def cmd_verify_app(args: argparse.Namespace) -> int:
     """results verify-app --index FILE --keyset PATH [--redis URL] [--trusted-proxy IP]"""
     import uvicorn
@@ -129,6 +158,23 @@ def cmd_verify_app(args: argparse.Namespace) -> int:
     uvicorn.run(app, host=config.host, port=config.port, proxy_headers=False,
                 server_header=False, log_level="info")
     return 0
+
+
+def _add_release_commands(sub: Any) -> None:
+    """`results notify` and `results publish`: what the release plan lets out, when."""
+    n = sub.add_parser("notify", help="send the released e-mails in OUT's outbox, once each")
+    n.add_argument("out", help="the output folder of `results build`")
+    n.add_argument("--smtp", required=True, help="the mail relay, HOST:PORT")
+    n.add_argument("--sender", help="From address (default: noreply@ the site's host)")
+    n.add_argument("--now", help="pretend it is this ISO 8601 time (release check)")
+    n.set_defaults(func=cmd_notify)
+
+    pub = sub.add_parser("publish", help="upload the site files that are due to S3")
+    pub.add_argument("out", help="the output folder of `results build`")
+    pub.add_argument("--to", required=True, help="s3://bucket/prefix")
+    pub.add_argument("--endpoint", help="the S3-compatible store's URL (default: AWS)")
+    pub.add_argument("--now", help="pretend it is this ISO 8601 time (release check)")
+    pub.set_defaults(func=cmd_publish)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -165,6 +211,8 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("token", help="the QR text, or the token as decimal digits")
     v.add_argument("--keyset", default=_default_keys(), help="keyset JSON or key store folder")
     v.set_defaults(func=cmd_verify_token)
+
+    _add_release_commands(sub)
 
     a = sub.add_parser("verify-app", help="run the verification app (ID + secret, QR status)")
     a.add_argument("--index", required=True, help="OUT/private/verify.sqlite from a build")

@@ -181,3 +181,60 @@ def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
                       redis_url=env.get(REDIS_URL_ENV) or None, trusted_proxies=proxies,
                       failures_per_id=limits["failures_per_id"],
                       failures_per_address=limits["failures_per_address"])
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """What one `results notify` needs."""
+
+    out_dir: Path
+    smtp_host: str
+    smtp_port: int
+    now: datetime
+    sender: str | None = None
+
+
+def notify_config(out_dir: str, smtp: str, *, now: str | None = None,
+                  sender: str | None = None) -> NotifyConfig:
+    """Validate notify settings, reporting every problem at once."""
+    problems: list[str] = []
+    out = Path(out_dir)
+    if not (out / "private" / "outbox").is_dir():
+        problems.append(f"{out} holds no outbox (give the --out folder of `results build`)")
+    host, _, port_text = smtp.rpartition(":")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        problems.append(f"--smtp {smtp!r} is not HOST:PORT, e.g. 127.0.0.1:25")
+    when = parse_now(now, problems)
+    if problems:
+        raise ConfigError("; ".join(problems), hint="see `results notify --help`")
+    return NotifyConfig(out, host.strip("[]"), int(port_text), when, sender or None)
+
+
+@dataclass(frozen=True)
+class PublishConfig:
+    """What one `results publish` needs."""
+
+    out_dir: Path
+    bucket: str
+    prefix: str  # no leading or trailing '/'
+    endpoint: str | None
+    now: datetime
+
+
+def publish_config(out_dir: str, to: str, *, endpoint: str | None = None,
+                   now: str | None = None) -> PublishConfig:
+    """Validate publish settings, reporting every problem at once."""
+    problems: list[str] = []
+    out = Path(out_dir)
+    if not (out / "private" / "release-plan.json").is_file():
+        problems.append(f"{out} holds no release plan (give the --out folder of "
+                        "`results build`)")
+    bucket, _, prefix = to.removeprefix("s3://").partition("/")
+    if not to.startswith("s3://") or not bucket:
+        problems.append(f"--to {to!r} is not s3://bucket/prefix")
+    if endpoint and not endpoint.startswith(("https://", "http://")):
+        problems.append(f"--endpoint {endpoint!r} is not an http(s) URL")
+    when = parse_now(now, problems)
+    if problems:
+        raise ConfigError("; ".join(problems), hint="see `results publish --help`")
+    return PublishConfig(out, bucket, prefix.strip("/"), endpoint or None, when)

@@ -1,0 +1,189 @@
+"""Stage: the outbox, links.csv and one e-mail per candidate and per centre (private).
+
+A candidate's secure link is ``<site>/statement#<statement id>.<key>``, the key
+being base64url (no padding) of ``seal.content_key(statement secret, id)``: it
+exists only in the link, links.csv and the candidate's message. The messages
+say nothing about results; the link opens them. Nothing here logs a link.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, select_autoescape
+from results_online.build.overview import safe_name
+from results_online.build.seal import content_key
+from results_online.build.views import environment
+
+from results_online.model import Centre, Series, Statement
+
+OUTBOX_DIR = "outbox"
+OUTBOX_INDEX = "outbox.json"
+LINKS_FILE = "links.csv"
+SENT_FILE = "sent.json"  # written by build/send.py
+LINK_COLUMNS = ("candidate_id", "name", "email", "test", "statement_id", "link")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One statement's secure link, as listed in links.csv."""
+
+    candidate_id: str = field(repr=False)
+    name: str = field(repr=False)
+    email: str = field(repr=False)
+    test: str
+    statement_id: str
+    link: str = field(repr=False)  # holds the content key
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """One message in the outbox and the time from which it may be sent."""
+
+    file: str  # name inside outbox/
+    kind: str  # "candidate" or "centre"
+    send_after: datetime
+
+
+def secure_link(site_url: str, statement_id: str, statement_secret: bytes) -> str:
+    """The secure link that opens one statement: the key is in the fragment only."""
+    key = content_key(statement_secret, statement_id)
+    encoded = base64.urlsafe_b64encode(key).rstrip(b"=").decode()
+    return f"{site_url.rstrip('/')}/statement#{statement_id}.{encoded}"
+
+
+def bundle_url(site_url: str, centre: str, series_code: str) -> str:
+    """Where a centre's encrypted bundle is published."""
+    return f"{site_url.rstrip('/')}/c/{safe_name(centre)}/{safe_name(series_code)}.zip.age"
+
+
+def candidate_links(statements: Sequence[Statement], statement_secret: bytes) -> list[Link]:
+    """One link per statement, in the order given."""
+    return [
+        Link(s.entry.candidate.candidate_id, s.entry.candidate.name, s.entry.candidate.email,
+             s.entry.test.code, s.statement_id,
+             secure_link(s.series.site_url, s.statement_id, statement_secret))
+        for s in statements
+    ]
+
+
+def links_csv(links: Sequence[Link]) -> bytes:
+    """links.csv: UTF-8 with BOM so spreadsheets keep the names and leading zeros as text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(LINK_COLUMNS)
+    for link in links:
+        writer.writerow([link.candidate_id, link.name, link.email, link.test,
+                         link.statement_id, link.link])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def write_outbox(series: Series, statements: Sequence[Statement], statement_secret: bytes,
+                 private_dir: Path, previous: Path | None = None) -> tuple[OutboxItem, ...]:
+    """Write links.csv, outbox/*.eml and outbox/outbox.json; return the outbox items.
+
+    ``previous`` is the private folder of the build being replaced: its record of sent
+    messages is kept for the messages that are still the same, so none goes twice.
+    """
+    links = candidate_links(statements, statement_secret)
+    private_dir.mkdir(parents=True, exist_ok=True)
+    _write_private(private_dir / LINKS_FILE, links_csv(links))
+    outbox = private_dir / OUTBOX_DIR
+    outbox.mkdir(exist_ok=True)
+    env = _email_environment()
+    info = series.info
+    items = []
+    by_candidate: dict[str, list[Link]] = {}
+    for link in links:
+        by_candidate.setdefault(link.candidate_id, []).append(link)
+    tests = {t.code: t.name for t in series.tests}
+    for group in by_candidate.values():
+        first = group[0]
+        context = {"info": info, "name": first.name, "tests": tests,
+                   "links": [(tests.get(g.test, g.test), g.link) for g in group]}
+        msg = _message(env, "email_candidate", context, info.site_url,
+                       to=Address(display_name=first.name, addr_spec=first.email),
+                       subject=f"{info.board}: your {info.name} results",
+                       msgid=f"candidate.{first.statement_id}.{info.code}")
+        name = f"candidate-{first.statement_id}.eml"
+        _write_private(outbox / name, bytes(msg))
+        items.append(OutboxItem(name, "candidate", info.candidates_release))
+    with_bundles = sorted({s.centre.number for s in statements})
+    for number in with_bundles:
+        centre = series.centre(number)
+        items.append(_centre_message(env, series, centre, outbox))
+    if previous is not None:
+        _carry_sent(previous / OUTBOX_DIR / SENT_FILE, outbox / SENT_FILE,
+                    {i.file for i in items})
+    _write_private(outbox / OUTBOX_INDEX, json.dumps({"messages": [
+        {"file": i.file, "kind": i.kind, "send_after": i.send_after.isoformat()}
+        for i in items]}, indent=1).encode() + b"\n")
+    return tuple(items)
+
+
+def read_outbox(private_dir: Path) -> tuple[OutboxItem, ...]:
+    """The outbox items written by ``write_outbox``; ValueError if the index is damaged."""
+    doc = json.loads((private_dir / OUTBOX_DIR / OUTBOX_INDEX).read_text(encoding="utf-8"))
+    return tuple(OutboxItem(m["file"], m["kind"], datetime.fromisoformat(m["send_after"]))
+                 for m in doc["messages"])
+
+
+def _centre_message(env: Environment, series: Series, centre: Centre,
+                    outbox: Path) -> OutboxItem:
+    info = series.info
+    context = {"info": info, "centre": centre,
+               "url": bundle_url(info.site_url, centre.number, info.code),
+               "file": f"{safe_name(info.code)}.zip.age"}
+    msg = _message(env, "email_centre", context, info.site_url,
+                   to=Address(display_name=centre.name, addr_spec=centre.email),
+                   subject=f"{info.board}: {info.name} results for centre {centre.number}",
+                   msgid=f"centre.{safe_name(centre.number)}.{info.code}")
+    name = f"centre-{safe_name(centre.number)}.eml"
+    _write_private(outbox / name, bytes(msg))
+    return OutboxItem(name, "centre", info.centres_release)
+
+
+def _message(env: Environment, template: str, context: dict[str, object], site_url: str, *,
+             to: Address, subject: str, msgid: str) -> EmailMessage:
+    host = urlsplit(site_url).hostname or "localhost"
+    msg = EmailMessage()
+    msg["From"] = Address(display_name=str(getattr(context["info"], "board", "")),
+                          username="noreply", domain=host)
+    msg["To"] = to
+    msg["Subject"] = subject
+    # Deterministic, so a rebuilt outbox names the same messages.
+    msg["Message-ID"] = f"<{msgid}@{host}>"
+    msg.set_content(env.get_template(f"{template}.txt").render(context))
+    msg.add_alternative(env.get_template(f"{template}.html").render(context), subtype="html")
+    return msg
+
+
+def _carry_sent(old: Path, new: Path, files: set[str]) -> None:
+    try:
+        sent = json.loads(old.read_text(encoding="utf-8")).get("sent", {})
+    except (OSError, ValueError, AttributeError):
+        return
+    kept = {k: v for k, v in sent.items() if k in files}
+    if kept:
+        _write_private(new, json.dumps({"sent": kept}, indent=1, sort_keys=True).encode())
+
+
+def _email_environment() -> Environment:
+    # The shared environment escapes everything; plain-text mail must not be escaped.
+    return environment().overlay(
+        autoescape=select_autoescape(enabled_extensions=("html",), default=False))
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    path.chmod(0o600)

@@ -1,0 +1,236 @@
+"""Stage: the release plan, which public file goes live when (private/release-plan.json).
+
+Centre bundles go live at the centres' release time, candidate files (statement
+ciphertext, pages meant for after release) at the candidates' release time, and
+both are withdrawn once the available-until date has passed; "before release"
+pages (forthcoming results) are live only until the candidates' release. Public
+pages are always live. A file that is not live when the build runs stays out of
+site/ (in private/, e.g. private/c/ or private/staged/<kind>/) until `results
+publish` finds it due.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path, PurePosixPath
+
+from results_online.errors import BuildError
+from results_online.model import SeriesInfo
+
+PLAN_FILE = "release-plan.json"
+STAGED_DIR = "private/staged"
+SITE_DIR = "site"
+
+
+class Kind(enum.StrEnum):
+    """When a kind of public file may be live."""
+
+    PAGE = "page"  # always: pages, assets, the keyset, status lists
+    BEFORE_RELEASE = "before_release"  # until the candidates' release ("forthcoming results")
+    CANDIDATE = "candidate"  # candidates' release until withdrawal: s/<id>.bin and such
+    CENTRE_BUNDLE = "centre_bundle"  # centres' release until withdrawal: c/<centre>/…zip.age
+
+
+@dataclass(frozen=True)
+class PublicFile:
+    """A file a stage wrote for the public site: its site path, kind and where it lies in OUT."""
+
+    path: str  # relative to the site root, '/'-separated: "c/GB001/2026-06.zip.age"
+    kind: Kind
+    source: str  # relative to OUT, where the stage wrote it: "private/c/GB001/2026-06.zip.age"
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """One public file with its live window; ``source`` is where it lies once placed."""
+
+    path: str
+    kind: Kind
+    # site/<path> when live at build time; else where a private stage wrote it, or
+    # private/staged/<kind>/<path> for a file taken out of site/
+    source: str
+    live_from: datetime | None  # None: from the start
+    live_until: datetime | None  # None: for good
+
+    def live(self, now: datetime) -> bool:
+        """Whether this file belongs on the public site at ``now``."""
+        started = self.live_from is None or now >= self.live_from
+        return started and (self.live_until is None or now < self.live_until)
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    """Which public file goes live when, for one series."""
+
+    series: str
+    built_at: datetime
+    centres_release: datetime
+    candidates_release: datetime
+    withdraw_at: datetime  # the start of the day after available_until
+    files: tuple[PlannedFile, ...]
+
+
+def withdrawal_time(info: SeriesInfo) -> datetime:
+    """When statements leave the site: midnight after available_until, in the release's zone."""
+    day = info.available_until + timedelta(days=1)
+    return datetime.combine(day, time(0, 0), tzinfo=info.candidates_release.tzinfo)
+
+
+def plan_release(info: SeriesInfo, files: Sequence[PublicFile], now: datetime) -> ReleasePlan:
+    """The release plan for these public files, placed as they should be at ``now``."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    withdraw = withdrawal_time(info)
+    windows: dict[Kind, tuple[datetime | None, datetime | None]] = {
+        Kind.PAGE: (None, None),
+        Kind.BEFORE_RELEASE: (None, info.candidates_release),
+        Kind.CANDIDATE: (info.candidates_release, withdraw),
+        Kind.CENTRE_BUNDLE: (info.centres_release, withdraw),
+    }
+    planned = []
+    for f in files:
+        _check_path(f.path)
+        start, end = windows[f.kind]
+        p = PlannedFile(f.path, f.kind, "", start, end)
+        if p.live(now):
+            source = f"{SITE_DIR}/{f.path}"
+        elif f.source.startswith("private/"):
+            source = f.source  # already private, e.g. bundles in private/c/
+        else:
+            # A path may have one file per kind (a page before and after release):
+            # staged copies are kept apart by kind.
+            source = f"{STAGED_DIR}/{f.kind.value}/{f.path}"
+        planned.append(PlannedFile(f.path, f.kind, source, start, end))
+    _check_no_overlap(planned)
+    return ReleasePlan(info.code, now, info.centres_release, info.candidates_release, withdraw,
+                       tuple(sorted(planned, key=lambda p: (p.path, p.source))))
+
+
+def site_files(out: Path) -> list[PublicFile]:
+    """Every file under OUT/site, its kind read from its path (s/, c/, else a page)."""
+    site = out / SITE_DIR
+    files = []
+    for path in sorted(p for p in site.rglob("*") if p.is_file()):
+        rel = path.relative_to(site).as_posix()
+        kind = (Kind.CANDIDATE if rel.startswith("s/")
+                else Kind.CENTRE_BUNDLE if rel.startswith("c/") else Kind.PAGE)
+        files.append(PublicFile(rel, kind, f"{SITE_DIR}/{rel}"))
+    return files
+
+
+def release_stage(info: SeriesInfo, out: Path, bundles: Sequence[Path],
+                  now: datetime) -> ReleasePlan:
+    """Plan every site file and bundle, place each in site/ or private/staged/, write the plan.
+
+    ``bundles`` are the centre bundles as written under OUT/private/c/<centre>/.
+    """
+    staged_bundles = out / "private" / "c"
+    files = [*site_files(out), *(
+        PublicFile(f"c/{b.relative_to(staged_bundles).as_posix()}", Kind.CENTRE_BUNDLE,
+                   b.relative_to(out).as_posix()) for b in bundles)]
+    plan = plan_release(info, files, now)
+    place_files(out, files, plan)
+    write_plan(plan, out / "private" / PLAN_FILE)
+    return plan
+
+
+def due(plan: ReleasePlan, now: datetime) -> list[PlannedFile]:
+    """The files that belong on the public site at ``now``."""
+    return [f for f in plan.files if f.live(now)]
+
+
+def withdrawn(plan: ReleasePlan, now: datetime) -> list[str]:
+    """Site paths whose window has closed by ``now`` and that no due file replaces."""
+    live = {f.path for f in due(plan, now)}
+    return sorted({f.path for f in plan.files
+                   if f.live_until is not None and now >= f.live_until and f.path not in live})
+
+
+def place_files(out: Path, files: Sequence[PublicFile], plan: ReleasePlan) -> None:
+    """Put each file where the plan places it: site/ holds only what is live.
+
+    A file leaving site/ is moved to private/staged/; a private file going live is
+    copied, so private/ keeps everything the build made.
+    """
+    targets = {(p.path, p.kind): p.source for p in plan.files}
+    for f in files:
+        target = targets[(f.path, f.kind)]
+        if target == f.source:
+            continue
+        dest = out / target
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if f.source.startswith("private/"):
+            shutil.copy2(out / f.source, dest)
+        else:
+            shutil.move(out / f.source, dest)
+
+
+def write_plan(plan: ReleasePlan, path: Path) -> None:
+    """Write the plan as JSON (private: it lists every statement file)."""
+    doc = {
+        "series": plan.series, "built_at": plan.built_at.isoformat(),
+        "centres_release": plan.centres_release.isoformat(),
+        "candidates_release": plan.candidates_release.isoformat(),
+        "withdraw_at": plan.withdraw_at.isoformat(),
+        "files": [{"path": f.path, "kind": f.kind.value, "source": f.source,
+                   "live_from": _iso(f.live_from), "live_until": _iso(f.live_until)}
+                  for f in plan.files],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+
+def read_plan(path: Path) -> ReleasePlan:
+    """Read a plan written by ``write_plan``; raise BuildError if it is missing or damaged."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        files = tuple(
+            PlannedFile(f["path"], Kind(f["kind"]), f["source"], _time(f["live_from"]),
+                        _time(f["live_until"]))
+            for f in doc["files"])
+        return ReleasePlan(doc["series"], datetime.fromisoformat(doc["built_at"]),
+                           datetime.fromisoformat(doc["centres_release"]),
+                           datetime.fromisoformat(doc["candidates_release"]),
+                           datetime.fromisoformat(doc["withdraw_at"]), files)
+    except FileNotFoundError:
+        raise BuildError(f"no release plan at {path}",
+                         hint="give the OUT folder of a `results build`") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise BuildError(f"the release plan {path} is damaged: {exc}",
+                         hint="run `results build` again") from None
+
+
+def _check_path(path: str) -> None:
+    p = PurePosixPath(path)
+    if not path or p.is_absolute() or ".." in p.parts or "\\" in path:
+        raise ValueError(f"a site path is relative and stays inside the site: {path!r}")
+
+
+def _check_no_overlap(files: Sequence[PlannedFile]) -> None:
+    by_path: dict[str, list[PlannedFile]] = {}
+    for f in files:
+        by_path.setdefault(f.path, []).append(f)
+    for path, group in by_path.items():
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if _overlap(a, b):
+                    raise ValueError(f"{path} is planned twice for the same time")
+
+
+def _overlap(a: PlannedFile, b: PlannedFile) -> bool:
+    lo = max((t for t in (a.live_from, b.live_from) if t is not None), default=None)
+    hi = min((t for t in (a.live_until, b.live_until) if t is not None), default=None)
+    return lo is None or hi is None or lo < hi
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t is not None else None
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

@@ -1,0 +1,135 @@
+"""Send the outbox over SMTP, each message only once and only after its release time.
+
+What was sent is recorded in ``outbox/sent.json`` after every message, so a
+re-run (or a run after a failure half-way) sends only what is left. Nothing
+logged or raised here names a recipient or holds a link.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import smtplib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from results_online.build.notify import OUTBOX_DIR, SENT_FILE, OutboxItem, read_outbox
+
+from results_online.errors import PublishError
+
+log = logging.getLogger("results_online.notify")
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """The mail server the outbox goes through (plain SMTP to a relay)."""
+
+    host: str
+    port: int
+    sender: str | None = None  # replaces the From of every message when set
+    timeout: float = 30
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """What one run of `results notify` did."""
+
+    sent: int  # sent now
+    already: int  # sent by an earlier run
+    waiting: int  # not yet released
+    next_release: datetime | None  # when the first waiting message may go
+
+
+def send_outbox(private_dir: Path, server: SmtpServer, now: datetime) -> SendReport:
+    """Send every released, unsent message; raise PublishError if none is released yet."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    outbox = private_dir / OUTBOX_DIR
+    try:
+        items = read_outbox(private_dir)
+    except FileNotFoundError:
+        raise PublishError(f"no outbox in {private_dir}",
+                           hint="give the OUT folder of a `results build`") from None
+    except (ValueError, KeyError, TypeError):
+        raise PublishError(f"the outbox index in {outbox} is damaged",
+                           hint="run `results build` again") from None
+    with _locked(outbox):
+        sent = _read_sent(outbox)
+        due = [i for i in items if i.send_after <= now and i.file not in sent]
+        waiting = [i for i in items if i.send_after > now]
+        first = min((i.send_after for i in waiting), default=None)
+        if first is not None and not any(i.send_after <= now for i in items):
+            raise PublishError(
+                f"nothing may be sent before {first.isoformat()}: the results are not "
+                "released yet", hint="run `results notify` again after the release time")
+        if due:
+            _send(outbox, due, sent, server, now)
+    already = sum(1 for i in items if i.send_after <= now) - len(due)
+    return SendReport(len(due), already, len(waiting), first)
+
+
+def _send(outbox: Path, due: list[OutboxItem], sent: dict[str, str], server: SmtpServer,
+          now: datetime) -> None:
+    try:
+        with smtplib.SMTP(server.host, server.port, timeout=server.timeout) as smtp:
+            for item in due:
+                msg = _load(outbox / item.file)
+                del msg["Date"]
+                msg["Date"] = format_datetime(now)
+                if server.sender:
+                    del msg["From"]
+                    msg["From"] = server.sender
+                smtp.send_message(msg)
+                sent[item.file] = now.isoformat()
+                _write_sent(outbox, sent)
+                log.info("sent one %s message", item.kind)
+    except (OSError, smtplib.SMTPException) as exc:
+        done = sum(1 for i in due if i.file in sent)
+        raise PublishError(
+            f"sending stopped after {done} of {len(due)} message(s): "
+            f"{type(exc).__name__} from the mail server {server.host}:{server.port}",
+            hint="check --smtp; run `results notify` again to send the rest") from None
+
+
+def _load(path: Path) -> EmailMessage:
+    msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+    if not isinstance(msg, EmailMessage):
+        raise PublishError(f"{path.name} in the outbox is not an e-mail message")
+    return msg
+
+
+def _read_sent(outbox: Path) -> dict[str, str]:
+    try:
+        doc = json.loads((outbox / SENT_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except ValueError:
+        raise PublishError(f"{outbox / SENT_FILE} is damaged",
+                           hint="restore it: it records which messages were sent") from None
+    return {str(k): str(v) for k, v in doc.get("sent", {}).items()}
+
+
+def _write_sent(outbox: Path, sent: dict[str, str]) -> None:
+    tmp = outbox / (SENT_FILE + ".tmp")
+    tmp.write_text(json.dumps({"sent": sent}, indent=1, sort_keys=True) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, outbox / SENT_FILE)
+
+
+@contextmanager
+def _locked(outbox: Path) -> Iterator[None]:
+    # Two notify runs at once must not both send the same message.
+    with open(outbox / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PublishError("another `results notify` is sending this outbox") from None
+        yield
