@@ -121,6 +121,9 @@ def carry_rendered(statements: Sequence[Statement], rendered: Sequence[RenderedS
         item = items[s.statement_id]
         pdf, html = Path(str(item["pdf"])), Path(str(item["html"]))
         fragment = html.with_name(html.name.removesuffix(".html") + ".fragment.html")
+        if not (previous.root / pdf).is_file():
+            raise BuildError(f"the previous output lacks {pdf}, so it cannot be carried over",
+                             hint="run `results build` to render every statement again")
         for rel in (pdf, html, fragment):
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             if (previous.root / rel).is_file():
