@@ -2,9 +2,9 @@
 
 Centre bundles go live at the centres' release time, candidate files (statement
 ciphertext, pages meant for after release) at the candidates' release time, and
-both are withdrawn once the available-until date has passed; "before release"
-pages (forthcoming results) are live only until the candidates' release. Public
-pages are always live. A file that is not live when the build runs stays out of
+both are withdrawn once the available-until date has passed. A page may have a
+"before release" version (forthcoming results), live until the candidates'
+release, and an "after release" version from then on. Other pages are always live. A file that is not live when the build runs stays out of
 site/ (in private/, e.g. private/c/ or private/staged/<kind>/) until `results
 publish` finds it due.
 """
@@ -25,6 +25,7 @@ from results_online.model import SeriesInfo
 PLAN_FILE = "release-plan.json"
 STAGED_DIR = "private/staged"
 SITE_DIR = "site"
+BEFORE_SUFFIX = ".before-release"
 
 
 class Kind(enum.StrEnum):
@@ -32,6 +33,7 @@ class Kind(enum.StrEnum):
 
     PAGE = "page"  # always: pages, assets, the keyset, status lists
     BEFORE_RELEASE = "before_release"  # until the candidates' release ("forthcoming results")
+    AFTER_RELEASE = "after_release"  # from the candidates' release on: a page's released version
     CANDIDATE = "candidate"  # candidates' release until withdrawal: s/<id>.bin and such
     CENTRE_BUNDLE = "centre_bundle"  # centres' release until withdrawal: c/<centre>/…zip.age
 
@@ -89,6 +91,7 @@ def plan_release(info: SeriesInfo, files: Sequence[PublicFile], now: datetime) -
     windows: dict[Kind, tuple[datetime | None, datetime | None]] = {
         Kind.PAGE: (None, None),
         Kind.BEFORE_RELEASE: (None, info.candidates_release),
+        Kind.AFTER_RELEASE: (info.candidates_release, None),
         Kind.CANDIDATE: (info.candidates_release, withdraw),
         Kind.CENTRE_BUNDLE: (info.centres_release, withdraw),
     }
@@ -112,27 +115,39 @@ def plan_release(info: SeriesInfo, files: Sequence[PublicFile], now: datetime) -
 
 
 def site_files(out: Path) -> list[PublicFile]:
-    """Every file under OUT/site, its kind read from its path (s/, c/, else a page)."""
+    """Every file under OUT/site, its kind read from its path (s/, c/, else a page).
+
+    A page's forthcoming-results version is written beside it with the suffix
+    ``.before-release`` (``index.html.before-release``): it is live until the
+    candidates' release, and the page itself from then on.
+    """
     site = out / SITE_DIR
+    rels = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    before = {r.removesuffix(BEFORE_SUFFIX) for r in rels if r.endswith(BEFORE_SUFFIX)}
     files = []
-    for path in sorted(p for p in site.rglob("*") if p.is_file()):
-        rel = path.relative_to(site).as_posix()
-        kind = (Kind.CANDIDATE if rel.startswith("s/")
-                else Kind.CENTRE_BUNDLE if rel.startswith("c/") else Kind.PAGE)
-        files.append(PublicFile(rel, kind, f"{SITE_DIR}/{rel}"))
+    for rel in rels:
+        if rel.endswith(BEFORE_SUFFIX):
+            path, kind = rel.removesuffix(BEFORE_SUFFIX), Kind.BEFORE_RELEASE
+        else:
+            path, kind = rel, (Kind.CANDIDATE if rel.startswith("s/")
+                               else Kind.CENTRE_BUNDLE if rel.startswith("c/")
+                               else Kind.AFTER_RELEASE if rel in before else Kind.PAGE)
+        files.append(PublicFile(path, kind, f"{SITE_DIR}/{rel}"))
     return files
 
 
-def release_stage(info: SeriesInfo, out: Path, bundles: Sequence[Path],
-                  now: datetime) -> ReleasePlan:
+def release_stage(info: SeriesInfo, out: Path, bundles: Sequence[Path], now: datetime,
+                  extra: Sequence[PublicFile] = ()) -> ReleasePlan:
     """Plan every site file and bundle, place each in site/ or private/staged/, write the plan.
 
-    ``bundles`` are the centre bundles as written under OUT/private/c/<centre>/.
+    ``bundles`` are the centre bundles as written under OUT/private/c/<centre>/;
+    ``extra`` are files a stage wrote outside site/ with their own kind (e.g. the
+    after-release version of a page kept in private/ while site/ has the forthcoming one).
     """
     staged_bundles = out / "private" / "c"
     files = [*site_files(out), *(
         PublicFile(f"c/{b.relative_to(staged_bundles).as_posix()}", Kind.CENTRE_BUNDLE,
-                   b.relative_to(out).as_posix()) for b in bundles)]
+                   b.relative_to(out).as_posix()) for b in bundles), *extra]
     plan = plan_release(info, files, now)
     place_files(out, files, plan)
     write_plan(plan, out / "private" / PLAN_FILE)
@@ -158,7 +173,9 @@ def place_files(out: Path, files: Sequence[PublicFile], plan: ReleasePlan) -> No
     copied, so private/ keeps everything the build made.
     """
     targets = {(p.path, p.kind): p.source for p in plan.files}
-    for f in files:
+    # Files leaving site/ go first, so a page's other version can take their place.
+    leaving_first = sorted(files, key=lambda f: targets[(f.path, f.kind)].startswith(SITE_DIR))
+    for f in leaving_first:
         target = targets[(f.path, f.kind)]
         if target == f.source:
             continue

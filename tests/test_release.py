@@ -187,3 +187,24 @@ def test_a_build_after_release_puts_bundles_in_the_site(tmp_path: Path) -> None:
         public = b.out / "site" / "c" / centre / f"{rs.SERIES_CODE}.zip.age"
         private = b.out / "private" / "c" / centre / f"{rs.SERIES_CODE}.zip.age"
         assert public.read_bytes() == private.read_bytes()
+
+
+@pytest.mark.parametrize(("now", "shown"), [(CANDIDATES - SECOND, "forthcoming"),
+                                             (CANDIDATES, "released"), (WITHDRAW, "released")])
+def test_a_page_with_a_forthcoming_version_switches_at_the_candidates_release(
+        tmp_path: Path, now: datetime, shown: str) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("released")
+    (site / "index.html.before-release").write_text("forthcoming")
+    plan = release_stage(INFO, tmp_path, [], now)
+    assert {(f.path, f.kind) for f in plan.files} == {("index.html", Kind.BEFORE_RELEASE),
+                                                      ("index.html", Kind.AFTER_RELEASE)}
+    assert sorted(p.name for p in site.iterdir()) == ["index.html"]
+    assert (site / "index.html").read_text() == shown
+    assert [f.kind for f in due(plan, now)] == [
+        Kind.BEFORE_RELEASE if shown == "forthcoming" else Kind.AFTER_RELEASE]
+    assert withdrawn(plan, now) == []
+    # publish later finds the other version where the plan says
+    other = next(f for f in plan.files if f.kind.value != due(plan, now)[0].kind.value)
+    assert (tmp_path / other.source).read_text() != shown
