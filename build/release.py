@@ -1,12 +1,12 @@
 """Stage: the release plan, which public file goes live when (private/release-plan.json).
 
 Centre bundles go live at the centres' release time, candidate files (statement
-ciphertext, pages meant for after release) at the candidates' release time, and
-both are withdrawn once the available-until date has passed. A page may have a
-"before release" version (forthcoming results), live until the candidates'
-release, and an "after release" version from then on. Other pages are always live. A file that is not live when the build runs stays out of
-site/ (in private/, e.g. private/c/ or private/staged/<kind>/) until `results
-publish` finds it due.
+ciphertext) at the candidates' release time, and both are withdrawn once the
+available-until date has passed. A page may have a "before release" version
+(forthcoming results), live until the candidates' release, and an "after
+release" version from then on. Other pages are always live. A file that is not
+live when the build runs stays out of site/ (in private/, e.g. private/c/ or
+private/staged/<kind>/) until `results publish` finds it due.
 """
 
 from __future__ import annotations
