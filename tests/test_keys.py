@@ -162,6 +162,8 @@ def test_cli_passphrase_from_environment(tmp_path: Path, capsys: pytest.CaptureF
     folder = tmp_path / "keys"
     monkeypatch.setenv(PASSPHRASE_ENV, "s3cret passphrase")
     assert main(["keys", "init", "--keys", str(folder)]) == 0
+    pem = next((folder / "signing").glob("*.pem")).read_bytes()
+    assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     assert load_keys(folder, b"s3cret passphrase")
     monkeypatch.setenv(PASSPHRASE_ENV, "not it")
     capsys.readouterr()

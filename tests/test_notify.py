@@ -195,6 +195,14 @@ def rs_centre_mails(out: Path) -> list[str]:
     return mails
 
 
+def test_sender_replaces_the_from_address(out: Path, smtp: tuple[str, Inbox]) -> None:
+    server, inbox = smtp
+    assert main(["notify", str(out), "--smtp", server, "--now", rs.BETWEEN.isoformat(),
+                 "--sender", "Exam Results <results@board.example>"]) == 0
+    assert inbox.messages
+    assert {m["From"].addresses[0].addr_spec for m in inbox.messages} == {"results@board.example"}
+
+
 def test_unreachable_server_is_a_clear_error(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _notify(out, f"127.0.0.1:{_free_port()}", rs.AFTER_BOTH.isoformat()) == 1
     err = capsys.readouterr().err
