@@ -21,7 +21,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from results_online.build.notify import OUTBOX_DIR, SENT_FILE, OutboxItem, read_outbox
+from results_online.build.notify import (
+    OUTBOX_DIR,
+    OUTBOX_INDEX,
+    SENT_FILE,
+    OutboxItem,
+    read_outbox,
+)
 
 from results_online.errors import PublishError
 
@@ -78,6 +84,7 @@ def send_outbox(private_dir: Path, server: SmtpServer, now: datetime) -> SendRep
 
 def _send(outbox: Path, due: list[OutboxItem], sent: dict[str, str], server: SmtpServer,
           now: datetime) -> None:
+    refused = 0
     try:
         with smtplib.SMTP(server.host, server.port, timeout=server.timeout) as smtp:
             for item in due:
@@ -87,7 +94,13 @@ def _send(outbox: Path, due: list[OutboxItem], sent: dict[str, str], server: Smt
                 if server.sender:
                     del msg["From"]
                     msg["From"] = server.sender
-                smtp.send_message(msg)
+                try:
+                    smtp.send_message(msg)
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused):
+                    # One bad address must not hold back everyone else's message.
+                    refused += 1
+                    log.warning("the mail server refused one %s message", item.kind)
+                    continue
                 sent[item.file] = now.isoformat()
                 _write_sent(outbox, sent)
                 log.info("sent one %s message", item.kind)
@@ -97,10 +110,20 @@ def _send(outbox: Path, due: list[OutboxItem], sent: dict[str, str], server: Smt
             f"sending stopped after {done} of {len(due)} message(s): "
             f"{type(exc).__name__} from the mail server {server.host}:{server.port}",
             hint="check --smtp; run `results notify` again to send the rest") from None
+    if refused:
+        raise PublishError(
+            f"the mail server refused {refused} of {len(due)} message(s); the others were sent",
+            hint=f"see which in {outbox / OUTBOX_INDEX} (not in {SENT_FILE}); fix the "
+                 "addresses, rebuild, and run `results notify` again")
 
 
 def _load(path: Path) -> EmailMessage:
-    msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise PublishError(f"{path.name} is listed in the outbox but missing",
+                           hint="run `results build` again") from None
+    msg = message_from_bytes(data, policy=policy.default)
     if not isinstance(msg, EmailMessage):
         raise PublishError(f"{path.name} in the outbox is not an e-mail message")
     return msg

@@ -42,6 +42,20 @@ class Inbox:
         return "250 OK"
 
 
+@dataclass
+class PickyInbox(Inbox):
+    """An inbox whose server refuses one recipient address."""
+
+    refuse: str = ""
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address == self.refuse:
+            return "550 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -201,6 +215,27 @@ def test_sender_replaces_the_from_address(out: Path, smtp: tuple[str, Inbox]) ->
                  "--sender", "Exam Results <results@board.example>"]) == 0
     assert inbox.messages
     assert {m["From"].addresses[0].addr_spec for m in inbox.messages} == {"results@board.example"}
+
+
+def test_a_refused_address_holds_back_no_one_else(out: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    centre_mail = rs_centre_mails(out)[0]
+    inbox = PickyInbox(refuse=centre_mail)
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert _notify(out, f"127.0.0.1:{port}", rs.AFTER_BOTH.isoformat()) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: the mail server refused 1 of 6") and "hint: " in err
+        assert centre_mail not in err
+        assert len(inbox.messages) == 5
+        inbox.refuse = ""  # the address is fixed: the re-run sends only that message
+        assert _notify(out, f"127.0.0.1:{port}", rs.AFTER_BOTH.isoformat()) == 0
+        assert "sent 1 message(s); 5 sent before" in capsys.readouterr().out
+        assert inbox.recipients[-1] == [centre_mail]
+    finally:
+        controller.stop()
 
 
 def test_unreachable_server_is_a_clear_error(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
