@@ -2,8 +2,15 @@
 
 Fast path: one WeasyPrint document per batch (a centre, or a slice of one), laid
 out with one FontConfiguration and pre-parsed CSS per process, then split page
-by page into per-candidate PDFs; batches run in a process pool whose workers
-write their files and return only paths.
+by page into per-candidate PDFs (each with its own font subsets, so no PDF
+carries glyphs of another candidate's name); the QR is drawn straight into each
+page as vector rectangles (qr.py says why). Batches run in a process pool whose
+workers write their files and return only paths.
+
+Files: <out_dir>/<centre>/<candidate number>-<test code>.pdf, .html (standalone
+page, CSP with the hash of its one style element) and .fragment.html (the
+statement body only: no scripts, no inline styles; style it with
+statement_base.css + statement_web.css).
 """
 
 from __future__ import annotations
