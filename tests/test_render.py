@@ -17,7 +17,12 @@ import pypdfium2 as pdfium
 import pytest
 from factories import NAMES, cambridge_series, make_keys, step_series
 from pdfcheck import drawn_glyphs, embedded_font_names, pdf_text, shows_name
-from results_online.build.render import RenderedStatement, render_statements, renderer
+from results_online.build.render import (
+    RenderedStatement,
+    make_batches,
+    render_statements,
+    renderer,
+)
 from results_online.build.seal import seal_series
 from weasyprint import HTML
 
@@ -206,6 +211,16 @@ def test_progress_advances_once_per_batch(statements: tuple[Statement, ...],
     few = statements[:5]  # all from centre GB001: batches of 2, 2, 1
     render_statements(few, tmp_path, workers=1, batch_size=2, progress=record)
     assert calls == [("render", 5, 2), ("render", 5, 2), ("render", 5, 1)]
+
+
+def test_batches_keep_to_one_centre_and_cover_every_statement(
+        statements: tuple[Statement, ...]) -> None:
+    mixed = [s for pair in zip(statements[:6], statements[-6:], strict=True) for s in pair]
+    batches = make_batches(mixed, 4)
+    assert sorted(i for b in batches for i in b) == list(range(len(mixed)))
+    for b in batches:
+        assert 1 <= len(b) <= 4 and len({mixed[i].centre.number for i in b}) == 1
+        assert b == sorted(b)  # a centre's order is kept
 
 
 def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Path) -> None:

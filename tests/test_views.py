@@ -1,0 +1,64 @@
+"""How results read on a statement: the wording the templates print."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from factories import fce_test, step_test
+from results_online.build.views import (
+    certificate_text,
+    component_result,
+    environment,
+    long_date,
+    overall_grade,
+    status_words,
+)
+
+from results_online.model import ComponentResult, OverallResult, Status
+
+
+def test_a_step_paper_reads_grade_then_marks() -> None:
+    paper = step_test().components[0]
+    assert component_result(ComponentResult(paper, Status.OK, 89, "1")) == "1 (89 marks)"
+    assert component_result(ComponentResult(paper, Status.OK, 1, "U")) == "U (1 mark)"
+
+
+def test_a_skill_reads_its_scale_score() -> None:
+    skill = fce_test().components[0]
+    assert component_result(ComponentResult(skill, Status.OK, 176, None)) == "176"
+
+
+@pytest.mark.parametrize(("status", "words"), [
+    (Status.ABSENT_FROM_PART, "Absent from this part (X)"), (Status.ABSENT, "Absent (Z)"),
+    (Status.PENDING, "Result pending"), (Status.WITHHELD, "Result withheld")])
+def test_result_codes_are_words(status: Status, words: str) -> None:
+    paper = step_test().components[0]
+    assert component_result(ComponentResult(paper, status, None, None)) == words
+    assert status_words(status, overall=True) != ""
+
+
+def test_ok_is_not_a_result_code() -> None:
+    with pytest.raises(ValueError, match="result codes"):
+        status_words(Status.OK)
+
+
+def test_overall_grade_and_certificate() -> None:
+    a = OverallResult(Status.OK, 182, "A", "C1")
+    below = OverallResult(Status.OK, 150, "Level B1", "B1")
+    none = OverallResult(Status.OK, 130, None, None)
+    assert (overall_grade(a), certificate_text(a)) == ("Grade A", "Level C1")
+    assert (overall_grade(below), certificate_text(below)) == ("Level B1", "Level B1")
+    assert (overall_grade(none), certificate_text(none)) == ("No grade", "No certificate awarded")
+    absent = OverallResult(Status.ABSENT, None, None, None)
+    assert certificate_text(absent) == "No certificate awarded"
+    assert "Absent" in overall_grade(absent)
+
+
+def test_dates_read_in_full() -> None:
+    assert long_date(date(2026, 8, 5)) == "5 August 2026"
+
+
+def test_the_environment_escapes_markup() -> None:
+    env = environment()
+    assert env.from_string("{{ x }}").render(x="<b>&") == "&lt;b&gt;&amp;"
