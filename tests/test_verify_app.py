@@ -458,3 +458,21 @@ def test_oversized_bodies_are_refused_without_buffering(fx: VerifyFixture) -> No
         r = client.post("/api/verify", json=body)
         assert r.status_code == 400
         assert client.post("/api/verify", json=credentials(s)).json()["match"] is True
+
+
+def test_q_serves_the_verify_page_from_the_app_origin(fx: VerifyFixture,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import results_online.verify_app.app as app_module
+
+    real = app_module.read_asset
+    page = '<!doctype html><p id="status"></p><script src="/verify.js"></script>'
+    monkeypatch.setattr(app_module, "read_asset",
+                        lambda name: page if name == "verify.html" else real(name))
+    with TestClient(fx.app()) as client:
+        r = client.get("/q")
+        assert r.status_code == 200 and r.text == page
+        assert r.headers["content-type"].startswith("text/html")
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+        assert client.get("/verify_status.js").headers["content-type"].startswith(
+            "text/javascript")
+        assert client.get("/secret.py").status_code == 404  # only listed assets are served
