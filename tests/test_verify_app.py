@@ -476,3 +476,46 @@ def test_q_serves_the_verify_page_from_the_app_origin(fx: VerifyFixture,
         assert client.get("/verify_status.js").headers["content-type"].startswith(
             "text/javascript")
         assert client.get("/secret.py").status_code == 404  # only listed assets are served
+
+
+@pytest.mark.browser
+def test_qr_page_in_chromium_checks_the_signature_and_shows_the_status(
+        fx: VerifyFixture, live_app_with_a_superseded_statement) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, old_id, new_id = live_app_with_a_superseded_statement
+    old, new = fx.statements[0], fx.statements[1]
+    digits = {s.statement_id: s.qr_text.split("#", 1)[1] for s in (old, new)}
+    tampered = digits[new_id][:-5] + str((int(digits[new_id][-5]) + 1) % 10) + \
+        digits[new_id][-4:]
+    seen: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            shown = {}
+            for label, fragment in (("old", digits[old_id]), ("new", digits[new_id]),
+                                    ("tampered", tampered)):
+                page = browser.new_page()
+                page.on("request", lambda r: seen.append(r.url + " " + (r.post_data or "")))
+                page.goto(f"{base}/q#{fragment}")
+                page.wait_for_selector("#verdict[data-valid]")
+                if label != "tampered":
+                    page.wait_for_selector("#status[data-status]")
+                shown[label] = page.inner_text("main")
+            # scanning another QR into the same tab re-checks
+            page.evaluate(f"location.hash = '#{digits[new_id]}'")
+            page.wait_for_selector("#status[data-status=valid]")
+            shown["same tab"] = page.inner_text("main")
+        finally:
+            browser.close()
+    assert "Status: valid" in shown["same tab"] and "NOT VALID" not in shown["same tab"]
+    assert "Genuine" in shown["old"] and "superseded" in shown["old"]
+    assert "1 September 2026" in shown["old"]
+    assert "Genuine" in shown["new"] and "Status: valid" in shown["new"]
+    assert new.entry.candidate.name in shown["new"]
+    for c in new.entry.components:
+        assert str(c.mark) in shown["new"]
+    assert "NOT VALID" in shown["tampered"] and new.entry.candidate.name not in shown["tampered"]
+    for request in seen:  # the token never leaves the browser
+        assert digits[old_id] not in request and digits[new_id] not in request
