@@ -167,9 +167,9 @@ def score_ranges(test: Test) -> tuple[ScoreRange, ...]:
     return tuple(out)
 
 
-def explanation_html(series: Series, *, now: datetime) -> str:
-    """The Explanation of Results as print HTML (CSS inline), for WeasyPrint."""
-    dists = grade_distributions(series)
+def explanation_context(series: Series, *, distributions: bool) -> dict[str, object]:
+    """What ``_explanation_body.html`` needs; the grade distributions only if asked."""
+    dists = grade_distributions(series) if distributions else ()
     tests = [{
         "test": t,
         "rule": enquiry_rule(t).describe(),
@@ -177,8 +177,14 @@ def explanation_html(series: Series, *, now: datetime) -> str:
         "doubled": [c.title for c in t.components if c.weight > 1],
         "distributions": [(d, bar_chart_svg(d)) for d in dists if d.test.code == t.code],
     } for t in series.tests]
+    return {"info": series.info, "tests": tests, "step_words": STEP_GRADE_WORDS,
+            "appeal_rule": APPEAL_RULE}
+
+
+def explanation_html(series: Series, *, now: datetime) -> str:
+    """The Explanation of Results as print HTML (CSS inline), for WeasyPrint."""
     return environment().get_template("explanation.html").render(
-        info=series.info, tests=tests, step_words=STEP_GRADE_WORDS, appeal_rule=APPEAL_RULE,
+        explanation_context(series, distributions=True),
         entries=len(series.entries), prepared=now.date(),
         css=Markup(read_asset("explanation.css")))  # noqa: S704 - our own stylesheet
 

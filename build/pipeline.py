@@ -11,20 +11,23 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from results_online.build.amend import carry_rendered, plan_statements, read_previous
 from results_online.build.bundle import build_bundles
+from results_online.build.encrypt import encrypt_statements
 from results_online.build.index import results_hash, write_index, write_status_list
 from results_online.build.load import load_series
 from results_online.build.notify import write_outbox
 from results_online.build.output import staged_output
 from results_online.build.release import release_stage
 from results_online.build.render import RenderedStatement, render_statements
-from results_online.keys.store import load_keys
+from results_online.build.site import write_site
+from results_online.keys.store import KeyStore, load_keys
 
 from results_online.config import BuildConfig
-from results_online.errors import BuildError
+from results_online.errors import BuildError, InvalidToken
 from results_online.model import Statement
 from results_online.progress import Progress, no_progress
 
@@ -52,6 +55,7 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     log.info("stage: load %s", config.series_dir)
     series = load_series(config.series_dir)
     keys = load_keys(config.keys_dir, config.passphrase)
+    check_signing_key(keys, series.info.issue_date)
     previous = read_previous(config.out_dir, series.info.code)
     if amend and previous is None:
         raise BuildError(f"{config.out_dir} holds no previous build of {series.info.code}",
@@ -73,6 +77,10 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
         log.info("stage: index")
         write_index(statements, keys.pepper, private / "verify.sqlite", superseded=plan.retired)
         write_status_list(out / "site" / "status" / f"{series.info.code}.json", plan.retired)
+        log.info("stage: encrypt statements")
+        encrypt_statements(rendered, keys.statement_secret, out / "site")
+        log.info("stage: site pages")
+        write_site(series, keys.keyset, out / "site")
         # Staged privately, laid out as the site's c/<centre>/<series>.zip.age; the
         # release plan decides when they go public.
         log.info("stage: centre bundles")
@@ -85,6 +93,18 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     log.info("done: %d statements for %d centres", len(statements), len(series.centres))
     return BuildReport(config.out_dir, len(statements), len(series.centres), len(to_render),
                        len(plan.retired))
+
+
+def check_signing_key(keys: KeyStore, issued: date) -> None:
+    """Refuse to sign statements the published keyset would not accept for their date."""
+    try:
+        keys.keyset.find(keys.signing_kid, issued)
+    except InvalidToken:
+        raise BuildError(
+            f"the active signing key {keys.signing_kid.hex()} is not valid on the series' "
+            f"issue date {issued.isoformat()}, so no verifier would accept its statements",
+            hint="make the key store with `results keys init --valid-from DATE` (a date on or "
+                 "before the issue date), or correct issue_date in series.toml") from None
 
 
 def write_manifest(path: Path, rendered: tuple[RenderedStatement, ...], root: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from importlib import resources
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -37,7 +37,7 @@ def environment() -> Environment:
     env.filters.update(
         component_result=component_result, status_words=status_words,
         overall_grade=overall_grade, certificate_text=certificate_text,
-        step_overall=step_overall, long_date=long_date,
+        step_overall=step_overall, long_date=long_date, long_datetime=long_datetime,
     )
     return env
 
@@ -92,3 +92,10 @@ def long_date(d: date) -> str:
     months = ("January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December")
     return f"{d.day} {months[d.month - 1]} {d.year}"
+
+
+def long_datetime(t: datetime) -> str:
+    """A release time with its UTC offset: 13 August 2026 at 08:00 (UTC+01:00)."""
+    offset = t.strftime("%z")
+    zone = f"UTC{offset[:3]}:{offset[3:]}" if offset not in ("", "+0000") else "UTC"
+    return f"{long_date(t.date())} at {t:%H:%M} ({zone})"

@@ -73,7 +73,8 @@ def cmd_keys(args: argparse.Namespace) -> int:
     from results_online.keys import store
 
     folder = Path(args.keys)
-    today = datetime.now(UTC).date()
+    today = cfg.parse_day(args.valid_from, "--valid-from") if args.valid_from else \
+        datetime.now(UTC).date()
     passphrase = cfg.passphrase_from(os.environ)
     if args.action == "init":
         kid = store.init_keys(folder, today, passphrase)
@@ -160,6 +161,21 @@ def cmd_verify_app(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """results serve OUT [--port N]"""
+    import uvicorn
+
+    from results_online.preview import create_preview_app
+
+    app = create_preview_app(Path(args.out))
+    print(f"site preview of {Path(args.out) / 'site'} on http://{args.host}:{args.port}/",
+          flush=True)
+    # Access logs would show paths only (keys sit after '#'), but a preview needs none.
+    uvicorn.run(app, host=args.host, port=args.port, server_header=False,
+                log_level="warning", access_log=False)
+    return 0
+
+
 def _add_release_commands(sub: Any) -> None:
     """`results notify` and `results publish`: what the release plan lets out, when."""
     n = sub.add_parser("notify", help="send the released e-mails in OUT's outbox, once each")
@@ -175,6 +191,12 @@ def _add_release_commands(sub: Any) -> None:
     pub.add_argument("--endpoint", help="the S3-compatible store's URL (default: AWS)")
     pub.add_argument("--now", help="pretend it is this ISO 8601 time (release check)")
     pub.set_defaults(func=cmd_publish)
+
+    srv = sub.add_parser("serve", help="preview OUT's public site on localhost")
+    srv.add_argument("out", help="the output folder of `results build`")
+    srv.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    srv.add_argument("--port", type=int, default=8000, help="port to listen on")
+    srv.set_defaults(func=cmd_serve)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -205,6 +227,9 @@ def parser() -> argparse.ArgumentParser:
     k = sub.add_parser("keys", help="create, rotate or export signing keys")
     k.add_argument("action", choices=["init", "rotate", "export"])
     k.add_argument("--keys", default=_default_keys(), help="the key store folder")
+    k.add_argument("--valid-from", metavar="DATE",
+                   help="init/rotate: the new key signs statements issued from this date "
+                        "(YYYY-MM-DD; default today)")
     k.set_defaults(func=cmd_keys)
 
     v = sub.add_parser("verify-token", help="check a token or QR URL against a keyset")

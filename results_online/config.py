@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from results_online.errors import ConfigError
@@ -49,6 +49,15 @@ def parse_now(text: str | None, problems: list[str]) -> datetime:
     if value.tzinfo is None:
         problems.append(f"--now {text!r} needs a UTC offset, e.g. {text}+00:00")
     return value
+
+
+def parse_day(text: str, option: str) -> date:
+    """A YYYY-MM-DD date given on the command line; raise ConfigError if it is not one."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option} {text!r} is not a date",
+                          hint="write it as YYYY-MM-DD, e.g. 2026-01-01") from None
 
 
 def build_config(

@@ -75,7 +75,8 @@ def main() -> int:
     home = demo_home()
     keys = home / "keys"
     if not (keys / "keyset.json").exists():
-        results("keys", "init", "--keys", str(keys))
+        # Dated before the examples' issue dates, so their statements verify.
+        results("keys", "init", "--keys", str(keys), "--valid-from", "2026-01-01")
     procs: list[subprocess.Popen[bytes]] = []
     for name, (site_port, app_port) in EXAMPLES.items():
         series = prepare_series(name, home, site_port, app_port)

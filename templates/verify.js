@@ -152,7 +152,8 @@
     verdict.dataset.valid = "true";
     show(data);
     if (window.resultsStatus) {
-      window.resultsStatus.showStatus(data.statementId, document.getElementById("status"));
+      const code = `${Math.floor(data.series / 12)}-${String(data.series % 12 + 1).padStart(2, "0")}`;
+      window.resultsStatus.showStatus(data.statementId, document.getElementById("status"), code);
     }
   }
 

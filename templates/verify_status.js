@@ -11,7 +11,7 @@
     return m ? `${Number(m[3])} ${LONG_MONTHS[Number(m[2]) - 1]} ${m[1]}` : "";
   }
 
-  async function statementStatus(statementId) {
+  async function statementStatus(statementId, seriesCode) {
     const response = await fetch("/api/status", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -20,9 +20,20 @@
       credentials: "omit",
       referrerPolicy: "no-referrer",
     });
+    const json = (response.headers.get("Content-Type") || "").startsWith("application/json");
+    if (!json && seriesCode) return listedStatus(statementId, seriesCode);
     if (response.status === 404) return { status: "unknown", date: null };
     if (!response.ok) throw new Error("the status service did not answer");
     return response.json();
+  }
+
+  // On the static site there is no app behind /api/status: read the public status
+  // list instead, which names only retired statements (absent means valid).
+  async function listedStatus(statementId, seriesCode) {
+    const response = await fetch(`/status/${seriesCode}.json`, { cache: "no-store" });
+    if (!response.ok) throw new Error("no status list");
+    const entry = (await response.json()).statements[statementId];
+    return entry ? { status: entry.status, date: entry.date } : { status: "valid", date: null };
   }
 
   function statusText(answer) {
@@ -40,10 +51,10 @@
     }
   }
 
-  async function showStatus(statementId, element) {
+  async function showStatus(statementId, element, seriesCode) {
     element.textContent = "Checking the statement's status…";
     try {
-      const answer = await statementStatus(statementId);
+      const answer = await statementStatus(statementId, seriesCode);
       element.textContent = statusText(answer);
       element.dataset.status = answer.status;
     } catch (err) {

@@ -1,0 +1,129 @@
+"""Stage: the public static site's pages, assets, keyset and headers (OUT/site).
+
+Pages: ``index.html`` (what the site is, how to open a statement and check a
+result), ``statement/`` (the secure-link viewer), ``q/`` (the QR verify page),
+``centres/``, ``explanation/`` and ``converter/``. A page whose content depends
+on the release also gets a ``.before-release`` version ("forthcoming results"):
+the release plan serves it until the candidates' release. Nothing here names a
+candidate or a result; the statements themselves are ciphertext (encrypt.py).
+
+Every page carries its CSP and referrer policy as meta; ``_headers`` lists the
+full set for hosts that read one (and ``results serve`` sends them). The site is
+served at the root of its host: pages use root-absolute paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from results_online.build.converter import SOURCE, conversions
+from results_online.build.explanation import explanation_context
+from results_online.build.release import BEFORE_SUFFIX
+from results_online.build.views import environment, read_asset
+from results_online.keys.store import Keyset
+
+from results_online.model import Family, Series
+
+# Assets copied as they are (templates/ → site root).
+ASSETS = ("site.css", "statement.js", "converter.js", "explanation.css",
+          "verify.js", "verify_status.js", "verify_app.css")
+_SECURITY = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page: its template, where it goes, and whether it has a forthcoming version."""
+
+    template: str
+    path: str
+    key: str  # for the navigation's aria-current
+    released_only: bool = True  # differs before the candidates' release
+
+
+PAGES = (
+    Page("site_index.html", "index.html", "index"),
+    Page("site_statement.html", "statement/index.html", "statement"),
+    Page("site_centres.html", "centres/index.html", "centres", released_only=False),
+    Page("site_explanation.html", "explanation/index.html", "explanation"),
+    Page("site_converter.html", "converter/index.html", "converter", released_only=False),
+)
+
+
+def origin(url: str) -> str:
+    """The scheme://host[:port] of a URL, as a CSP source."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        raise ValueError(f"not an absolute URL: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def content_security_policy(verify_url: str, *, header: bool = False) -> str:
+    """The pages' CSP: own scripts and styles only; forms go to the verification app.
+
+    ``frame-ancestors`` works only as a header, so the meta version leaves it out.
+    """
+    parts = ["default-src 'none'", "script-src 'self'", "style-src 'self'",
+             "img-src 'self' data:", "connect-src 'self'", "base-uri 'none'",
+             f"form-action 'self' {origin(verify_url)}"]
+    if header:
+        parts.append("frame-ancestors 'none'")
+    return "; ".join(parts)
+
+
+def headers_file(verify_url: str) -> str:
+    """The ``_headers`` file (Netlify / Cloudflare Pages syntax) for the whole site."""
+    lines = ["/*", f"  Content-Security-Policy: {content_security_policy(verify_url, header=True)}"]
+    lines += [f"  {name}: {value}" for name, value in _SECURITY.items()]
+    lines += ["/s/*", "  Content-Type: application/octet-stream", "  Cache-Control: no-cache",
+              "  X-Robots-Tag: noindex",
+              "/c/*", "  Content-Type: application/octet-stream", "  Cache-Control: no-cache",
+              "  X-Robots-Tag: noindex",
+              "/statement*", "  Cache-Control: no-cache", "  X-Robots-Tag: noindex",
+              "/q*", "  X-Robots-Tag: noindex",
+              "/status/*", "  Cache-Control: no-cache"]
+    return "\n".join(lines) + "\n"
+
+
+def write_site(series: Series, keyset: Keyset, site: Path) -> tuple[Path, ...]:
+    """Write the pages, assets, keyset, robots.txt and _headers into ``site``."""
+    info = series.info
+    env = environment()
+    converter = any(t.family is Family.CAMBRIDGE_ENGLISH for t in series.tests)
+    common = {
+        "info": info, "csp": content_security_policy(info.verify_url),
+        "verify_url": info.verify_url, "converter": converter,
+        "conversions": conversions(), "source": SOURCE,
+    } | explanation_context(series, distributions=False)
+    written: list[Path] = []
+
+    def write(rel: str, text: str) -> None:
+        path = site / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+
+    for page in PAGES:
+        if page.key == "converter" and not converter:
+            continue
+        template = env.get_template(page.template)
+        write(page.path, template.render(common, page=page.key, released=True))
+        if page.released_only:
+            write(page.path + BEFORE_SUFFIX,
+                  template.render(common, page=page.key, released=False))
+    write("q/index.html", read_asset("verify.html"))
+    write("statement.css", read_asset("statement_base.css") + read_asset("statement_web.css"))
+    for name in ASSETS:
+        write(name, read_asset(name))
+    write(".well-known/results-keys.json", keyset.to_json())
+    write("robots.txt", "User-agent: *\nDisallow: /s/\nDisallow: /c/\nDisallow: /statement\n"
+                        "Disallow: /q\n")
+    write("_headers", headers_file(info.verify_url))
+    return tuple(written)
