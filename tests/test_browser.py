@@ -1,0 +1,213 @@
+"""The static site in Debian's chromium: secure links, damaged links, the QR verify page.
+
+The Cambridge English example is built with its site and verify URLs pointing at
+a `results serve` on a free port, then opened through Playwright.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pypdf
+import pytest
+from results_online.build.pipeline import build
+from results_online.keys.store import init_keys
+from test_qr import read_qr
+
+from results_online.config import build_config
+
+pytestmark = pytest.mark.browser
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cambridge-2026-06"
+RELEASED = "2026-09-01T09:00:00+00:00"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
+
+
+@dataclass(frozen=True)
+class Site:
+    base: str
+    out: Path
+    links: list[dict[str, str]]
+    manifest: list[dict[str, Any]]
+    results: list[dict[str, str]]
+
+    def statement_of(self, link: dict[str, str]) -> dict[str, Any]:
+        return next(m for m in self.manifest if m["statement_id"] == link["statement_id"])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    tmp = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    series = tmp / "series"
+    shutil.copytree(EXAMPLE, series)
+    toml = (series / "series.toml").read_text(encoding="utf-8")
+    toml = re.sub(r"(?m)^(site_url|verify_url)\s*=.*$", rf'\1 = "{base}"', toml)
+    (series / "series.toml").write_text(toml, encoding="utf-8")
+    init_keys(tmp / "keys", date(2026, 1, 1))
+    out = tmp / "out"
+    build(build_config(str(series), str(tmp / "keys"), str(out), now=RELEASED, workers=1))
+    proc = subprocess.Popen([sys.executable, "-m", "results_online.cli", "serve", str(out),
+                             "--port", str(port)])
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(base + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        manifest = json.loads((out / "private" / "manifest.json").read_text("utf-8"))
+        yield Site(base, out, rows(out / "private" / "links.csv"), manifest["statements"],
+                   rows(series / "results.csv"))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def open_link(browser: Any, url: str, today: str = "2026-11-23T12:00:00Z") -> Any:
+    page = browser.new_page(accept_downloads=True)
+    page.clock.set_fixed_time(today)  # the page words a missing statement by the date
+    page.goto(url)
+    page.wait_for_selector("main[data-state]")
+    return page
+
+
+def test_a_secure_link_shows_the_statement_and_its_pdf(site: Site, browser: Any,
+                                                       tmp_path: Path) -> None:
+    arabic = next(link for link in site.links if re.search("[\u0600-\u06ff]", link["name"]))
+    page = open_link(browser, arabic["link"])
+    assert page.get_attribute("main", "data-state") == "open"
+    shown = page.inner_text("#statement")
+    assert arabic["name"] in shown
+    for r in site.results:
+        if r["candidate_id"] == arabic["candidate_id"] and r["test"] == arabic["test"]:
+            assert r["mark"] in shown
+    assert "#" not in page.url  # the key left the address bar
+    with page.expect_download() as info:
+        page.click("#pdf")
+    pdf = tmp_path / "statement.pdf"
+    info.value.save_as(pdf)
+    reader = pypdf.PdfReader(pdf)
+    assert len(reader.pages) == 1
+    assert "-".join(re.findall(".{4}", arabic["statement_id"])) in reader.pages[0].extract_text()
+    page.close()
+
+
+def test_one_changed_key_character_shows_an_error(site: Site, browser: Any) -> None:
+    link = site.links[0]["link"]
+    last = link[-2]
+    changed = link[:-2] + ("A" if last != "A" else "B") + link[-1]
+    page = open_link(browser, changed)
+    assert page.get_attribute("main", "data-state") == "error"
+    assert "does not open this statement" in page.inner_text("#message")
+    assert page.inner_text("#statement").strip() == ""
+    assert page.is_hidden("#download")
+    page.close()
+
+
+@pytest.mark.parametrize(("fragment", "words"), [
+    ("", "Open the whole link"),
+    ("{sid}.{key_cut}", "incomplete or damaged"),
+    ("0000000000000000.{key}", "no statement for this link"),
+])
+def test_incomplete_or_unknown_links_say_what_to_do(site: Site, browser: Any, fragment: str,
+                                                    words: str) -> None:
+    sid, key = site.links[0]["link"].split("#")[1].split(".")
+    url = f"{site.base}/statement#" + fragment.format(sid=sid, key=key, key_cut=key[:20])
+    page = open_link(browser, url.rstrip("#"))
+    assert page.get_attribute("main", "data-state") == "error"
+    assert words in page.inner_text("#message")
+    page.close()
+
+
+def test_after_the_available_until_date_a_link_says_so(site: Site, browser: Any) -> None:
+    gone = site.links[0]["link"].replace(site.links[0]["statement_id"], "0000000000000000")
+    page = open_link(browser, gone, today="2027-06-02T12:00:00Z")
+    assert "available on this site until 1 June 2027" in page.inner_text("#message")
+    page.close()
+
+
+def test_a_blob_moved_to_another_id_does_not_open_in_the_browser(site: Site,
+                                                                 browser: Any) -> None:
+    a, b = site.links[0], site.links[1]
+    blobs = site.out / "site" / "s"
+    saved = (blobs / f"{b['statement_id']}.bin").read_bytes()
+    shutil.copy(blobs / f"{a['statement_id']}.bin", blobs / f"{b['statement_id']}.bin")
+    try:
+        page = open_link(browser, b["link"])
+        assert page.get_attribute("main", "data-state") == "error"
+        assert a["name"] not in page.inner_text("body")
+        page.close()
+    finally:
+        (blobs / f"{b['statement_id']}.bin").write_bytes(saved)
+
+
+def test_the_verify_page_accepts_the_real_qr_and_rejects_a_changed_digit(
+        site: Site, browser: Any) -> None:
+    link = site.links[2]
+    qr = read_qr(site.out / site.statement_of(link)["pdf"]).text
+    assert qr.startswith(site.base + "/q#")
+    page = browser.new_page()
+    page.goto(qr)
+    page.wait_for_selector("#verdict[data-valid]")
+    assert page.get_attribute("#verdict", "data-valid") == "true"
+    assert link["name"] in page.inner_text("#statement")
+    page.wait_for_selector("#status[data-status]")
+    assert page.get_attribute("#status", "data-status") == "valid"  # from the status list
+
+    digits = qr.split("#")[1]
+    i = len(digits) // 2
+    changed = digits[:i] + str((int(digits[i]) + 1) % 10) + digits[i + 1:]
+    page.goto(f"{site.base}/q#{changed}")
+    page.wait_for_selector("#verdict[data-valid]")
+    assert page.get_attribute("#verdict", "data-valid") == "false"
+    assert page.is_hidden("#statement")
+    page.close()
+
+
+def test_the_converter_answers_as_you_type(site: Site, browser: Any) -> None:
+    page = browser.new_page()
+    page.goto(site.base + "/converter/")
+    page.select_option("#exam", "FCE")
+    page.fill("#score", "70")
+    assert "is 169 on the Cambridge English Scale" in page.inner_text("#answer")
+    page.fill("#score", "12")
+    assert "from 45 to 100" in page.inner_text("#answer")
+    page.close()

@@ -1,0 +1,119 @@
+"""Statement ciphertext: the secure link's key opens its blob, and nothing else does."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from pathlib import Path
+
+import pypdf
+import pytest
+import release_support as rs
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from results_online.build.encrypt import (
+    StatementContent,
+    decrypt_statement,
+    encrypt_statement,
+    pack,
+    unpack,
+)
+from results_online.build.pipeline import build
+
+from results_online.config import build_config
+from results_online.errors import InvalidToken
+
+VECTOR = json.loads((Path(__file__).parent / "vectors" / "statement-blob.json")
+                    .read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> rs.SmallBuild:
+    return rs.small_build(tmp_path_factory.mktemp("enc"), now=rs.AFTER_BOTH.isoformat())
+
+
+def links(built: rs.SmallBuild) -> list[dict[str, str]]:
+    with (built.out / "private" / "links.csv").open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def key_of(link: str) -> tuple[str, bytes]:
+    """The statement id and key a secure link carries after '#'."""
+    sid, _, key = link.split("#", 1)[1].partition(".")
+    return sid, base64.urlsafe_b64decode(key + "=")
+
+
+def test_the_vector_holds_and_opens_with_plain_aes_gcm() -> None:
+    key = bytes.fromhex(VECTOR["key_hex"])
+    nonce = bytes.fromhex(VECTOR["nonce_hex"])
+    content = StatementContent(VECTOR["fragment_html"], bytes.fromhex(VECTOR["pdf_hex"]))
+    blob = encrypt_statement(key, VECTOR["statement_id"], content, random=lambda n: nonce)
+    assert blob.hex() == VECTOR["blob_hex"]
+    # Independently of our code: nonce ‖ ciphertext ‖ tag, the id as associated data.
+    plain = AESGCM(key).decrypt(blob[:12], blob[12:], VECTOR["statement_id"].encode())
+    size = int.from_bytes(plain[:4], "big")
+    assert plain[4:4 + size].decode() == VECTOR["fragment_html"]
+    assert plain[4 + size:] == content.pdf
+    assert base64.urlsafe_b64decode(VECTOR["link_key"] + "=") == key
+
+
+def test_container_round_trip_and_truncation() -> None:
+    content = StatementContent("<p>Ünïcode ✓</p>", b"%PDF-")
+    assert unpack(pack(content)) == content
+    with pytest.raises(ValueError, match="truncated"):
+        unpack(pack(content)[:6])
+
+
+def test_each_link_opens_its_own_statement(released: rs.SmallBuild) -> None:
+    rows = links(released)
+    assert len(rows) == len(released.candidates)
+    for row in rows:
+        sid, key = key_of(row["link"])
+        assert sid == row["statement_id"]
+        blob = (released.out / "site" / "s" / f"{sid}.bin").read_bytes()
+        content = decrypt_statement(key, sid, blob)
+        assert row["name"] in content.fragment_html
+        reader = pypdf.PdfReader(io.BytesIO(content.pdf))
+        assert len(reader.pages) == 1
+        assert row["statement_id"][:4] in reader.pages[0].extract_text()
+
+
+def test_a_blob_renamed_to_another_statement_id_does_not_open(released: rs.SmallBuild) -> None:
+    (sid_a, key_a), (sid_b, _) = (key_of(r["link"]) for r in links(released)[:2])
+    blob_a = (released.out / "site" / "s" / f"{sid_a}.bin").read_bytes()
+    decrypt_statement(key_a, sid_a, blob_a)  # its own id opens it
+    with pytest.raises(InvalidToken):
+        decrypt_statement(key_a, sid_b, blob_a)  # served as s/<b>.bin, read as statement b
+
+
+@pytest.mark.parametrize("damage", ["key bit", "ciphertext bit", "tag cut"])
+def test_any_change_fails_with_one_detail_free_error(released: rs.SmallBuild,
+                                                     damage: str) -> None:
+    sid, key = key_of(links(released)[0]["link"])
+    blob = (released.out / "site" / "s" / f"{sid}.bin").read_bytes()
+    if damage == "key bit":
+        key = bytes([key[0] ^ 1]) + key[1:]
+    elif damage == "ciphertext bit":
+        blob = blob[:40] + bytes([blob[40] ^ 0x80]) + blob[41:]
+    else:
+        blob = blob[:-1]
+    with pytest.raises(InvalidToken) as err:
+        decrypt_statement(key, sid, blob)
+    assert str(err.value) == str(InvalidToken())  # the same words whatever went wrong
+
+
+def test_a_rebuild_keeps_every_link_with_fresh_nonces(released: rs.SmallBuild,
+                                                     tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(build_config(str(released.out.parent / "series"), str(released.keys), str(out),
+                       now=rs.AFTER_BOTH.isoformat(), workers=1))
+    first = {r["statement_id"]: r["link"] for r in links(released)}
+    rebuilt = rs.SmallBuild(out, released.keys, {}, [])
+    second = {r["statement_id"]: r["link"] for r in links(rebuilt)}
+    assert first == second
+    for link in first.values():
+        sid, key = key_of(link)
+        old, new = ((o / "site" / "s" / f"{sid}.bin").read_bytes() for o in (released.out, out))
+        assert old[:12] != new[:12]
+        assert decrypt_statement(key, sid, old) == decrypt_statement(key, sid, new)
