@@ -78,10 +78,13 @@ def test_bundles_reach_the_store_only_at_the_centres_release(
     early = _keys(client, bucket)
     assert early == {f"{PREFIX}/{f.path}" for f in due(plan, rs.JUST_BEFORE_CENTRES)}
     assert early and not early & bundles
-    assert "2 not yet released" in capsys.readouterr().out
+    waiting = [f for f in plan.files
+               if f.live_from is not None and f.live_from > rs.JUST_BEFORE_CENTRES]
+    assert f"{len(waiting)} not yet released" in capsys.readouterr().out
 
     assert _publish(built.out, endpoint, bucket, rs.BETWEEN.isoformat()) == 0
-    assert "2 uploaded" in capsys.readouterr().out  # the pages are unchanged
+    # Only the bundles are new: pages are unchanged, statements wait for the candidates.
+    assert f"{len(bundles)} uploaded" in capsys.readouterr().out
     assert bundles <= _keys(client, bucket)
     for key in bundles:
         obj = client.get_object(Bucket=bucket, Key=key)
@@ -90,7 +93,11 @@ def test_bundles_reach_the_store_only_at_the_centres_release(
         assert obj["ContentType"] == "application/octet-stream"
 
     assert _publish(built.out, endpoint, bucket, rs.AFTER_BOTH.isoformat()) == 0
-    assert "0 uploaded" in capsys.readouterr().out
+    # The statements and the pages' released versions, nothing else.
+    released = [f for f in plan.files if f.live_from is not None
+                and rs.BETWEEN < f.live_from <= rs.AFTER_BOTH]
+    assert len(released) == len(built.candidates) + 3
+    assert f"{len(released)} uploaded" in capsys.readouterr().out
 
 
 def test_withdrawal_removes_bundles_but_keeps_public_pages(
@@ -100,8 +107,10 @@ def test_withdrawal_removes_bundles_but_keeps_public_pages(
     before = _keys(client, bucket)
     assert _publish(built.out, endpoint, bucket, rs.AFTER_WITHDRAWAL.isoformat()) == 0
     after = _keys(client, bucket)
-    assert after and not any(k.startswith(f"{PREFIX}/c/") for k in after)
-    assert after == {k for k in before if not k.startswith(f"{PREFIX}/c/")}
+    retired = (f"{PREFIX}/c/", f"{PREFIX}/s/")
+    assert any(k.startswith(f"{PREFIX}/s/") for k in before)
+    assert after and not any(k.startswith(retired) for k in after)
+    assert after == {k for k in before if not k.startswith(retired)}
 
 
 def test_status_list_is_served_as_json(built: rs.SmallBuild, store: tuple[str, Any, str]) -> None:
