@@ -68,6 +68,10 @@ def prepare_series(name: str, home: Path, site: int, app: int) -> Path:
     return dst
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--no-serve", action="store_true", help="build only")
@@ -105,6 +109,7 @@ def main() -> int:
     if not procs:
         return 0
     print(f"\nserving since {datetime.now(UTC):%H:%M UTC}; Ctrl-C stops")
+    signal.signal(signal.SIGTERM, _stop)
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
@@ -112,7 +117,7 @@ def main() -> int:
         pass
     finally:
         for proc in procs:
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)
         for proc in procs:
             proc.wait(timeout=10)
     return 0
