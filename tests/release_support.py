@@ -37,12 +37,14 @@ class SmallBuild:
     candidates: list[dict[str, str]]  # rows of candidates.csv that were kept
 
 
-def _read(path: Path) -> list[dict[str, str]]:
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a series CSV (Excel's BOM allowed)."""
     with path.open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
 
 
-def _write(path: Path, rows: list[dict[str, str]]) -> None:
+def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
+    """Write rows back as a series CSV, columns in their first row's order."""
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
@@ -54,16 +56,16 @@ def small_build(tmp: Path, now: str = BEFORE_ANY) -> SmallBuild:
     series = tmp / "series"
     shutil.copytree(EXAMPLE, series)
     by_centre: dict[str, list[dict[str, str]]] = {}
-    for c in _read(series / "candidates.csv"):
+    for c in read_rows(series / "candidates.csv"):
         by_centre.setdefault(c["centre_number"], []).append(c)
     keep = {c: rows[:2] for c, rows in list(by_centre.items())[:2]}
     kept = [c for rows in keep.values() for c in rows]
     ids = {c["candidate_id"] for c in kept}
-    _write(series / "candidates.csv", kept)
-    centres = [r for r in _read(series / "centres.csv") if r["centre_number"] in keep]
-    _write(series / "centres.csv", centres)
-    _write(series / "results.csv",
-           [r for r in _read(series / "results.csv") if r["candidate_id"] in ids])
+    write_rows(series / "candidates.csv", kept)
+    centres = [r for r in read_rows(series / "centres.csv") if r["centre_number"] in keep]
+    write_rows(series / "centres.csv", centres)
+    write_rows(series / "results.csv",
+           [r for r in read_rows(series / "results.csv") if r["candidate_id"] in ids])
     keys = tmp / "keys"
     init_keys(keys, date(2026, 8, 1))
     out = tmp / "out"

@@ -6,7 +6,6 @@ and the new one "valid", read back from the real PDFs by zxing-cpp.
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
+from release_support import read_rows, write_rows
 from results_online.build.pipeline import build
 from results_online.build.seal import id_to_text
 from results_online.keys.store import init_keys, load_keyset
@@ -31,37 +31,25 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"
 KEEP = 3  # candidates: enough to see carried and changed statements, quick to render
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-
-
 def _small_series(folder: Path) -> list[dict[str, str]]:
     shutil.copytree(EXAMPLE, folder)
-    cands = _rows(folder / "candidates.csv")[:KEEP]
+    cands = read_rows(folder / "candidates.csv")[:KEEP]
     ids = {c["candidate_id"] for c in cands}
-    _write(folder / "candidates.csv", cands)
+    write_rows(folder / "candidates.csv", cands)
     centres = {c["centre_number"] for c in cands}
-    _write(folder / "centres.csv",
-           [c for c in _rows(folder / "centres.csv") if c["centre_number"] in centres])
-    _write(folder / "results.csv",
-           [r for r in _rows(folder / "results.csv") if r["candidate_id"] in ids])
+    write_rows(folder / "centres.csv",
+           [c for c in read_rows(folder / "centres.csv") if c["centre_number"] in centres])
+    write_rows(folder / "results.csv",
+           [r for r in read_rows(folder / "results.csv") if r["candidate_id"] in ids])
     return cands
 
 
 def _change_mark(folder: Path, candidate_id: str) -> None:
-    rows = _rows(folder / "results.csv")
+    rows = read_rows(folder / "results.csv")
     row = next(r for r in rows if r["candidate_id"] == candidate_id and r["mark"].isdigit())
     row["mark"] = str(min(120, int(row["mark"]) + 20))
     row["grade"] = ""  # let the board's boundaries grade the new mark
-    _write(folder / "results.csv", rows)
+    write_rows(folder / "results.csv", rows)
 
 
 def _manifest(out: Path) -> dict[str, dict[str, object]]:
@@ -143,7 +131,7 @@ def test_old_qr_reports_superseded_and_new_qr_valid(amended) -> None:
 
 def test_id_and_secret_now_show_the_changed_result(amended) -> None:
     out, keys, changed = amended["out"], amended["keys"], amended["changed"]
-    new_mark = next(r["mark"] for r in _rows(amended["series"] / "results.csv")
+    new_mark = next(r["mark"] for r in read_rows(amended["series"] / "results.csv")
                     if r["candidate_id"] == changed["candidate_id"])
     app = create_app(app_config(str(out / "private" / "verify.sqlite"), str(keys)))
     with TestClient(app) as client:
@@ -170,7 +158,7 @@ def test_a_full_rebuild_keeps_history_and_a_removed_entry_is_withdrawn(amended) 
     series, keys, out = amended["series"], amended["keys"], amended["out"]
     gone = amended["cands"][2]
     for name in ("candidates.csv", "results.csv"):
-        _write(series / name, [r for r in _rows(series / name)
+        write_rows(series / name, [r for r in read_rows(series / name)
                                if r["candidate_id"] != gone["candidate_id"]])
     report = build(build_config(str(series), str(keys), str(out),
                                 now="2026-09-05T10:00:00+00:00", workers=1))

@@ -16,6 +16,7 @@ from pathlib import Path
 import pypdf
 import pyrage
 import pytest
+from release_support import read_rows, write_rows
 from results_online.build.bundle import build_bundles, centre_zip, encrypt_to, results_csv
 from results_online.build.enquiry import (
     appeal_deadline,
@@ -350,18 +351,6 @@ def test_overview_marks_passed_deadlines_and_works_without_javascript(
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def _write(path: Path, rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-
-
 def _bundle_rows(bundle: Path, identity: Path) -> tuple[list[dict[str, str]], int]:
     done = age_decrypt(bundle, identity)
     assert done.returncode == 0, done.stderr
@@ -374,7 +363,7 @@ def _bundle_rows(bundle: Path, identity: Path) -> tuple[list[dict[str, str]], in
 def test_build_stages_bundles_and_amend_refreshes_them(tmp_path: Path) -> None:
     series = tmp_path / "series"
     shutil.copytree(EXAMPLE, series)
-    cands = _read(series / "candidates.csv")
+    cands = read_rows(series / "candidates.csv")
     by_centre: dict[str, list[dict[str, str]]] = {}
     for c in cands:
         by_centre.setdefault(c["centre_number"], []).append(c)
@@ -386,12 +375,12 @@ def test_build_stages_bundles_and_amend_refreshes_them(tmp_path: Path) -> None:
     for c, identity in identities.items():
         files[c] = tmp_path / f"{c}.key"
         files[c].write_text(str(identity) + "\n")
-    _write(series / "candidates.csv", kept)
-    _write(series / "centres.csv", [
+    write_rows(series / "candidates.csv", kept)
+    write_rows(series / "centres.csv", [
         {**row, "recipients": str(identities[row["centre_number"]].to_public())}
-        for row in _read(series / "centres.csv") if row["centre_number"] in keep])
-    results = [r for r in _read(series / "results.csv") if r["candidate_id"] in ids]
-    _write(series / "results.csv", results)
+        for row in read_rows(series / "centres.csv") if row["centre_number"] in keep])
+    results = [r for r in read_rows(series / "results.csv") if r["candidate_id"] in ids]
+    write_rows(series / "results.csv", results)
     init_keys(tmp_path / "keys", date(2026, 8, 1))
     out = tmp_path / "out"
 
@@ -415,7 +404,7 @@ def test_build_stages_bundles_and_amend_refreshes_them(tmp_path: Path) -> None:
     row = next(r for r in results if r["candidate_id"] == changed["candidate_id"]
                and r["mark"].isdigit())
     row["mark"], row["grade"] = str(min(120, int(row["mark"]) + 20)), ""
-    _write(series / "results.csv", results)
+    write_rows(series / "results.csv", results)
     build(build_config(str(series), str(tmp_path / "keys"), str(out),
                        now="2026-09-01T10:00:00+00:00", workers=1), amend=True)
     centre = changed["centre_number"]

@@ -13,6 +13,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from release_support import read_rows, write_rows
 from results_online.build.converter import anchors, convert
 from results_online.build.pipeline import build
 from results_online.build.site import content_security_policy, headers_file
@@ -36,18 +37,6 @@ class Example:
     def rows(self, file: str) -> list[dict[str, str]]:
         with (self.series / file).open(encoding="utf-8-sig", newline="") as f:
             return list(csv.DictReader(f))
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
 
 
 def make(tmp: Path, name: str, now: str, keys: Path | None = None) -> Example:
