@@ -5,6 +5,8 @@
 (function () {
   const ID = /^[0-9A-HJKMNP-TV-Z]{16}$/;
   const KEY = /^[A-Za-z0-9_-]{43}$/;
+  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December"];
   const main = document.getElementById("main");
   const message = document.getElementById("message");
   const notice = document.getElementById("notice");
@@ -44,19 +46,26 @@
     };
   }
 
-  async function showStatus(id) {
-    // The public status list names only retired statements; no answer means current.
+  // The public status list names only retired statements (superseded or withdrawn).
+  async function retired(id) {
     try {
       const r = await fetch(`/status/${main.dataset.series}.json`, { cache: "no-store" });
-      if (!r.ok) return;
-      const entry = (await r.json()).statements[id];
-      if (!entry) return;
-      notice.textContent = entry.status === "superseded"
-        ? `A newer statement replaced this one on ${entry.date}, after a results enquiry. ` +
-          "Use the link in your most recent results e-mail."
-        : `This statement was withdrawn by the awarding body on ${entry.date}.`;
-      notice.hidden = false;
-    } catch (err) { /* the statement itself is shown either way */ }
+      return r.ok ? ((await r.json()).statements[id] || null) : null;
+    } catch (err) {
+      return null;
+    }
+  }
+
+  function longDate(iso) {
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    return m ? `${Number(m[3])} ${MONTHS[Number(m[2]) - 1]} ${m[1]}` : "a later date";
+  }
+
+  function retiredText(entry) {
+    return entry.status === "superseded"
+      ? `A newer statement replaced this one on ${longDate(entry.date)}, after a results ` +
+        "enquiry. Use the link in your most recent results e-mail."
+      : `This statement was withdrawn by the awarding body on ${longDate(entry.date)}.`;
   }
 
   async function open() {
@@ -82,14 +91,19 @@
       return;
     }
     if (response.status === 404 || response.status === 403) {
+      const entry = await retired(link.id);
+      if (entry) {
+        fail(retiredText(entry));
+        main.dataset.status = entry.status;
+        return;
+      }
       const until = main.dataset.availableUntil;
       const gone = until && new Date().toISOString().slice(0, 10) > until;
       fail(gone
         ? `Statements were available on this site until ${main.dataset.availableUntilText}. ` +
           "Your centre or the awarding body can still confirm your results."
         : "There is no statement for this link on this site. If it came in a results e-mail, " +
-          "the results may not be released yet, or a newer statement has replaced it: use the " +
-          "link in your most recent results e-mail.");
+          "check that you opened the whole link, or ask your exam centre.");
       return;
     }
     if (!response.ok) {
@@ -115,7 +129,13 @@
     main.dataset.state = "open";
     const title = holder.querySelector("h1");
     if (title) document.title = `${title.textContent} · ${document.title.split(" · ").pop()}`;
-    showStatus(link.id);
+    document.getElementById("page-title").focus();
+    const entry = await retired(link.id);  // a stale copy still cached somewhere
+    if (entry) {
+      notice.textContent = retiredText(entry);
+      notice.hidden = false;
+      main.dataset.status = entry.status;
+    }
   }
 
   open();

@@ -6,7 +6,6 @@ a `results serve` on a free port, then opened through Playwright.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import shutil
@@ -15,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pypdf
 import pytest
+from release_support import read_rows, write_rows
 from results_online.build.pipeline import build
 from results_online.keys.store import init_keys
 from test_qr import read_qr
@@ -56,14 +57,13 @@ def free_port() -> int:
         return port
 
 
-def rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return list(csv.DictReader(f))
+def build_example(series: Path, keys: Path, out: Path, now: str = RELEASED) -> None:
+    build(build_config(str(series), str(keys), str(out), now=now, workers=1))
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    tmp = tmp_path_factory.mktemp("browser")
+@contextmanager
+def served_example(tmp: Path) -> Iterator[Site]:
+    """The example built into tmp/out for a free port, and `results serve` on that port."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     series = tmp / "series"
@@ -73,7 +73,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     (series / "series.toml").write_text(toml, encoding="utf-8")
     init_keys(tmp / "keys", date(2026, 1, 1))
     out = tmp / "out"
-    build(build_config(str(series), str(tmp / "keys"), str(out), now=RELEASED, workers=1))
+    build_example(series, tmp / "keys", out)
     proc = subprocess.Popen([sys.executable, "-m", "results_online.cli", "serve", str(out),
                              "--port", str(port)])
     try:
@@ -84,11 +84,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             except httpx.TransportError:
                 time.sleep(0.05)
         manifest = json.loads((out / "private" / "manifest.json").read_text("utf-8"))
-        yield Site(base, out, rows(out / "private" / "links.csv"), manifest["statements"],
-                   rows(series / "results.csv"))
+        yield Site(base, out, read_rows(out / "private" / "links.csv"), manifest["statements"],
+                   read_rows(series / "results.csv"))
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with served_example(tmp_path_factory.mktemp("browser")) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -211,3 +217,31 @@ def test_the_converter_answers_as_you_type(site: Site, browser: Any) -> None:
     page.fill("#score", "12")
     assert "from 45 to 100" in page.inner_text("#answer")
     page.close()
+
+
+def test_a_superseded_statements_old_link_points_to_the_new_one(browser: Any,
+                                                                 tmp_path: Path) -> None:
+    with served_example(tmp_path) as site:
+        old = site.links[0]
+        # A results enquiry swaps two skill scores: the overall result stays, the
+        # statement changes, so the candidate gets a new statement and link.
+        results = read_rows(tmp_path / "series" / "results.csv")
+        mine = [r for r in results if r["candidate_id"] == old["candidate_id"]
+                and r["test"] == old["test"] and r["component"] != "overall"]
+        a, b = next((x, y) for x in mine for y in mine if x["mark"] != y["mark"])
+        a["mark"], b["mark"] = b["mark"], a["mark"]
+        write_rows(tmp_path / "series" / "results.csv", results)
+        build_example(tmp_path / "series", tmp_path / "keys", site.out,
+                      now="2026-09-10T09:00:00+00:00")
+        new = next(r for r in read_rows(site.out / "private" / "links.csv")
+                   if r["candidate_id"] == old["candidate_id"] and r["test"] == old["test"])
+        assert new["link"] != old["link"]
+
+        page = open_link(browser, old["link"])
+        assert page.get_attribute("main", "data-status") == "superseded"
+        assert "replaced this one on 10 September 2026" in page.inner_text("#message")
+        page.close()
+        page = open_link(browser, new["link"])
+        assert page.get_attribute("main", "data-state") == "open"
+        assert old["name"] in page.inner_text("#statement")
+        page.close()
