@@ -169,8 +169,11 @@ def _series_info(t: _Table) -> SeriesInfo | None:
 
 def _url(t: _Table, key: str) -> str:
     url = t.text(key)
-    if url and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", url):
-        t.bad(key, "must be an http:// or https:// address with no query or fragment")
+    # The site and the app are served at the root of their host: pages, scripts and
+    # the keyset use root-absolute paths.
+    if url and not re.match(r"^https?://[^\s/?#]+/?$", url):
+        t.bad(key, "must be an http:// or https:// address of a whole host, with no path, "
+                   "query or fragment (e.g. https://results.example.org)")
         return ""
     return url.rstrip("/")
 

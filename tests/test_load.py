@@ -472,6 +472,8 @@ def spoil_toml(folder: Path, old: str, new: str) -> None:
     ('code = "2026-06"', 'code = "June 2026"', "code", "letters"),
     ('verify_url = "http://127.0.0.1:8001"', 'verify_url = "127.0.0.1:8001"', "verify_url",
      "http"),
+    ('site_url = "http://127.0.0.1:8000"', 'site_url = "https://cdn.example.org/results"',
+     "site_url", "no path"),
     ("not_a_certificate = true", 'not_a_certificate = "yes"', "tests[1].not_a_certificate",
      "true or false"),
     ('family = "step"', 'family = "maths"', "tests[1].family", "cambridge_english"),
