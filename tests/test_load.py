@@ -231,7 +231,8 @@ def test_centre_without_recipient(tmp_path: Path) -> None:
 def test_centre_with_a_broken_recipient(tmp_path: Path) -> None:
     folder = copy(tmp_path)
     good = str(x25519.Identity.generate().to_public())
-    set_cell(folder / "centres.csv", 3, "recipients", f"{good} {good[:-1]}x")
+    broken = good[:-1] + ("x" if good[-1] != "x" else "y")  # one checksum character off
+    set_cell(folder / "centres.csv", 3, "recipients", f"{good} {broken}")
     assert_problem(folder, "centres.csv", 3, "recipients", "key 2")
 
 
