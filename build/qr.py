@@ -57,6 +57,7 @@ def make_qr(text: str) -> segno.QRCode:
 class PathSink(Protocol):
     """The part of a PDF content stream (pydyf.Stream) that draw_qr uses."""
 
+    def transform(self, *, a: float, d: float, e: float, f: float) -> None: ...
     def rectangle(self, x: float, y: float, width: float, height: float) -> None: ...
     def set_color_rgb(self, r: float, g: float, b: float, stroke: bool = False) -> None: ...
     def fill(self, even_odd: bool = False) -> None: ...
@@ -79,13 +80,17 @@ def dark_runs(code: segno.QRCode) -> list[tuple[int, int, int]]:
 
 
 def draw_qr(stream: PathSink, code: segno.QRCode, x: float, y: float, size: float) -> None:
-    """Draw the code, quiet zone included, into the square (x, y, size), y pointing down."""
-    modules = len(code.matrix) + 2 * QUIET_ZONE
-    unit = size / modules
+    """Draw the code, quiet zone included, into the square (x, y, size), y pointing down.
+
+    Changes the stream's transform: call it inside a saved graphics state.
+    """
+    unit = size / (len(code.matrix) + 2 * QUIET_ZONE)
+    # One module = one unit, so every rectangle is whole numbers: far less to format
+    # than ~700 rectangles of float coordinates.
+    stream.transform(a=unit, d=unit, e=x + QUIET_ZONE * unit, f=y + QUIET_ZONE * unit)
     stream.set_color_rgb(0, 0, 0)
     for row, col, length in dark_runs(code):
-        stream.rectangle(x + (QUIET_ZONE + col) * unit, y + (QUIET_ZONE + row) * unit,
-                         length * unit, unit)
+        stream.rectangle(col, row, length, 1)
     stream.fill()  # one path: no hairline seams between the abutting rows
 
 

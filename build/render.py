@@ -16,13 +16,15 @@ statement_base.css + statement_web.css).
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import logging
 import multiprocessing
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,10 @@ class Renderer:
 
     def render_batch(self, statements: Sequence[Statement], out_dir: Path) -> list[_Paths]:
         """Lay out one batch as one document, then write each statement's PDF, page and fragment."""
+        with _fewer_collections():
+            return self._render_batch(statements, out_dir)
+
+    def _render_batch(self, statements: Sequence[Statement], out_dir: Path) -> list[_Paths]:
         items = [_item(s) for s in statements]
         document = HTML(string=self._print_html(items, embed_css=False, slots=True)).render(
             font_config=self.fonts, stylesheets=[self.css])
@@ -199,6 +205,20 @@ def _render_batch_in_worker(batch: Sequence[Statement], out_dir: Path) -> list[_
         # is not among ResultsError's args, so put it there for the trip.
         exc.args = (str(exc), exc.hint)
         raise
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run Python's cyclic garbage collector less often for the duration of a batch."""
+    # A batch's layout makes hundreds of thousands of boxes and styles that all live
+    # until the batch ends; at the default thresholds the collector walks them again
+    # and again, measured at 10-15% of the render time for 50 statements per batch.
+    before = gc.get_threshold()
+    gc.set_threshold(10_000, 50, 50)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _item(s: Statement) -> _Item:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import re
 import unicodedata
@@ -211,6 +212,18 @@ def test_progress_advances_once_per_batch(statements: tuple[Statement, ...],
     few = statements[:5]  # all from centre GB001: batches of 2, 2, 1
     render_statements(few, tmp_path, workers=1, batch_size=2, progress=record)
     assert calls == [("render", 5, 2), ("render", 5, 2), ("render", 5, 1)]
+
+
+def test_a_batch_gives_the_garbage_collector_back_its_settings(
+        statements: tuple[Statement, ...], tmp_path: Path) -> None:
+    before = gc.get_threshold()
+    render_statements(statements[:2], tmp_path, workers=1, batch_size=2, progress=no_progress)
+    assert gc.get_threshold() == before
+    with pytest.raises(BuildError):  # and after a batch that failed
+        render_statements([_with_name(statements[0], " ".join(["Bartholomew"] * 900))],
+                          tmp_path / "long",
+                          workers=1, batch_size=1, progress=no_progress)
+    assert gc.get_threshold() == before
 
 
 def test_batches_keep_to_one_centre_and_cover_every_statement(
