@@ -1,12 +1,11 @@
 // The secure-link viewer: /statement#<statement id>.<key>. Fetches the ciphertext
 // /s/<id>.bin, decrypts it with WebCrypto (AES-256-GCM, the id as associated data)
 // and shows the statement. The key never leaves this page. Container: SPEC.md.
+// Needs verify_status.js (loaded first) for the public status list.
 "use strict";
 (function () {
   const ID = /^[0-9A-HJKMNP-TV-Z]{16}$/;
   const KEY = /^[A-Za-z0-9_-]{43}$/;
-  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December"];
   const main = document.getElementById("main");
   const message = document.getElementById("message");
   const notice = document.getElementById("notice");
@@ -46,19 +45,17 @@
     };
   }
 
-  // The public status list names only retired statements (superseded or withdrawn).
+  // Retired (superseded or withdrawn) per the series' public status list, or null.
   async function retired(id) {
     try {
-      const r = await fetch(`/status/${main.dataset.series}.json`, { cache: "no-store" });
-      return r.ok ? ((await r.json()).statements[id] || null) : null;
+      return await window.resultsStatus.listedEntry(id, main.dataset.series);
     } catch (err) {
       return null;
     }
   }
 
   function longDate(iso) {
-    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
-    return m ? `${Number(m[3])} ${MONTHS[Number(m[2]) - 1]} ${m[1]}` : "a later date";
+    return window.resultsStatus.longDate(iso) || "a later date";
   }
 
   function retiredText(entry) {

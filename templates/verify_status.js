@@ -27,12 +27,17 @@
     return response.json();
   }
 
-  // On the static site there is no app behind /api/status: read the public status
-  // list instead, which names only retired statements (absent means valid).
-  async function listedStatus(statementId, seriesCode) {
+  // The public status list of a series names only retired statements (superseded or
+  // withdrawn): the entry for this statement, or null when it is not retired.
+  async function listedEntry(statementId, seriesCode) {
     const response = await fetch(`/status/${seriesCode}.json`, { cache: "no-store" });
     if (!response.ok) throw new Error("no status list");
-    const entry = (await response.json()).statements[statementId];
+    return (await response.json()).statements[statementId] || null;
+  }
+
+  // On the static site there is no app behind /api/status: read the list instead.
+  async function listedStatus(statementId, seriesCode) {
+    const entry = await listedEntry(statementId, seriesCode);
     return entry ? { status: entry.status, date: entry.date } : { status: "valid", date: null };
   }
 
@@ -64,5 +69,5 @@
     }
   }
 
-  window.resultsStatus = { statementStatus, statusText, showStatus };
+  window.resultsStatus = { statementStatus, statusText, showStatus, listedEntry, longDate };
 })();
