@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from typing import Any
 import httpx
 import pypdf
 import pytest
+from localhost import free_port
 from release_support import read_rows, write_rows
 from results_online.build.pipeline import build
 from results_online.keys.store import init_keys
@@ -48,13 +48,6 @@ class Site:
 
     def statement_of(self, link: dict[str, str]) -> dict[str, Any]:
         return next(m for m in self.manifest if m["statement_id"] == link["statement_id"])
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def build_example(series: Path, keys: Path, out: Path, now: str = RELEASED) -> None:

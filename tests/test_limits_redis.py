@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 
 import pytest
 import redis
+from localhost import free_port
 from starlette.testclient import TestClient
 
 from tests.verify_support import VerifyFixture, credentials, make_fixture, wrong
@@ -22,15 +22,9 @@ pytestmark = [
 PROXY = ("127.0.0.1", 41000)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -118,7 +112,7 @@ def test_health_reports_redis(replicas: tuple[TestClient, TestClient]) -> None:
 
 
 def test_unreachable_redis_fails_closed_with_503(fx: VerifyFixture) -> None:
-    dead = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     with TestClient(fx.app(redis_url=dead)) as client:
         r = client.post("/api/verify", json=credentials(fx.statements[0]))
         assert r.status_code == 503 and r.headers["cache-control"] == "no-store"

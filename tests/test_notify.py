@@ -8,7 +8,6 @@ import email
 import json
 import logging
 import shutil
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -20,6 +19,7 @@ import pytest
 import release_support as rs
 from aiosmtpd.controller import Controller
 from factories import make_keys, step_series
+from localhost import free_port
 from results_online.build.notify import read_outbox, secure_link, write_outbox
 from results_online.build.seal import content_key, seal_series
 from results_online.keys.store import load_keys
@@ -56,16 +56,10 @@ class PickyInbox(Inbox):
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[str, Inbox]]:
     inbox = Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -221,7 +215,7 @@ def test_a_refused_address_holds_back_no_one_else(out: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     centre_mail = rs_centre_mails(out)[0]
     inbox = PickyInbox(refuse=centre_mail)
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -239,7 +233,7 @@ def test_a_refused_address_holds_back_no_one_else(out: Path,
 
 
 def test_unreachable_server_is_a_clear_error(out: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _notify(out, f"127.0.0.1:{_free_port()}", rs.AFTER_BOTH.isoformat()) == 1
+    assert _notify(out, f"127.0.0.1:{free_port()}", rs.AFTER_BOTH.isoformat()) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: sending stopped after 0 of 6") and "hint: " in err
     assert "Traceback" not in err

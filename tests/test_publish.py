@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 import release_support as rs
+from localhost import free_port
 from moto.server import ThreadedMotoServer
 from results_online.build.publish import S3Target, content_type, publish
 from results_online.build.release import PLAN_FILE, Kind, due, read_plan
@@ -21,15 +21,9 @@ BUCKET = "results-site"
 PREFIX = "june"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_server() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
