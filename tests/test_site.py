@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import csv
 import re
 import shutil
 from collections.abc import Iterator
@@ -35,8 +34,7 @@ class Example:
     out: Path
 
     def rows(self, file: str) -> list[dict[str, str]]:
-        with (self.series / file).open(encoding="utf-8-sig", newline="") as f:
-            return list(csv.DictReader(f))
+        return read_rows(self.series / file)
 
 
 def make(tmp: Path, name: str, now: str, keys: Path | None = None) -> Example:
