@@ -218,12 +218,19 @@ def test_a_batch_gives_the_garbage_collector_back_its_settings(
         statements: tuple[Statement, ...], tmp_path: Path) -> None:
     before = gc.get_threshold()
     render_statements(statements[:2], tmp_path, workers=1, batch_size=2, progress=no_progress)
-    assert gc.get_threshold() == before
+    assert gc.isenabled() and gc.get_threshold() == before
     with pytest.raises(BuildError):  # and after a batch that failed
         render_statements([_with_name(statements[0], " ".join(["Bartholomew"] * 900))],
                           tmp_path / "long",
                           workers=1, batch_size=1, progress=no_progress)
-    assert gc.get_threshold() == before
+    assert gc.isenabled() and gc.get_threshold() == before
+    gc.disable()  # a caller that runs without the collector keeps it off
+    try:
+        render_statements(statements[:1], tmp_path / "off", workers=1, batch_size=1,
+                          progress=no_progress)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_batches_keep_to_one_centre_and_cover_every_statement(
