@@ -9,6 +9,8 @@ Library: segno, not qrcode. Both encode explicit mixed segments; measured on a
 typical 150-byte token (29-byte prefix + 362 digits, version 10-M) segno took
 about 10 ms per code including its SVG and qrcode 12-18 ms, almost all of it
 in choosing the mask. segno also gives a path-based SVG with a viewBox directly.
+The mask is chosen by qrmask.py (the same ISO penalty rules, in whole-symbol bit
+arithmetic) and segno makes the symbol with it: about 4 ms per code in all.
 
 In PDFs the batch renderer draws the modules straight into the page as one filled
 vector path (``draw_qr``): WeasyPrint's SVG path parser needs about 30 ms for the
@@ -19,9 +21,11 @@ drawing; the rectangles cost about 1 ms and scan the same.
 from __future__ import annotations
 
 import io
+from functools import cache
 from typing import Any, Protocol
 
 import segno
+from results_online.build.qrmask import Packed, best_mask, pack
 
 MAX_VERSION = 10
 QUIET_ZONE = 4
@@ -43,15 +47,28 @@ def make_qr(text: str) -> segno.QRCode:
     prefix, digits = qr_segments(text)
     # segno takes a list of (content, mode) segments; its annotations only admit one value.
     segments: Any = [(prefix, segno.consts.MODE_BYTE), (digits, segno.consts.MODE_NUMERIC)]
+    # Made with mask 0, then remade with the mask qrmask picks: segno's own choice
+    # costs three times as much as both makes (qrmask.py says why).
+    probe = _make(segments, mask=0)
+    if not isinstance(probe.version, int) or probe.version > MAX_VERSION:
+        raise ValueError(f"the QR text needs version {probe.version}; at most {MAX_VERSION}")
+    mask = best_mask(pack(probe.matrix), mask_deltas(probe.version))
+    return probe if mask == 0 else _make(segments, mask=mask, version=probe.version)
+
+
+def _make(segments: Any, *, mask: int, version: int | None = None) -> segno.QRCode:
     try:
-        code = segno.make(
-            segments, error=ERROR_LEVEL, boost_error=False, micro=False,
-        )
+        return segno.make(segments, error=ERROR_LEVEL, version=version, mask=mask,
+                          boost_error=False, micro=False)
     except segno.DataOverflowError:
         raise ValueError("the QR text does not fit any QR version") from None
-    if not isinstance(code.version, int) or code.version > MAX_VERSION:
-        raise ValueError(f"the QR text needs version {code.version}; at most {MAX_VERSION}")
-    return code
+
+
+@cache
+def mask_deltas(version: int) -> tuple[Packed, ...]:
+    """For each mask k, symbol(k) XOR symbol(0) at this version and level M, for any message."""
+    symbols = [pack(_make("0", mask=k, version=version).matrix) for k in range(8)]
+    return tuple(s ^ symbols[0] for s in symbols)
 
 
 class PathSink(Protocol):
