@@ -10,8 +10,8 @@ shifts, ANDs and popcounts over the whole symbol, about 50 us per candidate.
 The eight candidates come from one symbol made with mask 0. Masking XORs a fixed
 pattern onto the encoding region, and the format and version information depend
 only on the error level, mask and version, so candidate k is symbol 0 XOR a delta
-that is the same for every message of that version and level (``Deltas``, learnt
-once from symbols that segno makes). Candidates are scored whole, format and
+that is the same for every message of that version and level (``qr.mask_deltas``
+learns them once per version from symbols that segno makes). Candidates are scored whole, format and
 version information included.
 """
 
@@ -81,27 +81,28 @@ def penalty(symbol: Packed) -> tuple[int, int, int, int]:
     """The four penalty scores (N1 runs, N2 blocks, N3 finder-like, N4 balance) of a symbol."""
     n = symbol.size
     lines = _lines(n)
-    n1 = n3 = 0
-    same_right = 0
-    for i, bits in enumerate((symbol.rows, symbol.cols)):
-        same = ~(bits ^ (bits >> 1)) & lines.pairs  # module j has the colour of j + 1
-        if i == 0:
-            same_right = same
-        five = same & (same >> 1) & (same >> 2) & (same >> 3)  # a run of 5 starts here
-        # A run of length L >= 5 sets L - 4 bits of `five` and scores 3 + (L - 5).
-        n1 += five.bit_count() + 2 * (five & ~(five << 1)).bit_count()
-        light = ~bits
-        finder = (bits & (light >> 1) & (bits >> 2) & (bits >> 3) & (bits >> 4)
-                  & (light >> 5) & (bits >> 6) & lines.finder_starts)  # 1011101
-        before = ~((bits << 1) | (bits << 2) | (bits << 3) | (bits << 4))
-        after = ~((bits >> 7) | (bits >> 8) | (bits >> 9) | (bits >> 10))
-        n3 += 40 * (finder & (before | after)).bit_count()
+    same_right, row_runs, row_finders = _line_rules(symbol.rows, lines)
+    _, col_runs, col_finders = _line_rules(symbol.cols, lines)
     rows, w = symbol.rows, lines.width
     same_below = ~(rows ^ (rows >> w)) & lines.not_last
     n2 = 3 * (same_right & (same_right >> w) & same_below).bit_count()
     dark, total = rows.bit_count(), n * n
     n4 = 10 * (abs(20 * dark - 10 * total) // total)  # 10 per full 5% away from half dark
-    return n1, n2, n3, n4
+    return row_runs + col_runs, n2, row_finders + col_finders, n4
+
+
+def _line_rules(bits: int, lines: _Lines) -> tuple[int, int, int]:
+    """Along each line: where a module matches the next, and the N1 and N3 scores."""
+    same = ~(bits ^ (bits >> 1)) & lines.pairs  # module j has the colour of j + 1
+    five = same & (same >> 1) & (same >> 2) & (same >> 3)  # a run of 5 starts here
+    # A run of length L >= 5 sets L - 4 bits of `five` and scores 3 + (L - 5).
+    runs = five.bit_count() + 2 * (five & ~(five << 1)).bit_count()
+    light = ~bits
+    finder = (bits & (light >> 1) & (bits >> 2) & (bits >> 3) & (bits >> 4)
+              & (light >> 5) & (bits >> 6) & lines.finder_starts)  # 1011101
+    before = ~((bits << 1) | (bits << 2) | (bits << 3) | (bits << 4))
+    after = ~((bits >> 7) | (bits >> 8) | (bits >> 9) | (bits >> 10))
+    return same, runs, 40 * (finder & (before | after)).bit_count()
 
 
 def best_mask(symbol0: Packed, deltas: Sequence[Packed]) -> int:

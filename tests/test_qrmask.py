@@ -10,7 +10,7 @@ import segno
 import segno.encoder
 import zxingcpp
 from PIL import Image
-from results_online.build.qr import make_qr, mask_deltas
+from results_online.build.qr import make_qr, mask_deltas, qr_segments
 from results_online.build.qrmask import pack, penalty
 
 PREFIX = "https://verify.example.org/q#"
@@ -25,8 +25,8 @@ def texts(count: int, seed: int = 7) -> list[str]:
 
 def symbol(text: str, mask: int) -> segno.QRCode:
     """The symbol segno makes for the statement segments with this mask."""
-    prefix, _, digits = text.partition("#")
-    segments = [(prefix + "#", segno.consts.MODE_BYTE), (digits, segno.consts.MODE_NUMERIC)]
+    prefix, digits = qr_segments(text)
+    segments = [(prefix, segno.consts.MODE_BYTE), (digits, segno.consts.MODE_NUMERIC)]
     return segno.make(segments, error="M", mask=mask, boost_error=False, micro=False)  # type: ignore[arg-type]
 
 
