@@ -92,7 +92,7 @@ class Renderer:
 
     def render_batch(self, statements: Sequence[Statement], out_dir: Path) -> list[_Paths]:
         """Lay out one batch as one document, then write each statement's PDF, page and fragment."""
-        with _fewer_collections():
+        with _collector_paused():
             return self._render_batch(statements, out_dir)
 
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path) -> list[_Paths]:
@@ -208,7 +208,7 @@ def _render_batch_in_worker(batch: Sequence[Statement], out_dir: Path) -> list[_
 
 
 @contextmanager
-def _fewer_collections() -> Iterator[None]:
+def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for one batch, then collect once."""
     # A batch's layout makes hundreds of thousands of boxes and styles that all live
     # until the batch ends, so the collector's passes during it free nothing and walk
