@@ -1,7 +1,7 @@
 // The secure-link viewer: /statement#<statement id>.<key>. Fetches the ciphertext
 // /s/<id>.bin, decrypts it with WebCrypto (AES-256-GCM, the id as associated data)
 // and shows the statement. The key never leaves this page. Container: SPEC.md.
-// Needs verify_status.js (loaded first) for the public status list.
+// Needs verify_status.js (loaded first): the public status list, dates, base64url.
 "use strict";
 (function () {
   const ID = /^[0-9A-HJKMNP-TV-Z]{16}$/;
@@ -18,17 +18,12 @@
     main.dataset.state = "error";
   }
 
-  function b64url(text) {
-    const b = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=");
-    return Uint8Array.from(b, (c) => c.charCodeAt(0));
-  }
-
   function parseLink(fragment) {
     const dot = fragment.indexOf(".");
     const id = fragment.slice(0, dot).toUpperCase();
     const key = fragment.slice(dot + 1);
     if (dot < 0 || !ID.test(id) || !KEY.test(key)) return null;
-    return { id, key: b64url(key) };
+    return { id, key: window.resultsStatus.b64url(key) };
   }
 
   async function decrypt(link, blob) {

@@ -1,6 +1,7 @@
 // The QR verify page: decode the token from the URL fragment (…/q#digits), check its
 // Ed25519 signature with WebCrypto against /.well-known/results-keys.json, show what it
-// says, then ask for the statement's status (verify_status.js sends only its id).
+// says, then ask for the statement's status (verify_status.js, loaded first, sends only
+// its id, and gives the shared date and base64url helpers).
 // Layout of the token: SPEC.md. The token never leaves the browser.
 "use strict";
 (function () {
@@ -8,8 +9,6 @@
   const STATUS = { 251: "Absent from this part (X)", 252: "Absent (Z)", 253: "Result pending",
     254: "Result withheld" };
   const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
-    "September", "October", "November", "December"];
   const SIGNATURE = 64;
 
   function fromDigits(digits) {
@@ -77,12 +76,6 @@
     return out;
   }
 
-  function b64url(text) {
-    const padded = text + "=".repeat((4 - (text.length % 4)) % 4);
-    const b = atob(padded.replace(/-/g, "+").replace(/_/g, "/"));
-    return Uint8Array.from(b, (c) => c.charCodeAt(0));
-  }
-
   async function checkSignature(data) {
     const response = await fetch("/.well-known/results-keys.json", { cache: "no-store" });
     if (!response.ok) throw new Error("no keyset");
@@ -90,8 +83,8 @@
     const entry = keyset.keys.find((k) => k.kid === data.kid);
     if (!entry || data.issued < entry.valid_from ||
         (entry.valid_until && data.issued > entry.valid_until)) return false;
-    const key = await crypto.subtle.importKey("raw", b64url(entry.public_key),
-      { name: "Ed25519" }, false, ["verify"]);
+    const raw = window.resultsStatus.b64url(entry.public_key);
+    const key = await crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
     return crypto.subtle.verify({ name: "Ed25519" }, key, data.signature, data.body);
   }
 
@@ -107,12 +100,12 @@
 
   function show(data) {
     const set = (id, text) => { document.getElementById(id).textContent = text; };
-    const [y, m, d] = data.issued.split("-");
     set("name", data.name);
     set("number", data.number);
     set("test", data.test);
-    set("series", `${MONTHS[data.series % 12]} ${Math.floor(data.series / 12)}`);
-    set("issued", `${Number(d)} ${MONTHS[Number(m) - 1]} ${y}`);
+    const { LONG_MONTHS, longDate } = window.resultsStatus;
+    set("series", `${LONG_MONTHS[data.series % 12]} ${Math.floor(data.series / 12)}`);
+    set("issued", longDate(data.issued));
     set("statement-id", `${data.statementId.match(/.{4}/g).join("-")} (revision ${data.revision})`);
     const rows = document.getElementById("results");
     rows.replaceChildren(...data.results.map((r) => {
@@ -151,10 +144,8 @@
     verdict.className = "ok";
     verdict.dataset.valid = "true";
     show(data);
-    if (window.resultsStatus) {
-      const code = `${Math.floor(data.series / 12)}-${String(data.series % 12 + 1).padStart(2, "0")}`;
-      window.resultsStatus.showStatus(data.statementId, document.getElementById("status"), code);
-    }
+    const code = `${Math.floor(data.series / 12)}-${String(data.series % 12 + 1).padStart(2, "0")}`;
+    window.resultsStatus.showStatus(data.statementId, document.getElementById("status"), code);
   }
 
   window.addEventListener("hashchange", main);  // another QR opened in the same tab

@@ -1,6 +1,8 @@
 // The QR check's status line: asks the verification app whether a statement is still
 // valid, superseded by a newer one (after a results enquiry) or withdrawn.
 // It sends ONLY the statement id, never the token or anything else from the statement.
+// Also the helpers the QR verify page and the secure-link viewer share (both load
+// this file first): long dates and base64url.
 "use strict";
 (function () {
   const LONG_MONTHS = ["January", "February", "March", "April", "May", "June", "July",
@@ -9,6 +11,13 @@
   function longDate(iso) {
     const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
     return m ? `${Number(m[3])} ${LONG_MONTHS[Number(m[2]) - 1]} ${m[1]}` : "";
+  }
+
+  // base64url without padding (the keyset's public keys, a secure link's key) to bytes.
+  function b64url(text) {
+    const padded = text + "=".repeat((4 - (text.length % 4)) % 4);
+    const b = atob(padded.replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(b, (c) => c.charCodeAt(0));
   }
 
   async function statementStatus(statementId, seriesCode) {
@@ -69,5 +78,7 @@
     }
   }
 
-  window.resultsStatus = { statementStatus, statusText, showStatus, listedEntry, longDate };
+  window.resultsStatus = {
+    statementStatus, statusText, showStatus, listedEntry, longDate, b64url, LONG_MONTHS,
+  };
 })();

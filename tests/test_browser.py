@@ -187,7 +187,13 @@ def test_the_verify_page_accepts_the_real_qr_and_rejects_a_changed_digit(
     page.goto(qr)
     page.wait_for_selector("#verdict[data-valid]")
     assert page.get_attribute("#verdict", "data-valid") == "true"
-    assert link["name"] in page.inner_text("#statement")
+    shown = page.inner_text("#statement")
+    assert link["name"] in shown
+    entry = site.statement_of(link)
+    series = date.fromisoformat(entry["series"] + "-01")
+    issued = date.fromisoformat(entry["issue_date"])
+    assert f"{series:%B} {series.year}" in shown  # e.g. "June 2026", from the token
+    assert f"{issued.day} {issued:%B} {issued.year}" in shown
     page.wait_for_selector("#status[data-status]")
     assert page.get_attribute("#status", "data-status") == "valid"  # from the status list
 
