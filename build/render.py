@@ -4,8 +4,9 @@ Fast path: one WeasyPrint document per batch (a centre, or a slice of one), laid
 out with one FontConfiguration and pre-parsed CSS per process, then split page
 by page into per-candidate PDFs (each with its own font subsets, so no PDF
 carries glyphs of another candidate's name); the QR is drawn straight into each
-page as vector rectangles (qr.py says why). Batches run in a process pool whose
-workers write their files and return only paths.
+page as vector rectangles (qr.py says why). Names in CJK scripts are set in a copy
+of the CJK face cut down to this series' characters (fonts.py says why). Batches
+run in a process pool whose workers write their files and return only paths.
 
 Files: <out_dir>/<centre>/<candidate number>-<test code>.pdf, .html (standalone
 page, CSP with the hash of its one style element) and .fragment.html (the
@@ -21,6 +22,7 @@ import hashlib
 import logging
 import multiprocessing
 import re
+import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -30,6 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
+from results_online.build.fonts import (
+    INSTALLED_FONTS,
+    SeriesFonts,
+    reduce_fonts,
+    statement_texts,
+)
 from results_online.build.qr import draw_qr, make_qr, svg_of
 from results_online.build.views import environment, read_asset
 from weasyprint import CSS, HTML
@@ -38,7 +46,7 @@ from weasyprint.text.fonts import FontConfiguration
 
 from results_online.errors import BuildError
 from results_online.model import Statement
-from results_online.progress import Progress
+from results_online.progress import Advance, Progress
 
 log = logging.getLogger("results_online.build.render")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -71,10 +79,11 @@ class _Item:
 class Renderer:
     """Per-process rendering state, made once: templates, fonts and parsed CSS."""
 
-    def __init__(self) -> None:
+    def __init__(self, series_fonts: SeriesFonts = INSTALLED_FONTS) -> None:
         self.env = environment()
+        self.series_fonts = series_fonts
         base = read_asset("statement_base.css")
-        self.print_css = base + read_asset("statement_print.css")
+        self.print_css = series_fonts.apply(base + read_asset("statement_print.css"))
         self.web_css = base + read_asset("statement_web.css")
         digest = hashlib.sha256(self.web_css.encode()).digest()
         self.style_hash = "sha256-" + base64.b64encode(digest).decode()
@@ -127,11 +136,11 @@ class Renderer:
 _renderer: Renderer | None = None
 
 
-def renderer() -> Renderer:
-    """This process's Renderer, made on first use and then reused."""
+def renderer(series_fonts: SeriesFonts = INSTALLED_FONTS) -> Renderer:
+    """This process's Renderer for these fonts, made on first use and then reused."""
     global _renderer  # noqa: PLW0603 - one per process by design (pool initializer)
-    if _renderer is None:
-        _renderer = Renderer()
+    if _renderer is None or _renderer.series_fonts != series_fonts:
+        _renderer = Renderer(series_fonts)
     return _renderer
 
 
@@ -143,39 +152,48 @@ def render_statements(
     if workers < 1 or batch_size < 1:
         raise ValueError("workers and batch_size must be at least 1")
     batches = make_batches(statements, batch_size)
-    log.info("stage: render %d statements in %d batches on %d worker(s)",
-             len(statements), len(batches), workers)
-    paths: dict[int, _Paths] = {}
-    with progress("render", len(statements)) as advance:
-        if workers == 1 or len(batches) <= 1:
-            for batch in batches:
-                paths.update(zip(batch, _render_batch([statements[i] for i in batch], out_dir),
-                                 strict=True))
-                advance(len(batch))
-        else:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__])
-            with ProcessPoolExecutor(max_workers=min(workers, len(batches)),
-                                     mp_context=context, initializer=renderer) as pool:
-                futures: dict[Future[list[_Paths]], list[int]] = {
-                    pool.submit(_render_batch_in_worker, [statements[i] for i in batch], out_dir):
-                    batch
-                    for batch in batches}
-                try:
-                    for future in as_completed(futures):
-                        batch = futures[future]
-                        paths.update(zip(batch, future.result(), strict=True))
-                        advance(len(batch))
-                except BaseException as exc:
-                    for future in futures:
-                        future.cancel()
-                    if isinstance(exc, BrokenProcessPool):
-                        raise BuildError("a render worker process died",
-                                         hint="check free memory, or run with fewer workers"
-                                         ) from exc
-                    raise
+    with tempfile.TemporaryDirectory(prefix="results-fonts-") as fonts_dir:
+        fonts = reduce_fonts((t for s in statements for t in statement_texts(s)),
+                             Path(fonts_dir))
+        log.info("stage: render %d statements in %d batches on %d worker(s)",
+                 len(statements), len(batches), workers)
+        with progress("render", len(statements)) as advance:
+            paths = _render_batches(statements, batches, out_dir, fonts, workers=workers,
+                                    advance=advance)
     return tuple(RenderedStatement(s, *(Path(p) for p in paths[i]))
                  for i, s in enumerate(statements))
+
+
+def _render_batches(statements: Sequence[Statement], batches: list[list[int]], out_dir: Path,
+                    fonts: SeriesFonts, *, workers: int, advance: Advance) -> dict[int, _Paths]:
+    paths: dict[int, _Paths] = {}
+    if workers == 1 or len(batches) <= 1:
+        for batch in batches:
+            paths.update(zip(batch, _render_batch([statements[i] for i in batch], out_dir, fonts),
+                             strict=True))
+            advance(len(batch))
+        return paths
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context,
+                             initializer=renderer, initargs=(fonts,)) as pool:
+        futures: dict[Future[list[_Paths]], list[int]] = {
+            pool.submit(_render_batch_in_worker, [statements[i] for i in batch], out_dir, fonts):
+            batch
+            for batch in batches}
+        try:
+            for future in as_completed(futures):
+                batch = futures[future]
+                paths.update(zip(batch, future.result(), strict=True))
+                advance(len(batch))
+        except BaseException as exc:
+            for future in futures:
+                future.cancel()
+            if isinstance(exc, BrokenProcessPool):
+                raise BuildError("a render worker process died",
+                                 hint="check free memory, or run with fewer workers") from exc
+            raise
+    return paths
 
 
 def make_batches(statements: Sequence[Statement], batch_size: int) -> list[list[int]]:
@@ -187,9 +205,10 @@ def make_batches(statements: Sequence[Statement], batch_size: int) -> list[list[
             for group in by_centre.values() for i in range(0, len(group), batch_size)]
 
 
-def _render_batch(batch: Sequence[Statement], out_dir: Path) -> list[_Paths]:
+def _render_batch(batch: Sequence[Statement], out_dir: Path, fonts: SeriesFonts,
+                  ) -> list[_Paths]:
     try:
-        return renderer().render_batch(batch, out_dir)
+        return renderer(fonts).render_batch(batch, out_dir)
     except BuildError:
         raise
     except Exception as exc:
@@ -197,9 +216,10 @@ def _render_batch(batch: Sequence[Statement], out_dir: Path) -> list[_Paths]:
                          f"{type(exc).__name__}") from exc
 
 
-def _render_batch_in_worker(batch: Sequence[Statement], out_dir: Path) -> list[_Paths]:
+def _render_batch_in_worker(batch: Sequence[Statement], out_dir: Path, fonts: SeriesFonts,
+                            ) -> list[_Paths]:
     try:
-        return _render_batch(batch, out_dir)
+        return _render_batch(batch, out_dir, fonts)
     except BuildError as exc:
         # An exception crosses the process boundary as type(exc)(*exc.args); the hint
         # is not among ResultsError's args, so put it there for the trip.

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   # WeasyPrint's text stack
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+  # fc-match: finds the CJK face build/fonts.py reduces
+  fontconfig
   # real glyphs for every script a candidate name may use
   fonts-noto-core fonts-noto-extra fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core
   # real tools the tests and users run
