@@ -125,6 +125,7 @@ class Renderer:
                 title=f"Statement of Results: {s.entry.test.name}, {s.series.name}",
                 authors=[s.series.board], lang="en", generator="Results Online")
             single.write_pdf(pdf)
+            del page.paint  # the override refers to the page: a cycle only gc would free
             html.write_text(web.render(s=s, qr=item.qr, css=Markup(self.web_css),  # noqa: S704
                                        style_hash=self.style_hash, pdf_name=pdf.name),
                             encoding="utf-8")
