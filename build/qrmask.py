@@ -23,6 +23,7 @@ from functools import cache
 
 GUARD = 4  # light bits after each line: the rules never look further than 4 modules out
 _BITS = bytes.maketrans(b"\x00\x01", b"01")
+_UNBITS = bytes.maketrans(b"01", b"\x00\x01")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,14 @@ def pack(matrix: Sequence[bytes | bytearray]) -> Packed:
     rows = b"".join(bytes(row) + guard for row in matrix)
     cols = b"".join(bytes(col) + guard for col in zip(*matrix, strict=True))
     return Packed(n, _to_int(rows), _to_int(cols))
+
+
+def unpack(symbol: Packed) -> tuple[bytes, ...]:
+    """The rows of a packed symbol, 0 (light) and 1 (dark) per module: pack's inverse."""
+    n, width = symbol.size, symbol.size + GUARD
+    modules = format(symbol.rows, "b").encode()[::-1].ljust(n * width, b"0")
+    modules = modules.translate(_UNBITS)
+    return tuple(modules[i * width : i * width + n] for i in range(n))
 
 
 def _to_int(modules: bytes) -> int:

@@ -38,7 +38,7 @@ from results_online.build.fonts import (
     reduce_fonts,
     statement_texts,
 )
-from results_online.build.qr import draw_qr, make_qr, svg_of
+from results_online.build.qr import Symbol, draw_qr, make_qr, svg_of
 from results_online.build.views import environment, read_asset
 from weasyprint import CSS, HTML
 from weasyprint.document import Document, DocumentMetadata, Page
@@ -66,7 +66,7 @@ class RenderedStatement:
 @dataclass(frozen=True)
 class _Item:
     statement: Statement
-    code: Any  # segno.QRCode
+    code: Symbol
     qr: Markup  # inline SVG, for the web page, the fragment and the naive print path
 
     @property
@@ -248,10 +248,10 @@ def _collector_paused() -> Iterator[None]:
 
 def _item(s: Statement) -> _Item:
     code = make_qr(s.qr_text)
-    return _Item(s, code, Markup(svg_of(code)))  # noqa: S704 - segno's SVG, no user text
+    return _Item(s, code, Markup(svg_of(code)))  # noqa: S704 - module runs, no user text
 
 
-def _paint_qr_into_slot(page: Page, code: Any, anchor: str) -> None:
+def _paint_qr_into_slot(page: Page, code: Symbol, anchor: str) -> None:
     """Make the page draw the QR as vector rectangles into its slot, after its own content."""
     if anchor not in page.anchors:
         raise BuildError("the print template has no QR slot")

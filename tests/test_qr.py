@@ -13,6 +13,7 @@ from results_online.build.qr import make_qr, qr_svg
 from results_online.build.render import RenderedStatement, render_statements
 from results_online.build.seal import seal_series
 from results_online.keys.store import Keyset, load_keys, load_keyset
+from weasyprint import HTML
 
 from results_online.errors import InvalidToken
 from results_online.progress import no_progress
@@ -110,6 +111,14 @@ def test_the_quiet_zone_is_four_modules() -> None:
     modules = 17 + 4 * make_qr(text).version
     assert f'viewBox="0 0 {modules + 8} {modules + 8}"' in svg
     assert "<path" in svg and "<image" not in svg  # vector, not a bitmap
+
+
+def test_the_web_page_svg_scans_to_the_same_text(tmp_path: Path) -> None:
+    text = "https://verify.example.org/q#" + "9081726354" * 36
+    page = (f'<style>@page {{ size: 80mm; margin: 0 }} svg {{ width: 60mm; margin: 10mm }}'
+            f"</style>{qr_svg(text)}")
+    HTML(string=page).write_pdf(tmp_path / "svg.pdf")
+    assert read_qr(tmp_path / "svg.pdf").text == text
 
 
 def test_text_that_needs_more_than_version_10_is_refused() -> None:

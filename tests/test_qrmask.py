@@ -11,7 +11,7 @@ import segno.encoder
 import zxingcpp
 from PIL import Image
 from results_online.build.qr import make_qr, mask_deltas, qr_segments
-from results_online.build.qrmask import pack, penalty
+from results_online.build.qrmask import pack, penalty, unpack
 
 PREFIX = "https://verify.example.org/q#"
 
@@ -96,6 +96,14 @@ def test_each_chosen_mask_decodes() -> None:
         found = zxingcpp.read_barcodes(image.resize((size * 4, size * 4), Image.NEAREST))
         assert [b.text for b in found] == [text]
     assert len(seen) >= 4  # the messages exercise several masks, not just one
+
+
+def test_unpack_is_the_inverse_of_pack() -> None:
+    for text in texts(3, seed=13):
+        matrix = symbol(text, 5).matrix
+        assert unpack(pack(matrix)) == tuple(bytes(row) for row in matrix)
+    light = (bytes(21),) * 21  # all light: the packed integer is 0
+    assert unpack(pack(light)) == light
 
 
 def test_misuse_is_refused() -> None:
