@@ -25,7 +25,9 @@ from results_online.build.seal import seal_series
 
 from results_online.model import Statement
 
-CJK_NAMES = ("王小明", "山田 花子", "김민준, 이서연", "李 明 (Li Ming)", "Ｆｕｌｌ　ｗｉｄｔｈ")
+# "Full width" in fullwidth forms, with an ideographic space: wide, yet ASCII-like.
+FULL_WIDTH = "".join("\u3000" if c == " " else chr(ord(c) + 0xFEE0) for c in "Full width")
+CJK_NAMES = ("王小明", "山田 花子", "김민준, 이서연", "李 明 (Li Ming)", FULL_WIDTH)
 OTHER = ("Zoë Ångström-Łukasiewicz", "فاطمة الزهراء")
 
 
