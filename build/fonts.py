@@ -91,7 +91,13 @@ def reduce_fonts(texts: Iterable[str], folder: Path) -> SeriesFonts:
                             family, style)
                 continue
             path = folder / f"{family.replace(' ', '')}-{style}.otf"
-            if _write_reduced(*found, used, path):
+            try:
+                wrote = _write_reduced(*found, used, path)
+            except Exception as exc:  # the copy only saves time: go without it
+                log.warning("could not reduce %s (%s): %s; statements use it whole",
+                            found[0].name, style, type(exc).__name__)
+                continue
+            if wrote:
                 made.append(ReducedFont(family, weight, path))
     if made:
         log.info("reduced %d CJK font face(s) to this series' characters", len(made))

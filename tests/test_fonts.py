@@ -13,6 +13,7 @@ from factories import make_keys, step_series
 from fontTools.ttLib import TTFont
 from pdfcheck import pdf_text, shows_name
 from PIL import Image, ImageChops
+from results_online.build import fonts as fonts_module
 from results_online.build.fonts import (
     INSTALLED_FONTS,
     ReducedFont,
@@ -148,3 +149,15 @@ def _embedded_cjk_fonts(pdf: Path) -> list[TTFont]:
             desc = f.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
             out.append(TTFont(io.BytesIO(desc["/FontFile3"].get_object().get_data())))
     return out
+
+
+def test_a_face_that_cannot_be_reduced_is_used_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = tmp_path / "Broken-CJK.otf"
+    broken.write_bytes(b"OTTO" + bytes(64))  # an OpenType header and nothing else
+    monkeypatch.setattr(fonts_module, "_locate", lambda family, style: (broken, 0))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert reduce_fonts(["王小明"], out) == INSTALLED_FONTS
+    assert caplog.text.count("could not reduce Broken-CJK.otf") == 2  # regular and bold
