@@ -82,6 +82,8 @@ INSTALLED_FONTS = SeriesFonts()
 def reduce_fonts(texts: Iterable[str], folder: Path) -> SeriesFonts:
     """Write reduced copies of the CJK faces covering these texts' characters into folder."""
     used = {ord(c) for text in texts for c in text}
+    if not any(_is_wide(u) for u in used):
+        return INSTALLED_FONTS  # the fonts before the CJK faces draw all the text
     made: list[ReducedFont] = []
     for family in REDUCED_FAMILIES:
         for weight, style in WEIGHTS.items():
@@ -135,8 +137,8 @@ def _write_reduced(source: Path, index: int, used: set[int], path: Path) -> bool
     """Subset the face to the used characters it has, renumber, save; False if no need."""
     font = TTFont(source, fontNumber=index, lazy=True)
     covered = (used | _ASCII) & set(font.getBestCmap())
-    if not any(unicodedata.east_asian_width(chr(u)) in "WF" for u in covered):
-        return False  # no wide character: the fonts before this face draw all the text
+    if not any(_is_wide(u) for u in covered):
+        return False  # the series' wide characters (emoji, say) are not in this face
     options = subset.Options()
     options.notdef_outline = True
     options.desubroutinize = True
@@ -147,6 +149,11 @@ def _write_reduced(source: Path, index: int, used: set[int], path: Path) -> bool
     font.save(cut)
     path.write_bytes(_renumbered(cut.getvalue()))
     return True
+
+
+def _is_wide(codepoint: int) -> bool:
+    """East Asian wide or full-width: ideographs, kana, hangul, CJK punctuation (and emoji)."""
+    return unicodedata.east_asian_width(chr(codepoint)) in ("W", "F")
 
 
 def _renumbered(data: bytes) -> bytes:

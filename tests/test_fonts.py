@@ -70,6 +70,7 @@ def test_copies_carry_no_glyph_identity_of_the_original(fonts: SeriesFonts) -> N
 def test_latin_only_series_needs_no_copy(tmp_path: Path) -> None:
     assert reduce_fonts(["Zoë Ångström", "Siobhán Ó Súilleabháin", "2026"], tmp_path) \
         == INSTALLED_FONTS
+    assert reduce_fonts(["Amira \N{GLOWING STAR} Haddad"], tmp_path) == INSTALLED_FONTS  # wide
     assert not list(tmp_path.iterdir())
 
 
