@@ -95,6 +95,17 @@ def embedded_font_names(path: Path) -> set[str]:
     return names
 
 
+def embedded_programs(path: Path) -> dict[str, TTFont]:
+    """The embedded TrueType/OpenType font programs of the PDF, by BaseFont name."""
+    out = {}
+    for page in pypdf.PdfReader(path).pages:
+        for f in page["/Resources"]["/Font"].values():
+            program = _font_program(f.get_object())
+            if program is not None:
+                out[str(f.get_object()["/BaseFont"])] = program
+    return out
+
+
 def _font_program(font: pypdf.generic.DictionaryObject) -> TTFont | None:
     desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
     for key in ("/FontFile2", "/FontFile3"):  # TrueType, or OpenType with CFF outlines (CJK)
