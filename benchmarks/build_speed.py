@@ -28,10 +28,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from factories import make_keys, synthetic_series
-from results_online.build.render import render_statements, renderer
-from results_online.build.seal import seal_series
 from weasyprint import HTML
 
+from results_online.build.render.statements import render_statements, renderer
+from results_online.build.verification.seal import seal_series
 from results_online.model import Statement
 from results_online.progress import no_progress
 

@@ -74,9 +74,9 @@ class Result:
 
 def prepare(folder: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """A key store and index for the example series; the app's env and a body per scenario."""
-    from results_online.build.index import write_index
-    from results_online.build.load import load_series
-    from results_online.build.seal import seal_series
+    from results_online.build.inputs.load import load_series
+    from results_online.build.verification.index import write_index
+    from results_online.build.verification.seal import seal_series
     from results_online.keys.store import init_keys, load_keys
 
     init_keys(folder / "keys", date(2026, 1, 1))

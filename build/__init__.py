@@ -1,1 +1,1 @@
-"""The batch build: one module per stage, chained by ``pipeline.build``."""
+"""The batch build: stage groups as sub-packages, chained by ``pipeline.build``."""

@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from results_online.build.index import (
+from results_online.build.render.statements import RenderedStatement
+from results_online.build.verification.index import (
     SUPERSEDED,
     VALID,
     WITHDRAWN,
@@ -28,11 +29,9 @@ from results_online.build.index import (
     read_rows,
     results_hash,
 )
-from results_online.build.render import RenderedStatement
-from results_online.build.seal import seal_series
-from results_online.keys.store import KeyStore
-
+from results_online.build.verification.seal import seal_series
 from results_online.errors import BuildError
+from results_online.keys.store import KeyStore
 from results_online.model import Entry, Series, Statement
 
 _Key = tuple[str, str]  # (candidate ID, test code)

@@ -15,19 +15,18 @@ from datetime import date
 from pathlib import Path
 
 from results_online.build.amend import carry_rendered, plan_statements, read_previous
-from results_online.build.bundle import build_bundles
-from results_online.build.encrypt import encrypt_statements
-from results_online.build.index import results_hash, write_index, write_status_list
-from results_online.build.load import load_series
-from results_online.build.notify import write_outbox
+from results_online.build.bundle.centre import build_bundles
+from results_online.build.inputs.load import load_series
 from results_online.build.output import staged_output
-from results_online.build.release import release_stage
-from results_online.build.render import RenderedStatement, render_statements
-from results_online.build.site import write_site
-from results_online.keys.store import KeyStore, load_keys
-
+from results_online.build.release.outbox import write_outbox
+from results_online.build.release.plan import release_stage
+from results_online.build.render.statements import RenderedStatement, render_statements
+from results_online.build.site.encrypt import encrypt_statements
+from results_online.build.site.pages import write_site
+from results_online.build.verification.index import results_hash, write_index, write_status_list
 from results_online.config import BuildConfig
 from results_online.errors import BuildError, InvalidToken
+from results_online.keys.store import KeyStore, load_keys
 from results_online.model import Statement
 from results_online.progress import Progress, no_progress
 

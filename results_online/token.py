@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from results_online import crypto
 from results_online.errors import InvalidToken
-from results_online.keys.store import Keyset
+from results_online.keyset import Keyset
 
 VERSION = 1
 STATEMENT_ID_SIZE = 10

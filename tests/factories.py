@@ -2,7 +2,7 @@
 
     series = step_series(per_centre=2)            # or cambridge_series(), synthetic_series(n)
     keys = make_keys(tmp_path / "keys")           # a real key store: init_keys + load_keys
-    statements = seal_series(series, keys)        # results_online.build.seal
+    statements = seal_series(series, keys)        # results_online.build.verification.seal
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from results_online.build.seal import seal_series
+from results_online.build.verification.seal import seal_series
 from results_online.keys.store import KeyStore, init_keys, load_keys
-
 from results_online.model import (
     Candidate,
     Centre,

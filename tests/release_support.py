@@ -13,9 +13,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from results_online.build.pipeline import build
-from results_online.keys.store import init_keys
-
 from results_online.config import build_config
+from results_online.keys.store import init_keys
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"
 SERIES_CODE = "2026-06"

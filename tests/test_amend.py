@@ -17,14 +17,15 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from release_support import read_rows, write_rows
-from results_online.build.pipeline import build
-from results_online.build.seal import id_to_text
-from results_online.keys.store import init_keys, load_keyset
-from results_online.verify_app.app import create_app
 from starlette.testclient import TestClient
 
+from results_online.build.pipeline import build
+from results_online.build.verification.seal import id_to_text
 from results_online.config import app_config, build_config
+from results_online.keys.store import init_keys
+from results_online.keyset import load_keyset
 from results_online.token import from_digits, verify_token
+from results_online.verify_app.app import create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"

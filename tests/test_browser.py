@@ -24,11 +24,11 @@ import pypdf
 import pytest
 from localhost import free_port
 from release_support import read_rows, write_rows
-from results_online.build.pipeline import build
-from results_online.keys.store import init_keys
 from test_qr import read_qr
 
+from results_online.build.pipeline import build
 from results_online.config import build_config
+from results_online.keys.store import init_keys
 
 pytestmark = pytest.mark.browser
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cambridge-2026-06"
@@ -67,7 +67,7 @@ def served_example(tmp: Path) -> Iterator[Site]:
     init_keys(tmp / "keys", date(2026, 1, 1))
     out = tmp / "out"
     build_example(series, tmp / "keys", out)
-    proc = subprocess.Popen([sys.executable, "-m", "results_online.cli", "serve", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "results_online.commands", "serve", str(out),
                              "--port", str(port)])
     try:
         for _ in range(200):

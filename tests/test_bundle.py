@@ -17,20 +17,20 @@ import pypdf
 import pyrage
 import pytest
 from release_support import read_rows, write_rows
-from results_online.build.bundle import build_bundles, centre_zip, encrypt_to, results_csv
-from results_online.build.enquiry import (
+
+from results_online.build.bundle.centre import build_bundles, centre_zip, encrypt_to, results_csv
+from results_online.build.bundle.explanation import explanation_pdf, grade_distributions
+from results_online.build.grading.enquiry import (
     appeal_deadline,
     bank_holidays,
     enquiry_deadline,
     enquiry_rule,
 )
-from results_online.build.explanation import explanation_pdf, grade_distributions
 from results_online.build.pipeline import build
-from results_online.build.render import RenderedStatement, render_statements
-from results_online.keys.store import init_keys
-
+from results_online.build.render.statements import RenderedStatement, render_statements
 from results_online.config import build_config
 from results_online.errors import BuildError
+from results_online.keys.store import init_keys
 from results_online.model import Series, Statement, Status
 from results_online.progress import no_progress
 from tests.factories import cambridge_series, sealed, step_series

@@ -8,9 +8,9 @@ import pytest
 import token_vectors as tv
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from results_online.build.seal import content_key, statement_id_bytes
 
 from results_online import crypto
+from results_online.build.verification.seal import content_key, statement_id_bytes
 from results_online.errors import InvalidToken
 
 KEY = bytes(range(32))

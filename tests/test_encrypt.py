@@ -12,15 +12,15 @@ import pypdf
 import pytest
 import release_support as rs
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from results_online.build.encrypt import (
+
+from results_online.build.pipeline import build
+from results_online.build.site.encrypt import (
     StatementContent,
     decrypt_statement,
     encrypt_statement,
     pack,
     unpack,
 )
-from results_online.build.pipeline import build
-
 from results_online.config import build_config
 from results_online.errors import InvalidToken
 

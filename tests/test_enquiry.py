@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-from results_online.build.enquiry import (
+
+from results_online.build.grading.enquiry import (
     EnquiryRule,
     add_working_days,
     appeal_deadline,
@@ -15,7 +16,6 @@ from results_online.build.enquiry import (
     enquiry_rule,
     is_working_day,
 )
-
 from tests.factories import fce_test, step_test
 
 CLOSED = bank_holidays([2026, 2027])

@@ -11,17 +11,17 @@ from factories import make_keys, step_series
 from fontTools.ttLib import TTFont
 from pdfcheck import embedded_programs, pdf_text, shows_name
 from PIL import Image, ImageChops
-from results_online.build import fonts as fonts_module
-from results_online.build.fonts import (
+
+from results_online.build.render import fonts as fonts_module
+from results_online.build.render.fonts import (
     INSTALLED_FONTS,
     ReducedFont,
     SeriesFonts,
     reduce_fonts,
     statement_texts,
 )
-from results_online.build.render import Renderer
-from results_online.build.seal import seal_series
-
+from results_online.build.render.statements import Renderer
+from results_online.build.verification.seal import seal_series
 from results_online.model import Statement
 
 # "Full width" in fullwidth forms, with an ideographic space: wide, yet ASCII-like.

@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from results_online.build.index import (
+
+from results_online.build.verification.index import (
     SUPERSEDED,
     VALID,
     candidate_hash,
@@ -21,7 +22,6 @@ from results_online.build.index import (
     write_index,
     write_status_list,
 )
-
 from results_online.model import Statement
 from tests.factories import cambridge_series, make_keys, seal_series, step_series
 

@@ -10,18 +10,13 @@ from pathlib import Path
 
 import pytest
 import token_vectors as tv
-from results_online.keys.store import (
-    Keyset,
-    init_keys,
-    load_keys,
-    load_keyset,
-    rotate_keys,
-)
 
 from results_online import token as tk
-from results_online.cli import main
+from results_online.commands.main import main
 from results_online.config import PASSPHRASE_ENV
 from results_online.errors import InvalidToken, KeyStoreError
+from results_online.keys.store import init_keys, load_keys, rotate_keys
+from results_online.keyset import Keyset, load_keyset
 
 DAY1 = date(2026, 1, 10)
 DAY2 = date(2026, 7, 1)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from pyrage import x25519
-from results_online.build.load import load_series
-from results_online.build.rules import step_grade
 
+from results_online.build.grading.rules import step_grade
+from results_online.build.inputs.load import load_series
 from results_online.errors import InputError, Problem
 from results_online.model import Family, Status
 

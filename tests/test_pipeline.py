@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 import release_support as rs
+
 from results_online.build import pipeline
 from results_online.build.pipeline import build
-from results_online.keys.store import init_keys
-
-from results_online import cli
+from results_online.commands import main as cli
 from results_online.config import build_config
 from results_online.errors import BuildError, InputError
+from results_online.keys.store import init_keys
 
 NOW = rs.AFTER_BOTH.isoformat()
 

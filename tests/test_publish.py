@@ -11,10 +11,10 @@ import pytest
 import release_support as rs
 from localhost import free_port
 from moto.server import ThreadedMotoServer
-from results_online.build.publish import S3Target, content_type, publish
-from results_online.build.release import PLAN_FILE, Kind, due, read_plan
 
-from results_online.cli import main
+from results_online.build.release.plan import PLAN_FILE, Kind, due, read_plan
+from results_online.build.release.publish import S3Target, content_type, publish
+from results_online.commands.main import main
 from results_online.errors import PublishError
 
 BUCKET = "results-site"

@@ -9,13 +9,14 @@ import pytest
 import segno
 import zxingcpp
 from factories import cambridge_series, make_keys, step_series
-from results_online.build.qr import make_qr, qr_svg
-from results_online.build.render import RenderedStatement, render_statements
-from results_online.build.seal import seal_series
-from results_online.keys.store import Keyset, load_keys, load_keyset
 from weasyprint import HTML
 
+from results_online.build.render.qr import make_qr, qr_svg
+from results_online.build.render.statements import RenderedStatement, render_statements
+from results_online.build.verification.seal import seal_series
 from results_online.errors import InvalidToken
+from results_online.keys.store import load_keys
+from results_online.keyset import Keyset, load_keyset
 from results_online.progress import no_progress
 from results_online.token import from_digits, to_digits, verify_token
 

@@ -10,8 +10,9 @@ import segno
 import segno.encoder
 import zxingcpp
 from PIL import Image
-from results_online.build.qr import make_qr, mask_deltas, qr_segments
-from results_online.build.qrmask import pack, penalty, unpack
+
+from results_online.build.render.qr import make_qr, mask_deltas, qr_segments
+from results_online.build.render.qrmask import pack, penalty, unpack
 
 PREFIX = "https://verify.example.org/q#"
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import release_support as rs
 from factories import series_info
-from results_online.build.release import (
+
+from results_online.build.release.plan import (
     PLAN_FILE,
     Kind,
     PublicFile,
@@ -21,7 +22,6 @@ from results_online.build.release import (
     withdrawn,
     write_plan,
 )
-
 from results_online.errors import BuildError
 
 INFO = series_info()  # centres 2026-08-19 08:00Z, candidates 2026-08-20 08:00Z, until 2027-02-28

@@ -18,15 +18,15 @@ import pypdfium2 as pdfium
 import pytest
 from factories import NAMES, cambridge_series, make_keys, step_series
 from pdfcheck import drawn_glyphs, embedded_font_names, pdf_text, shows_name
-from results_online.build.render import (
+from weasyprint import HTML
+
+from results_online.build.render.statements import (
     RenderedStatement,
     make_batches,
     render_statements,
     renderer,
 )
-from results_online.build.seal import seal_series
-from weasyprint import HTML
-
+from results_online.build.verification.seal import seal_series
 from results_online.errors import BuildError
 from results_online.model import Statement, Status
 from results_online.progress import Advance, no_progress

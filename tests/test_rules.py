@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from results_online.build import rules
-from results_online.build.rules import cambridge_components, overall_result, step_grade
 
+from results_online.build.grading import rules
+from results_online.build.grading.rules import cambridge_components, overall_result, step_grade
 from results_online.model import Component, ComponentResult, Family, Status
 from results_online.model import Test as ExamTest
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from release_support import read_rows, write_rows
-from results_online.build.converter import anchors, convert
-from results_online.build.pipeline import build
-from results_online.build.site import content_security_policy, headers_file
-from results_online.keys.store import init_keys
 
+from results_online.build.grading.converter import anchors, convert
+from results_online.build.pipeline import build
+from results_online.build.site.pages import content_security_policy, headers_file
 from results_online.config import build_config
+from results_online.keys.store import init_keys
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RELEASED = "2026-09-01T09:00:00+00:00"

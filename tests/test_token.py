@@ -11,11 +11,11 @@ import pytest
 import token_vectors as tv
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from results_online.keys.store import Keyset
 
 from results_online import crypto
 from results_online import token as tk
 from results_online.errors import InvalidToken
+from results_online.keyset import Keyset
 
 VECTORS = sorted(tv.CASES)
 

@@ -16,13 +16,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from results_online.verify_app.app import create_app
-from results_online.verify_app.throttle import client_address, trusted_networks
 from starlette.testclient import TestClient
 
 from results_online import crypto
 from results_online.config import app_config, app_config_from_env
 from results_online.errors import ConfigError
+from results_online.verify_app.app import create_app
+from results_online.verify_app.throttle import client_address, trusted_networks
 from tests.verify_support import (
     VerifyFixture,
     credentials,
@@ -382,7 +382,7 @@ def live_app_with_a_superseded_statement(fx: VerifyFixture, tmp_path: Path):
     from dataclasses import replace as dc_replace
     from datetime import date
 
-    from results_online.build.index import SUPERSEDED, row_for, write_index
+    from results_online.build.verification.index import SUPERSEDED, row_for, write_index
     from results_online.keys.store import load_keys
 
     pepper = load_keys(fx.keys_dir).pepper

@@ -6,7 +6,9 @@ from datetime import date
 
 import pytest
 from factories import fce_test, step_test
-from results_online.build.views import (
+
+from results_online.model import ComponentResult, OverallResult, Status
+from results_online.wording import (
     certificate_text,
     component_result,
     environment,
@@ -14,8 +16,6 @@ from results_online.build.views import (
     overall_grade,
     status_words,
 )
-
-from results_online.model import ComponentResult, OverallResult, Status
 
 
 def test_a_step_paper_reads_grade_then_marks() -> None:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from results_online.keys.store import Keyset, PublicKey
 
 from results_online import crypto
 from results_online import token as tk
+from results_online.keyset import Keyset, PublicKey
 
 VECTOR_DIR = Path(__file__).parent / "vectors"
 VERIFY_URL = "https://verify.example.org"

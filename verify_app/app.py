@@ -17,11 +17,6 @@ from typing import Any
 
 from jinja2 import Environment
 from limits.errors import StorageError
-from results_online.build.views import environment, read_asset
-from results_online.keys.store import load_keyset
-from results_online.verify_app.lookup import MAX_FIELD, VerificationIndex
-from results_online.verify_app.openapi import openapi
-from results_online.verify_app.throttle import Network, Throttle, client_address, trusted_networks
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -30,6 +25,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from results_online.config import AppConfig
 from results_online.errors import ConfigError, KeyStoreError
+from results_online.keyset import load_keyset
+from results_online.verify_app.lookup import MAX_FIELD, VerificationIndex
+from results_online.verify_app.openapi import openapi
+from results_online.verify_app.throttle import Network, Throttle, client_address, trusted_networks
+from results_online.wording import environment, read_asset
 
 log = logging.getLogger("results_online.verify_app")
 

@@ -12,16 +12,15 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from results_online.build.index import (
+from results_online import crypto
+from results_online.build.verification.index import (
     FORMAT,
     SUPERSEDED,
     candidate_hash,
     pepper_check,
     secret_hash,
 )
-from results_online.build.seal import id_from_text, id_to_text
-
-from results_online import crypto
+from results_online.build.verification.seal import id_from_text, id_to_text
 from results_online.errors import ConfigError
 
 MAX_FIELD = 64  # longer candidate IDs or secret numbers cannot match

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from results_online.keys.store import KeyStore
-
 from results_online import crypto, token
+from results_online.keys.store import KeyStore
 from results_online.model import Entry, Series, Statement, Status
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

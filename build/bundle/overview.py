@@ -20,17 +20,17 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
-from results_online.build.enquiry import (
+
+from results_online.build.grading.enquiry import (
     APPEAL_RULE,
     APPEAL_WORKING_DAYS,
     bank_holidays,
     enquiry_deadline,
     enquiry_rule,
 )
-from results_online.build.views import component_result, environment, overall_grade, read_asset
-
 from results_online.errors import BuildError
 from results_online.model import Centre, Series, Statement, Test
+from results_online.wording import component_result, environment, overall_grade, read_asset
 
 LONDON = ZoneInfo("Europe/London")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

@@ -32,23 +32,23 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
-from results_online.build.fonts import (
+from weasyprint import CSS, HTML
+from weasyprint.document import Document, DocumentMetadata, Page
+from weasyprint.text.fonts import FontConfiguration
+
+from results_online.build.render.fonts import (
     INSTALLED_FONTS,
     SeriesFonts,
     reduce_fonts,
     statement_texts,
 )
-from results_online.build.qr import Symbol, draw_qr, make_qr, svg_of
-from results_online.build.views import environment, read_asset
-from weasyprint import CSS, HTML
-from weasyprint.document import Document, DocumentMetadata, Page
-from weasyprint.text.fonts import FontConfiguration
-
+from results_online.build.render.qr import Symbol, draw_qr, make_qr, svg_of
 from results_online.errors import BuildError
 from results_online.model import Statement
 from results_online.progress import Advance, Progress
+from results_online.wording import environment, read_asset
 
-log = logging.getLogger("results_online.build.render")
+log = logging.getLogger("results_online.build.render.statements")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _Paths = tuple[str, str, str]
 

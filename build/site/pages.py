@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from results_online.build.converter import SOURCE, conversions
-from results_online.build.explanation import explanation_context
-from results_online.build.release import BEFORE_SUFFIX
-from results_online.build.views import environment, read_asset
-from results_online.keys.store import Keyset
-
+from results_online.build.bundle.explanation import explanation_context
+from results_online.build.grading.converter import SOURCE, conversions
+from results_online.build.release.plan import BEFORE_SUFFIX
+from results_online.keyset import Keyset
 from results_online.model import Family, Series
+from results_online.wording import environment, read_asset
 
 # Assets copied as they are (templates/ → site root).
 ASSETS = ("site.css", "statement.js", "converter.js", "explanation.css",

@@ -17,10 +17,10 @@ import unicodedata
 from pathlib import Path
 
 import pyrage
-from results_online.build.csvtable import Row, read_table, valid_email
-from results_online.build.entries import Known, read_entries
-from results_online.build.seriesfile import read_series_file
 
+from results_online.build.inputs.csvtable import Row, read_table, valid_email
+from results_online.build.inputs.entries import Known, read_entries
+from results_online.build.inputs.seriesfile import read_series_file
 from results_online.errors import InputError, Problem
 from results_online.model import Candidate, Centre, Series
 

@@ -71,6 +71,7 @@ def cmd_amend(args: argparse.Namespace) -> int:
 def cmd_keys(args: argparse.Namespace) -> int:
     """results keys init|rotate|export"""
     from results_online.keys import store
+    from results_online.keyset import load_keyset
 
     folder = Path(args.keys)
     today = cfg.parse_day(args.valid_from, "--valid-from") if args.valid_from else \
@@ -83,14 +84,14 @@ def cmd_keys(args: argparse.Namespace) -> int:
         kid = store.rotate_keys(folder, today, passphrase)
         print(f"new signing key {kid.hex()} is active; the old one still verifies what it signed")
     else:
-        sys.stdout.write(store.load_keyset(folder).to_json())
+        sys.stdout.write(load_keyset(folder).to_json())
     return 0
 
 
 def cmd_verify_token(args: argparse.Namespace) -> int:
     """results verify-token TOKEN --keyset PATH"""
     from results_online import token as tk
-    from results_online.keys.store import load_keyset
+    from results_online.keyset import load_keyset
 
     text = args.token.strip()
     digits = text.split("#", 1)[1] if "#" in text else text
@@ -115,7 +116,7 @@ def cmd_verify_token(args: argparse.Namespace) -> int:
 
 def cmd_notify(args: argparse.Namespace) -> int:
     """results notify OUT --smtp HOST:PORT [--now TIME]"""
-    from results_online.build.send import SmtpServer, send_outbox
+    from results_online.build.release.send import SmtpServer, send_outbox
 
     config = cfg.notify_config(args.out, args.smtp, now=args.now, sender=args.sender)
     report = send_outbox(config.out_dir / "private",
@@ -130,7 +131,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     """results publish OUT --to s3://bucket/prefix [--endpoint URL] [--now TIME]"""
-    from results_online.build.publish import S3Target, publish, s3_client
+    from results_online.build.release.publish import S3Target, publish, s3_client
 
     config = cfg.publish_config(args.out, args.to, endpoint=args.endpoint, now=args.now)
     target = S3Target(config.bucket, config.prefix, config.endpoint)
@@ -272,7 +273,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

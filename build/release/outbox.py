@@ -21,11 +21,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, select_autoescape
-from results_online.build.overview import safe_name
-from results_online.build.seal import content_key
-from results_online.build.views import environment
 
+from results_online.build.bundle.overview import safe_name
+from results_online.build.verification.seal import content_key
 from results_online.model import Centre, Series, Statement
+from results_online.wording import environment
 
 OUTBOX_DIR = "outbox"
 OUTBOX_INDEX = "outbox.json"

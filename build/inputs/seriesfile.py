@@ -13,8 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from results_online.build import rules
-
+from results_online.build.grading import rules
 from results_online.errors import Problem
 from results_online.model import Component, Family, SeriesInfo, Test
 

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from results_online.build.views import component_result, overall_grade
-
 from results_online import crypto
 from results_online.model import Entry, Statement, Status
+from results_online.wording import component_result, overall_grade
 
 FORMAT = "1"
 VALID, SUPERSEDED, WITHDRAWN = "valid", "superseded", "withdrawn"

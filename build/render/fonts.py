@@ -31,7 +31,7 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-log = logging.getLogger("results_online.build.fonts")
+log = logging.getLogger("results_online.build.render.fonts")
 
 # Families of the statement's font stack (statement_base.css) worth a reduced copy,
 # with the weights the statement uses.

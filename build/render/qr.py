@@ -28,7 +28,8 @@ from functools import cache
 from typing import Any, Protocol
 
 import segno
-from results_online.build.qrmask import Packed, best_mask, pack, unpack
+
+from results_online.build.render.qrmask import Packed, best_mask, pack, unpack
 
 MAX_VERSION = 10
 QUIET_ZONE = 4

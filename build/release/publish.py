@@ -15,8 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from results_online.build.release import PLAN_FILE, ReleasePlan, due, read_plan, withdrawn
-
+from results_online.build.release.plan import PLAN_FILE, ReleasePlan, due, read_plan, withdrawn
 from results_online.errors import PublishError
 
 log = logging.getLogger("results_online.publish")

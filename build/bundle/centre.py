@@ -22,15 +22,15 @@ from zoneinfo import ZoneInfo
 
 import pyrage
 from pypdf import PdfWriter
-from results_online.build.explanation import explanation_pdf
-from results_online.build.overview import overview_html, safe_name, statement_pdf_name
-from results_online.build.render import RenderedStatement
-from results_online.build.views import component_result, overall_grade
 
+from results_online.build.bundle.explanation import explanation_pdf
+from results_online.build.bundle.overview import overview_html, safe_name, statement_pdf_name
+from results_online.build.render.statements import RenderedStatement
 from results_online.errors import BuildError
 from results_online.model import Centre, Series, Statement
+from results_online.wording import component_result, overall_grade
 
-log = logging.getLogger("results_online.build.bundle")
+log = logging.getLogger("results_online.build.bundle.centre")
 LONDON = ZoneInfo("Europe/London")
 # Spreadsheets run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

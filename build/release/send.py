@@ -21,14 +21,13 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
-from results_online.build.notify import (
+from results_online.build.release.outbox import (
     OUTBOX_DIR,
     OUTBOX_INDEX,
     SENT_FILE,
     OutboxItem,
     read_outbox,
 )
-
 from results_online.errors import PublishError
 
 log = logging.getLogger("results_online.notify")

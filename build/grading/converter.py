@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from results_online.build.rules import EXAMS
+from results_online.build.grading.rules import EXAMS
 
 CONVERTIBLE = ("FCE", "CAE", "CPE")
 LOWEST = 45  # the lowest standardised score that earned a certificate

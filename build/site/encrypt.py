@@ -19,10 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from results_online.build.render import RenderedStatement
-from results_online.build.seal import content_key
-
 from results_online import crypto
+from results_online.build.render.statements import RenderedStatement
+from results_online.build.verification.seal import content_key
 from results_online.crypto import Random
 from results_online.errors import InvalidToken
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
-from results_online.build import rules
-from results_online.build.csvtable import Row
-
+from results_online.build.grading import rules
+from results_online.build.inputs.csvtable import Row
 from results_online.errors import Problem
 from results_online.model import (
     Candidate,

@@ -1,0 +1,1 @@
+"""Bundles: each centre's results, statements, overview and explanation, encrypted with age."""

@@ -1,0 +1,1 @@
+"""Grading: the boards' rules, enquiry deadlines and the scale score converter."""

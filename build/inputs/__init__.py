@@ -1,0 +1,1 @@
+"""Inputs: read and validate a series folder into a typed ``Series``."""

@@ -1,0 +1,1 @@
+"""Release: when each file goes live, the outbox of e-mails, sending it, and publishing."""

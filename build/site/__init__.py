@@ -1,0 +1,1 @@
+"""Site: the public static pages and the statement ciphertext a CDN serves."""

@@ -1,0 +1,1 @@
+"""Verification: sign each entry into a statement and write the private verification index."""

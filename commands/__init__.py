@@ -1,0 +1,1 @@
+"""The ``results`` command: the thin edge that parses arguments and prints errors."""
