@@ -20,17 +20,10 @@ from datetime import date
 from pathlib import Path
 
 from results_online.build.render.statements import RenderedStatement
-from results_online.build.verification.index import (
-    SUPERSEDED,
-    VALID,
-    WITHDRAWN,
-    IndexRow,
-    candidate_hash,
-    read_rows,
-    results_hash,
-)
+from results_online.build.verification.index import results_hash
 from results_online.build.verification.seal import seal_series
 from results_online.errors import BuildError
+from results_online.index import IndexRow, StatementStatus, candidate_hash, read_rows
 from results_online.keys.store import KeyStore
 from results_online.model import Entry, Series, Statement
 
@@ -155,13 +148,13 @@ def _retired(statements: Sequence[Statement], previous: Previous, replaced: dict
     for row in previous.rows:
         if row.statement_id in current:
             continue
-        if row.status != VALID:
+        if row.status != StatementStatus.VALID:
             out.append(row)
         elif row.statement_id in superseded:
-            out.append(replace(row, status=SUPERSEDED, status_date=today,
+            out.append(replace(row, status=StatementStatus.SUPERSEDED, status_date=today,
                                superseded_by=superseded[row.statement_id]))
         else:
-            out.append(replace(row, status=WITHDRAWN, status_date=today))
+            out.append(replace(row, status=StatementStatus.WITHDRAWN, status_date=today))
     return tuple(out)
 
 

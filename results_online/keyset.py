@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from results_online import crypto
 from results_online.errors import InvalidToken, KeyStoreError
+from results_online.ids import b64url
 
 KEYSET_PATH = ".well-known/results-keys.json"
 
@@ -30,7 +31,7 @@ class PublicKey:
         return {
             "kid": self.kid.hex(),
             "alg": "Ed25519",
-            "public_key": _b64(crypto.raw_public_key(self.key)),
+            "public_key": b64url(crypto.raw_public_key(self.key)),
             "valid_from": self.valid_from.isoformat(),
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
         }
@@ -89,8 +90,3 @@ def load_keyset(path: Path) -> Keyset:
         return Keyset.from_json(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise KeyStoreError(f"cannot read the keyset {path}: {exc.strerror}") from None
-
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

@@ -15,10 +15,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from results_online import crypto
 from results_online.errors import InvalidToken
+from results_online.ids import STATEMENT_ID_SIZE
 from results_online.keyset import Keyset
 
 VERSION = 1
-STATEMENT_ID_SIZE = 10
 MAX_NAME_BYTES = 48
 EPOCH = date(2000, 1, 1)
 # A result's value byte: a mark or scale score 0..250, or one of these.

@@ -1,15 +1,10 @@
-"""How results read on a statement: the Jinja environment and its wording filters."""
+"""How results read: the words of result codes, grades, statuses and dates (Jinja filters)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from importlib import resources
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from results_online.model import ComponentResult, Entry, OverallResult, Status
-
-TEMPLATES_PACKAGE = "results_online.templates"
 
 _COMPONENT_WORDS = {
     Status.ABSENT_FROM_PART: "Absent from this part (X)",
@@ -23,28 +18,6 @@ _OVERALL_WORDS = {
     Status.PENDING: "Result pending",
     Status.WITHHELD: "Result withheld",
 }
-
-
-def environment() -> Environment:
-    """A Jinja environment over results_online.templates, autoescaping, with the filters."""
-    env = Environment(
-        loader=PackageLoader(TEMPLATES_PACKAGE, ""),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(
-        component_result=component_result, status_words=status_words,
-        overall_grade=overall_grade, certificate_text=certificate_text,
-        step_overall=step_overall, long_date=long_date, long_datetime=long_datetime,
-    )
-    return env
-
-
-def read_asset(name: str) -> str:
-    """The text of a file shipped in results_online.templates (CSS, JS)."""
-    return resources.files(TEMPLATES_PACKAGE).joinpath(name).read_text(encoding="utf-8")
 
 
 def status_words(status: Status, overall: bool = False) -> str:
@@ -99,3 +72,10 @@ def long_datetime(t: datetime) -> str:
     offset = t.strftime("%z")
     zone = f"UTC{offset[:3]}:{offset[3:]}" if offset not in ("", "+0000") else "UTC"
     return f"{long_date(t.date())} at {t:%H:%M} ({zone})"
+
+
+FILTERS = {
+    "component_result": component_result, "status_words": status_words,
+    "overall_grade": overall_grade, "certificate_text": certificate_text,
+    "step_overall": step_overall, "long_date": long_date, "long_datetime": long_datetime,
+}

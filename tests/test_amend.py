@@ -20,8 +20,8 @@ from release_support import read_rows, write_rows
 from starlette.testclient import TestClient
 
 from results_online.build.pipeline import build
-from results_online.build.verification.seal import id_to_text
 from results_online.config import app_config, build_config
+from results_online.ids import id_to_text
 from results_online.keys.store import init_keys
 from results_online.keyset import load_keyset
 from results_online.token import from_digits, verify_token

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from results_online import crypto
-from results_online.build.verification.seal import content_key, statement_id_bytes
 from results_online.errors import InvalidToken
+from results_online.ids import content_key, statement_id_bytes
 
 KEY = bytes(range(32))
 

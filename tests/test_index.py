@@ -11,17 +11,13 @@ from pathlib import Path
 import pytest
 
 from results_online.build.verification.index import (
-    SUPERSEDED,
-    VALID,
-    candidate_hash,
-    read_rows,
     results_hash,
     row_for,
-    secret_hash,
     status_list,
     write_index,
     write_status_list,
 )
+from results_online.index import StatementStatus, candidate_hash, read_rows, secret_hash
 from results_online.model import Statement
 from tests.factories import cambridge_series, make_keys, seal_series, step_series
 
@@ -66,7 +62,7 @@ def test_lookup_by_keyed_hash_gives_the_result_shown_on_a_match(built) -> None:
     stored, status, shown = rows[0]
     assert stored == secret_hash(pepper, c.candidate_id, c.secret)
     assert stored != secret_hash(pepper, c.candidate_id, str(int(c.secret) + 1).zfill(6))
-    assert status == VALID
+    assert status == StatementStatus.VALID
     doc = json.loads(shown)
     assert doc["name"] == c.name and doc["statement_id"] == s.statement_id
     assert doc["test"] == s.entry.test.name and doc["series"] == s.series.name
@@ -94,13 +90,13 @@ def test_a_different_pepper_matches_nothing(built, tmp_path: Path) -> None:
 
 def test_retired_rows_round_trip_and_feed_a_status_list(built, tmp_path: Path) -> None:
     statements, pepper, _ = built
-    old = replace(row_for(statements[0], pepper), status=SUPERSEDED,
+    old = replace(row_for(statements[0], pepper), status=StatementStatus.SUPERSEDED,
                   status_date=date(2026, 9, 14), superseded_by=statements[1].statement_id)
     path = tmp_path / "verify.sqlite"
     write_index(statements[1:], pepper, path, superseded=[old])
     rows = {r.statement_id: r for r in read_rows(path)}
     assert rows[old.statement_id] == old
-    assert rows[statements[1].statement_id].status == VALID
+    assert rows[statements[1].statement_id].status == StatementStatus.VALID
     public = tmp_path / "site" / "status" / "2026-06.json"
     write_status_list(public, list(rows.values()))
     doc = json.loads(public.read_text())

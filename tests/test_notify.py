@@ -21,9 +21,10 @@ from aiosmtpd.controller import Controller
 from factories import make_keys, step_series
 from localhost import free_port
 
-from results_online.build.release.outbox import read_outbox, secure_link, write_outbox
-from results_online.build.verification.seal import content_key, seal_series
+from results_online.build.release.outbox import read_outbox, write_outbox
+from results_online.build.verification.seal import seal_series
 from results_online.commands.main import main
+from results_online.ids import content_key, secure_link
 from results_online.keys.store import load_keys
 
 

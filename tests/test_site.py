@@ -16,9 +16,9 @@ from release_support import read_rows, write_rows
 
 from results_online.build.grading.converter import anchors, convert
 from results_online.build.pipeline import build
-from results_online.build.site.pages import content_security_policy, headers_file
 from results_online.config import build_config
 from results_online.keys.store import init_keys
+from results_online.web import headers_file, site_csp
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RELEASED = "2026-09-01T09:00:00+00:00"
@@ -141,14 +141,14 @@ def test_public_pages_depend_on_no_candidate_and_no_result(examples: list[Exampl
 def test_pages_carry_their_security_policy_and_the_headers_file_lists_it(
         examples: list[Example]) -> None:
     site = examples[1].out / "site"
-    csp = content_security_policy("http://127.0.0.1:8001")
+    csp = site_csp("http://127.0.0.1:8001")
     for page in ("index.html", "statement/index.html", "centres/index.html",
                  "explanation/index.html", "converter/index.html"):
         html = unescape((site / page).read_text(encoding="utf-8"))
         assert f'content="{csp}"' in html, page
         assert '<meta name="referrer" content="no-referrer">' in html
         assert "<script>" not in html and " style=" not in html and "<style" not in html
-    q = (site / "q" / "index.html").read_text(encoding="utf-8")
+    q = unescape((site / "q" / "index.html").read_text(encoding="utf-8"))
     assert "script-src 'self'" in q and "no-referrer" in q
     headers = (site / "_headers").read_text(encoding="utf-8")
     assert headers == headers_file("http://127.0.0.1:8001")

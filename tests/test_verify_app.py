@@ -382,13 +382,14 @@ def live_app_with_a_superseded_statement(fx: VerifyFixture, tmp_path: Path):
     from dataclasses import replace as dc_replace
     from datetime import date
 
-    from results_online.build.verification.index import SUPERSEDED, row_for, write_index
+    from results_online.build.verification.index import row_for, write_index
+    from results_online.index import StatementStatus
     from results_online.keys.store import load_keys
 
     pepper = load_keys(fx.keys_dir).pepper
     old, new = fx.statements[0], fx.statements[1:]
-    retired = dc_replace(row_for(old, pepper), status=SUPERSEDED, status_date=date(2026, 9, 1),
-                         superseded_by=new[0].statement_id)
+    retired = dc_replace(row_for(old, pepper), status=StatementStatus.SUPERSEDED,
+                         status_date=date(2026, 9, 1), superseded_by=new[0].statement_id)
     index = tmp_path / "verify.sqlite"
     write_index(new, pepper, index, superseded=[retired])
     port = _free_port()
@@ -460,17 +461,13 @@ def test_oversized_bodies_are_refused_without_buffering(fx: VerifyFixture) -> No
         assert client.post("/api/verify", json=credentials(s)).json()["match"] is True
 
 
-def test_q_serves_the_verify_page_from_the_app_origin(fx: VerifyFixture,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import results_online.verify_app.app as app_module
+def test_q_serves_the_verify_page_from_the_app_origin(fx: VerifyFixture) -> None:
+    from results_online.web import app_csp, environment
 
-    real = app_module.read_asset
-    page = '<!doctype html><p id="status"></p><script src="/verify.js"></script>'
-    monkeypatch.setattr(app_module, "read_asset",
-                        lambda name: page if name == "verify.html" else real(name))
+    page = environment().get_template("verify.html").render(csp=app_csp(header=False))
     with TestClient(fx.app()) as client:
         r = client.get("/q")
-        assert r.status_code == 200 and r.text == page
+        assert r.status_code == 200 and r.text == page and "/verify.js" in page
         assert r.headers["content-type"].startswith("text/html")
         assert "script-src 'self'" in r.headers["content-security-policy"]
         assert client.get("/verify_status.js").headers["content-type"].startswith(

@@ -13,15 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from results_online import crypto
-from results_online.build.verification.index import (
-    FORMAT,
-    SUPERSEDED,
-    candidate_hash,
-    pepper_check,
-    secret_hash,
-)
-from results_online.build.verification.seal import id_from_text, id_to_text
 from results_online.errors import ConfigError
+from results_online.ids import id_from_text, id_to_text
+from results_online.index import FORMAT, StatementStatus, candidate_hash, pepper_check, secret_hash
 
 MAX_FIELD = 64  # longer candidate IDs or secret numbers cannot match
 
@@ -81,7 +75,8 @@ class VerificationIndex:
         given = secret_hash(self._pepper, candidate_id, secret)
         rows = self._con.execute(
             "SELECT secret_hash, status, display FROM statements WHERE candidate_hash = ? "
-            "AND status != ? ORDER BY test, revision", (key, SUPERSEDED)).fetchall()
+            "AND status != ? ORDER BY test, revision",
+            (key, StatementStatus.SUPERSEDED.value)).fetchall()
         # Exactly one constant-time compare, against the candidate's hash or the dummy.
         expected = rows[0][0] if rows else self._dummy
         matched = crypto.equal(expected, given) and bool(rows)

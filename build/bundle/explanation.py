@@ -18,7 +18,7 @@ from weasyprint import HTML
 from results_online.build.grading.enquiry import APPEAL_RULE, enquiry_rule
 from results_online.build.grading.rules import EXAMS
 from results_online.model import ComponentResult, Entry, Family, Series, Status, Test
-from results_online.wording import environment, read_asset
+from results_online.web import environment, read_asset
 
 NO_GRADE = "No certificate"  # an overall result below every certificate band
 # Presentation attributes, not CSS classes: WeasyPrint styles inline SVG from its attributes.

@@ -11,8 +11,6 @@ passed-deadline notice and an appeal-deadline calculator.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +28,8 @@ from results_online.build.grading.enquiry import (
 )
 from results_online.errors import BuildError
 from results_online.model import Centre, Series, Statement, Test
-from results_online.wording import component_result, environment, overall_grade, read_asset
+from results_online.web import environment, offline_page_csp, read_asset
+from results_online.wording import component_result, overall_grade
 
 LONDON = ZoneInfo("Europe/London")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -102,19 +101,13 @@ def candidate_rows(statements: Sequence[Statement], pdf_name: dict[str, str]) ->
     return rows
 
 
-def csp_hash(text: str) -> str:
-    """The CSP source expression allowing exactly this inline script or style."""
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-
-
 def overview_html(series: Series, centre: Centre, statements: Sequence[Statement], *,
                   now: datetime) -> str:
     """The centre's Results Overview page for these statements (already in list order)."""
     released = release_date(series)
     closed = bank_holidays(range(released.year, series.info.available_until.year + 2))
     css, js = read_asset("overview.css"), read_asset("overview.js")
-    csp = (f"default-src 'none'; script-src {csp_hash(js)}; style-src {csp_hash(css)}; "
-           "img-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'")
+    csp = offline_page_csp(js, css)
     pdfs = {s.statement_id: statement_pdf_name(s) for s in statements}
     return environment().get_template("overview.html").render(
         info=series.info, centre=centre, tests=available_rows(series, statements, now=now),

@@ -1,14 +1,13 @@
 """Stage: the outbox, links.csv and one e-mail per candidate and per centre (private).
 
 A candidate's secure link is ``<site>/statement#<statement id>.<key>``, the key
-being base64url (no padding) of ``seal.content_key(statement secret, id)``: it
+being base64url (no padding) of ``ids.content_key(statement secret, id)``: it
 exists only in the link, links.csv and the candidate's message. The messages
 say nothing about results; the link opens them. Nothing here logs a link.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -23,9 +22,9 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, select_autoescape
 
 from results_online.build.bundle.overview import safe_name
-from results_online.build.verification.seal import content_key
+from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
-from results_online.wording import environment
+from results_online.web import environment
 
 OUTBOX_DIR = "outbox"
 OUTBOX_INDEX = "outbox.json"
@@ -53,13 +52,6 @@ class OutboxItem:
     file: str  # name inside outbox/
     kind: str  # "candidate" or "centre"
     send_after: datetime
-
-
-def secure_link(site_url: str, statement_id: str, statement_secret: bytes) -> str:
-    """The secure link that opens one statement: the key is in the fragment only."""
-    key = content_key(statement_secret, statement_id)
-    encoded = base64.urlsafe_b64encode(key).rstrip(b"=").decode()
-    return f"{site_url.rstrip('/')}/statement#{statement_id}.{encoded}"
 
 
 def bundle_url(site_url: str, centre: str, series_code: str) -> str:

@@ -16,9 +16,7 @@ statement_base.css + statement_web.css).
 
 from __future__ import annotations
 
-import base64
 import gc
-import hashlib
 import logging
 import multiprocessing
 import re
@@ -46,7 +44,7 @@ from results_online.build.render.qr import Symbol, draw_qr, make_qr, svg_of
 from results_online.errors import BuildError
 from results_online.model import Statement
 from results_online.progress import Advance, Progress
-from results_online.wording import environment, read_asset
+from results_online.web import environment, read_asset, statement_page_csp
 
 log = logging.getLogger("results_online.build.render.statements")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -85,8 +83,7 @@ class Renderer:
         base = read_asset("statement_base.css")
         self.print_css = series_fonts.apply(base + read_asset("statement_print.css"))
         self.web_css = base + read_asset("statement_web.css")
-        digest = hashlib.sha256(self.web_css.encode()).digest()
-        self.style_hash = "sha256-" + base64.b64encode(digest).decode()
+        self.web_csp = statement_page_csp(self.web_css)
         self.fonts = FontConfiguration()
         self.css = CSS(string=self.print_css, font_config=self.fonts)
 
@@ -127,7 +124,7 @@ class Renderer:
             single.write_pdf(pdf)
             del page.paint  # the override refers to the page: a cycle only gc would free
             html.write_text(web.render(s=s, qr=item.qr, css=Markup(self.web_css),  # noqa: S704
-                                       style_hash=self.style_hash, pdf_name=pdf.name),
+                                       csp=self.web_csp, pdf_name=pdf.name),
                             encoding="utf-8")
             frag.write_text(fragment.render(s=s, qr=item.qr), encoding="utf-8")
             out.append((str(pdf), str(html), str(frag)))

@@ -6,7 +6,7 @@ another id does not open. Its plaintext holds what the viewer page shows:
 
     4-byte big-endian length of the HTML fragment ‖ the fragment (UTF-8) ‖ the PDF
 
-The key is ``seal.content_key(statement_secret, id)``: 256 bits that exist only in
+The key is ``ids.content_key(statement_secret, id)``: 256 bits that exist only in
 the secure link (never on the site); derived rather than stored, so a rebuild
 keeps every link the candidates were sent. SPEC.md documents the layout.
 """
@@ -21,9 +21,9 @@ from pathlib import Path
 
 from results_online import crypto
 from results_online.build.render.statements import RenderedStatement
-from results_online.build.verification.seal import content_key
 from results_online.crypto import Random
 from results_online.errors import InvalidToken
+from results_online.ids import content_key
 
 _LENGTH = struct.Struct(">I")
 

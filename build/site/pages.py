@@ -16,27 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from results_online import web
 from results_online.build.bundle.explanation import explanation_context
 from results_online.build.grading.converter import SOURCE, conversions
 from results_online.build.release.plan import BEFORE_SUFFIX
 from results_online.keyset import Keyset
 from results_online.model import Family, Series
-from results_online.wording import environment, read_asset
+from results_online.web import environment, read_asset
 
 # Assets copied as they are (templates/ → site root).
 ASSETS = ("site.css", "statement.js", "converter.js", "explanation.css",
           "verify.js", "verify_status.js", "verify_app.css")
-_SECURITY = {
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-}
-
-
 @dataclass(frozen=True)
 class Page:
     """One page: its template, where it goes, and whether it has a forthcoming version."""
@@ -56,48 +47,13 @@ PAGES = (
 )
 
 
-def origin(url: str) -> str:
-    """The scheme://host[:port] of a URL, as a CSP source."""
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
-        raise ValueError(f"not an absolute URL: {url!r}")
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def content_security_policy(verify_url: str, *, header: bool = False) -> str:
-    """The pages' CSP: own scripts and styles only; forms go to the verification app.
-
-    ``frame-ancestors`` works only as a header, so the meta version leaves it out.
-    """
-    parts = ["default-src 'none'", "script-src 'self'", "style-src 'self'",
-             "img-src 'self' data:", "connect-src 'self'", "base-uri 'none'",
-             f"form-action 'self' {origin(verify_url)}"]
-    if header:
-        parts.append("frame-ancestors 'none'")
-    return "; ".join(parts)
-
-
-def headers_file(verify_url: str) -> str:
-    """The ``_headers`` file (Netlify / Cloudflare Pages syntax) for the whole site."""
-    lines = ["/*", f"  Content-Security-Policy: {content_security_policy(verify_url, header=True)}"]
-    lines += [f"  {name}: {value}" for name, value in _SECURITY.items()]
-    lines += ["/s/*", "  Content-Type: application/octet-stream", "  Cache-Control: no-cache",
-              "  X-Robots-Tag: noindex",
-              "/c/*", "  Content-Type: application/octet-stream", "  Cache-Control: no-cache",
-              "  X-Robots-Tag: noindex",
-              "/statement*", "  Cache-Control: no-cache", "  X-Robots-Tag: noindex",
-              "/q*", "  X-Robots-Tag: noindex",
-              "/status/*", "  Cache-Control: no-cache"]
-    return "\n".join(lines) + "\n"
-
-
 def write_site(series: Series, keyset: Keyset, site: Path) -> tuple[Path, ...]:
     """Write the pages, assets, keyset, robots.txt and _headers into ``site``."""
     info = series.info
     env = environment()
     converter = any(t.family is Family.CAMBRIDGE_ENGLISH for t in series.tests)
     common = {
-        "info": info, "csp": content_security_policy(info.verify_url),
+        "info": info, "csp": web.site_csp(info.verify_url),
         "verify_url": info.verify_url, "converter": converter,
         "conversions": conversions(), "source": SOURCE,
     } | explanation_context(series, distributions=False)
@@ -117,12 +73,12 @@ def write_site(series: Series, keyset: Keyset, site: Path) -> tuple[Path, ...]:
         if page.released_only:
             write(page.path + BEFORE_SUFFIX,
                   template.render(common, page=page.key, released=False))
-    write("q/index.html", read_asset("verify.html"))
+    write("q/index.html", env.get_template("verify.html").render(csp=web.app_csp(header=False)))
     write("statement.css", read_asset("statement_base.css") + read_asset("statement_web.css"))
     for name in ASSETS:
         write(name, read_asset(name))
     write(".well-known/results-keys.json", keyset.to_json())
     write("robots.txt", "User-agent: *\nDisallow: /s/\nDisallow: /c/\nDisallow: /statement\n"
                         "Disallow: /q\n")
-    write("_headers", headers_file(info.verify_url))
+    write("_headers", web.headers_file(info.verify_url))
     return tuple(written)

@@ -1,17 +1,6 @@
 """Stage: write the private verification index (SQLite) the verification app reads.
 
-Threat model. The index lives in ``private/`` and is copied only to the
-verification app's host; it is never published. Even so, the two things an
-attacker would need to pass a check, the candidate ID and the secret number,
-are stored only as HMAC-SHA256 under the pepper, which stays in the key store
-and never enters the database: a stolen index alone cannot be searched for an
-ID, and the low-entropy secret numbers cannot be brute-forced offline without
-the pepper. The secret's HMAC also covers the candidate ID, so equal secrets of
-two candidates do not produce equal hashes. What the app shows on a match (name,
-test, series, each result, issue date, status) is stored in clear: it is what a
-successful check reveals anyway, and whoever holds the index already holds
-the results. A pepper check value lets the app refuse to start with the wrong
-pepper instead of silently answering "no match" to everyone.
+The threat model and the format are in ``results_online/index.py``.
 """
 
 from __future__ import annotations
@@ -20,65 +9,20 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
-from results_online import crypto
+from results_online.index import (
+    FORMAT,
+    SCHEMA,
+    IndexRow,
+    StatementStatus,
+    candidate_hash,
+    pepper_check,
+    row_values,
+    secret_hash,
+)
 from results_online.model import Entry, Statement, Status
 from results_online.wording import component_result, overall_grade
-
-FORMAT = "1"
-VALID, SUPERSEDED, WITHDRAWN = "valid", "superseded", "withdrawn"
-STATUSES = (VALID, SUPERSEDED, WITHDRAWN)
-
-SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE statements (
-  statement_id TEXT PRIMARY KEY,
-  candidate_hash BLOB NOT NULL,
-  secret_hash BLOB NOT NULL,
-  test TEXT NOT NULL,
-  revision INTEGER NOT NULL,
-  issue_date TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('valid', 'superseded', 'withdrawn')),
-  status_date TEXT,
-  superseded_by TEXT,
-  display TEXT NOT NULL
-);
-CREATE INDEX statements_candidate ON statements (candidate_hash);
-"""
-
-
-@dataclass(frozen=True)
-class IndexRow:
-    """One statement as the index stores it."""
-
-    statement_id: str
-    candidate_hash: bytes
-    secret_hash: bytes
-    test: str
-    revision: int
-    issue_date: date
-    status: str  # valid, superseded or withdrawn
-    status_date: date | None  # when it was superseded or withdrawn
-    superseded_by: str | None
-    display: str  # JSON: what the app shows on a match
-
-
-def candidate_hash(pepper: bytes, candidate_id: str) -> bytes:
-    """The index key of a candidate ID."""
-    return crypto.keyed_hash(pepper, "candidate-id", candidate_id.strip())
-
-
-def secret_hash(pepper: bytes, candidate_id: str, secret: str) -> bytes:
-    """The stored form of a secret number, bound to its candidate ID."""
-    return crypto.keyed_hash(pepper, "secret-number", candidate_id.strip(), secret.strip())
-
-
-def pepper_check(pepper: bytes) -> str:
-    """A value that tells the app it holds the pepper the index was built with."""
-    return crypto.keyed_hash(pepper, "pepper-check").hex()
 
 
 def results_hash(entry: Entry) -> str:
@@ -122,8 +66,9 @@ def row_for(s: Statement, pepper: bytes) -> IndexRow:
     return IndexRow(
         statement_id=s.statement_id, candidate_hash=candidate_hash(pepper, c.candidate_id),
         secret_hash=secret_hash(pepper, c.candidate_id, c.secret), test=s.entry.test.code,
-        revision=s.entry.revision, issue_date=s.issue_date, status=VALID, status_date=None,
-        superseded_by=None, display=json.dumps(display(s), ensure_ascii=False),
+        revision=s.entry.revision, issue_date=s.issue_date, status=StatementStatus.VALID,
+        status_date=None, superseded_by=None,
+        display=json.dumps(display(s), ensure_ascii=False),
     )
 
 
@@ -133,7 +78,7 @@ def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
     rows = [row_for(s, pepper) for s in statements]
     ids = {r.statement_id for r in rows}
     for old in superseded:
-        if old.status not in (SUPERSEDED, WITHDRAWN):
+        if old.status not in (StatementStatus.SUPERSEDED, StatementStatus.WITHDRAWN):
             raise ValueError(f"a retired row must be superseded or withdrawn, not {old.status}")
         if old.statement_id in ids:
             raise ValueError("a statement cannot be both current and retired")
@@ -148,40 +93,21 @@ def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
                             [("format", FORMAT), ("pepper_check", pepper_check(pepper))])
             con.executemany(
                 "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [_values(r) for r in (*rows, *superseded)])
+                [row_values(r) for r in (*rows, *superseded)])
     finally:
         con.close()
     tmp.chmod(0o600)
     tmp.replace(path)
 
 
-def read_rows(path: Path) -> tuple[IndexRow, ...]:
-    """Every row of an existing index (for `results amend`)."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        cur = con.execute("SELECT statement_id, candidate_hash, secret_hash, test, revision, "
-                          "issue_date, status, status_date, superseded_by, display "
-                          "FROM statements ORDER BY statement_id")
-        return tuple(IndexRow(
-            r[0], r[1], r[2], r[3], r[4], date.fromisoformat(r[5]), r[6],
-            date.fromisoformat(r[7]) if r[7] else None, r[8], r[9]) for r in cur)
-    finally:
-        con.close()
-
-
-def _values(r: IndexRow) -> tuple[object, ...]:
-    return (r.statement_id, r.candidate_hash, r.secret_hash, r.test, r.revision,
-            r.issue_date.isoformat(), r.status,
-            r.status_date.isoformat() if r.status_date else None, r.superseded_by, r.display)
-
-
 def status_list(rows: Sequence[IndexRow]) -> dict[str, object]:
     """The public status list: ids and dates of retired statements, nothing identifying."""
-    retired = sorted((r for r in rows if r.status != VALID), key=lambda r: r.statement_id)
+    retired = sorted((r for r in rows if r.status is not StatementStatus.VALID),
+                     key=lambda r: r.statement_id)
     return {"format": 1,
             "note": "statements not listed here are valid if their signature is",
             "statements": {r.statement_id: {
-                "status": r.status,
+                "status": r.status.value,
                 "date": r.status_date.isoformat() if r.status_date else None}
                 for r in retired}}
 

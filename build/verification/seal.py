@@ -2,41 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-
-from results_online import crypto, token
+from results_online import token
+from results_online.ids import id_to_text, statement_id_bytes
 from results_online.keys.store import KeyStore
 from results_online.model import Entry, Series, Statement, Status
-
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_TO_CROCKFORD = str.maketrans(_B32, _CROCKFORD)
-_FROM_CROCKFORD = str.maketrans(_CROCKFORD, _B32)
-
-
-def statement_id_bytes(secret: bytes, series_code: str, entry: Entry) -> bytes:
-    """The 10-byte statement id: keyed, so stable across rebuilds and unguessable."""
-    digest = crypto.keyed_hash(secret, "statement-id", series_code,
-                               entry.candidate.candidate_id, entry.test.code, str(entry.revision))
-    return digest[: token.STATEMENT_ID_SIZE]
-
-
-def id_to_text(raw: bytes) -> str:
-    """A statement id as 16 Crockford base32 characters."""
-    return base64.b32encode(raw).decode().translate(_TO_CROCKFORD)
-
-
-def id_from_text(text: str) -> bytes:
-    """Parse a statement id (dashes and case ignored); raise ValueError if malformed."""
-    clean = text.replace("-", "").upper()
-    if len(clean) != 16 or any(ch not in _CROCKFORD for ch in clean):
-        raise ValueError("a statement id is 16 base32 characters")
-    return base64.b32decode(clean.translate(_FROM_CROCKFORD))
-
-
-def content_key(secret: bytes, statement_id: str) -> bytes:
-    """The AES-256 key of one statement's ciphertext, derived so rebuilds keep links valid."""
-    return crypto.keyed_hash(secret, "content-key", statement_id)
 
 
 def token_data(entry: Entry, sid: bytes, kid: bytes, series: Series) -> token.TokenData:

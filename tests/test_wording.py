@@ -8,10 +8,10 @@ import pytest
 from factories import fce_test, step_test
 
 from results_online.model import ComponentResult, OverallResult, Status
+from results_online.web import environment
 from results_online.wording import (
     certificate_text,
     component_result,
-    environment,
     long_date,
     overall_grade,
     status_words,

@@ -1,0 +1,147 @@
+"""The verification app's endpoints: one function per route, over ``request.app.state``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+
+from results_online.verify_app.lookup import MAX_FIELD
+from results_online.verify_app.openapi import openapi
+from results_online.verify_app.state import FAILURE, AppState
+from results_online.web import app_headers
+
+log = logging.getLogger("results_online.verify_app")
+
+MAX_BODY = 4096  # bytes of a JSON request
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.results
+    return state
+
+
+async def form(request: Request) -> Response:
+    """GET /: the ID + secret form."""
+    return _state(request).pages.render(200)
+
+
+async def verify_form(request: Request) -> Response:
+    """POST /verify: the form's HTML result."""
+    state = _state(request)
+    data = await request.form()
+    fields = _two_fields(data.get("candidate_id"), data.get("secret_number"))
+    if fields is None:
+        return state.pages.render(400, failed=True,
+                                  failure="Enter both the candidate ID and the secret number.")
+    found = await state.verifier.attempt(request.scope, *fields)
+    return state.pages.render(200, statements=found, failed=not found, failure=FAILURE)
+
+
+async def verify_api(request: Request) -> Response:
+    """POST /api/verify: the JSON check."""
+    body = await _json_object(request)
+    if body is None:
+        return _bad_request()
+    fields = _two_fields(body.get("candidate_id"), body.get("secret_number"))
+    if fields is None:
+        return _unprocessable("candidate_id and secret_number are required strings "
+                              f"of 1 to {MAX_FIELD} characters")
+    found = await _state(request).verifier.attempt(request.scope, *fields)
+    if not found:
+        return JSONResponse({"match": False, "message": FAILURE})
+    return JSONResponse({"match": True, "statements": list(found)})
+
+
+async def status_api(request: Request) -> Response:
+    """POST /api/status: valid, superseded or withdrawn, by statement id."""
+    body = await _json_object(request)
+    if body is None:
+        return _bad_request()
+    sid = body.get("statement_id")
+    if not isinstance(sid, str) or not 1 <= len(sid) <= MAX_FIELD:
+        return _unprocessable("statement_id is a required string, e.g. ABCD-EFGH-JKMN-PQRS")
+    answer = _state(request).index.status(sid)
+    if answer is None:
+        return JSONResponse({"status": "unknown"}, status_code=404)
+    return JSONResponse({"statement_id": answer.statement_id, "status": answer.status,
+                         "date": answer.date})
+
+
+async def healthz(request: Request) -> Response:
+    """GET /healthz: the index opens and the limiter storage answers."""
+    state = _state(request)
+    ok = state.index.status("0000000000000000") is None and await _safe_health(state)
+    return JSONResponse({"status": "ok" if ok else "unavailable"},
+                        status_code=200 if ok else 503)
+
+
+async def openapi_json(request: Request) -> Response:
+    """GET /openapi.json."""
+    return JSONResponse(openapi())
+
+
+async def keyset(request: Request) -> Response:
+    """GET /.well-known/results-keys.json: the public keyset."""
+    return Response(_state(request).keyset_json, media_type="application/json")
+
+
+async def qr_page(request: Request) -> Response:
+    """GET /q: the QR verify page, from the app's own origin."""
+    return Response(_state(request).pages.qr_page, media_type="text/html; charset=utf-8")
+
+
+async def asset(request: Request) -> Response:
+    """GET /<asset>: the CSS and JS the pages load."""
+    return _state(request).pages.asset(request.path_params["name"])
+
+
+async def unavailable(request: Request, exc: Exception) -> Response:
+    """The limiter's storage failed: answer 503, never a guess."""
+    log.error("limiter storage failed: %s", type(exc).__name__)
+    return JSONResponse({"error": "unavailable", "message": "try again in a minute"},
+                        status_code=503)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """Any other failure: a bare 500 that says nothing."""
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return PlainTextResponse("Internal Server Error", status_code=500, headers=app_headers())
+
+
+def _two_fields(a: object, b: object) -> tuple[str, str] | None:
+    if not all(isinstance(v, str) and 1 <= len(v) <= MAX_FIELD for v in (a, b)):
+        return None
+    return str(a), str(b)
+
+
+async def _json_object(request: Request) -> Mapping[str, object] | None:
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY:  # the API's bodies are tiny; refuse to buffer more
+            return None
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def _safe_health(state: AppState) -> bool:
+    try:
+        return await state.throttle.healthy()
+    except Exception:  # the storage's own errors vary by backend
+        return False
+
+
+def _bad_request() -> Response:
+    return JSONResponse({"error": "bad_request", "message": "send a JSON object"},
+                        status_code=400)
+
+
+def _unprocessable(message: str) -> Response:
+    return JSONResponse({"error": "invalid", "message": message}, status_code=422)
