@@ -12,13 +12,13 @@ of the others over from the previous output.
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from results_online.build.manifest import MANIFEST, ManifestItem, read_manifest
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.verification.index import results_hash
 from results_online.build.verification.seal import seal_series
@@ -35,7 +35,7 @@ class Previous:
     """What the previous build of this series left in the output folder."""
 
     root: Path
-    items: dict[_Key, dict[str, object]]  # current manifest items
+    items: dict[_Key, ManifestItem]  # current manifest items
     rows: tuple[IndexRow, ...]
 
 
@@ -50,19 +50,18 @@ class Plan:
 
 def read_previous(out_dir: Path, series_code: str) -> Previous | None:
     """The previous build of this series in ``out_dir``, or None if there is none."""
-    manifest, index = out_dir / "private" / "manifest.json", out_dir / "private" / "verify.sqlite"
-    if not manifest.is_file() or not index.is_file():
+    index = out_dir / "private" / "verify.sqlite"
+    if not (out_dir / MANIFEST).is_file() or not index.is_file():
         return None
     try:
-        items = json.loads(manifest.read_text(encoding="utf-8"))["statements"]
+        items = read_manifest(out_dir)
         rows = read_rows(index)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BuildError(f"the previous output in {out_dir} is damaged: {type(exc).__name__}",
                          hint="restore it, or build into a new --out folder") from None
-    if any(i.get("series", series_code) != series_code or "results_hash" not in i
-           for i in items):
+    if items is None or any(i.series != series_code for i in items):
         return None  # another series, or a build from before history was kept
-    return Previous(out_dir, {(i["candidate_id"], i["test"]): i for i in items}, rows)
+    return Previous(out_dir, {(i.candidate_id, i.test): i for i in items}, rows)
 
 
 def plan_statements(series: Series, keys: KeyStore, previous: Previous | None,
@@ -78,13 +77,13 @@ def plan_statements(series: Series, keys: KeyStore, previous: Previous | None,
         key = (entry.candidate.candidate_id, entry.test.code)
         item = previous.items.get(key)
         last = max(history.get((candidate_hash(keys.pepper, key[0]), key[1]), 0),
-                   _int(item["revision"]) if item is not None else 0)
-        if item is not None and item["results_hash"] == results_hash(entry):
-            revision, issued = _int(item["revision"]), date.fromisoformat(str(item["issue_date"]))
+                   item.revision if item is not None else 0)
+        if item is not None and item.results_hash == results_hash(entry):
+            revision, issued = item.revision, item.issue_date
         elif last:
             revision, issued = last + 1, today
             if item is not None:
-                replaced[key] = str(item["statement_id"])
+                replaced[key] = item.statement_id
         else:
             revision, issued = 1, series.info.issue_date
         if revision > 255:
@@ -104,15 +103,14 @@ def carry_rendered(statements: Sequence[Statement], rendered: Sequence[RenderedS
                    previous: Previous, out: Path) -> tuple[RenderedStatement, ...]:
     """Every statement's files: the newly rendered, and the others copied from ``previous``."""
     fresh = {r.statement.statement_id: r for r in rendered}
-    items = {str(i["statement_id"]): i for i in previous.items.values()}
+    items = {i.statement_id: i for i in previous.items.values()}
     result = []
     for s in statements:
         if s.statement_id in fresh:
             result.append(fresh[s.statement_id])
             continue
         item = items[s.statement_id]
-        pdf, html = Path(str(item["pdf"])), Path(str(item["html"]))
-        fragment = html.with_name(html.name.removesuffix(".html") + ".fragment.html")
+        pdf, html, fragment = Path(item.pdf), Path(item.html), Path(item.fragment)
         if not (previous.root / pdf).is_file():
             raise BuildError(f"the previous output lacks {pdf}, so it cannot be carried over",
                              hint="run `results build` to render every statement again")
@@ -134,7 +132,7 @@ def _revisions(rows: Sequence[IndexRow]) -> dict[tuple[bytes, str], int]:
 
 
 def _new_ids(statements: Sequence[Statement], previous: Previous) -> frozenset[str]:
-    old = {str(i["statement_id"]) for i in previous.items.values()}
+    old = {i.statement_id for i in previous.items.values()}
     return frozenset(s.statement_id for s in statements if s.statement_id not in old)
 
 
@@ -148,7 +146,7 @@ def _retired(statements: Sequence[Statement], previous: Previous, replaced: dict
     for row in previous.rows:
         if row.statement_id in current:
             continue
-        if row.status != StatementStatus.VALID:
+        if row.status is not StatementStatus.VALID:
             out.append(row)
         elif row.statement_id in superseded:
             out.append(replace(row, status=StatementStatus.SUPERSEDED, status_date=today,
@@ -156,9 +154,3 @@ def _retired(statements: Sequence[Statement], previous: Previous, replaced: dict
         else:
             out.append(replace(row, status=StatementStatus.WITHDRAWN, status_date=today))
     return tuple(out)
-
-
-def _int(value: object) -> int:
-    if not isinstance(value, int):
-        raise BuildError("the previous manifest has a malformed revision")
-    return value

@@ -1,6 +1,6 @@
 """``build()``: chain the stages, from a series folder to the output folder, atomically.
 
-    load → seal → render → (encrypt, bundle, index, site) → manifest
+    load → seal → render → manifest → (index, encrypt, site, bundles) → release plan, outbox
 
 Each stage is a plain function in its own module; the output is written into a
 staging folder that replaces the previous output only when every stage succeeded.
@@ -8,7 +8,6 @@ staging folder that replaces the previous output only when every stage succeeded
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -17,17 +16,18 @@ from pathlib import Path
 from results_online.build.amend import carry_rendered, plan_statements, read_previous
 from results_online.build.bundle.centre import build_bundles
 from results_online.build.inputs.load import load_series
+from results_online.build.manifest import write_manifest
 from results_online.build.output import staged_output
 from results_online.build.release.outbox import write_outbox
 from results_online.build.release.plan import release_stage
-from results_online.build.render.statements import RenderedStatement, render_statements
+from results_online.build.render.statements import render_statements
 from results_online.build.site.encrypt import encrypt_statements
 from results_online.build.site.pages import write_site
-from results_online.build.verification.index import results_hash, write_index, write_status_list
+from results_online.build.verification.index import write_index, write_status_list
 from results_online.config import BuildConfig
 from results_online.errors import BuildError, InvalidToken
 from results_online.keys.store import KeyStore, load_keys
-from results_online.model import Statement
+from results_online.names import status_list_path
 from results_online.progress import Progress, no_progress
 
 log = logging.getLogger("results_online.build")
@@ -72,10 +72,10 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
         )
         if amend and previous is not None:
             rendered = carry_rendered(statements, rendered, previous, out)
-        write_manifest(private / "manifest.json", rendered, out)
+        write_manifest(out, rendered)
         log.info("stage: index")
         write_index(statements, keys.pepper, private / "verify.sqlite", superseded=plan.retired)
-        write_status_list(out / "site" / "status" / f"{series.info.code}.json", plan.retired)
+        write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
         log.info("stage: encrypt statements")
         encrypt_statements(rendered, keys.statement_secret, out / "site")
         log.info("stage: site pages")
@@ -104,24 +104,3 @@ def check_signing_key(keys: KeyStore, issued: date) -> None:
             f"issue date {issued.isoformat()}, so no verifier would accept its statements",
             hint="make the key store with `results keys init --valid-from DATE` (a date on or "
                  "before the issue date), or correct issue_date in series.toml") from None
-
-
-def write_manifest(path: Path, rendered: tuple[RenderedStatement, ...], root: Path) -> None:
-    """A JSON list of every statement: ids, who, which test, and its files."""
-    items = [_manifest_item(r.statement) | {
-        "pdf": str(r.pdf.relative_to(root)), "html": str(r.html.relative_to(root)),
-    } for r in rendered]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"statements": items}, indent=1, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
-
-
-def _manifest_item(s: Statement) -> dict[str, object]:
-    e = s.entry
-    return {
-        "statement_id": s.statement_id, "revision": e.revision, "key_id": s.key_id,
-        "candidate_id": e.candidate.candidate_id, "candidate_number": e.candidate.number,
-        "centre": s.centre.number, "test": e.test.code, "token_bytes": len(s.token),
-        "issue_date": s.issue_date.isoformat(), "results_hash": results_hash(e),
-        "series": s.series.code,
-    }

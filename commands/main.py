@@ -195,8 +195,8 @@ def _add_release_commands(sub: Any) -> None:
 
     srv = sub.add_parser("serve", help="preview OUT's public site on localhost")
     srv.add_argument("out", help="the output folder of `results build`")
-    srv.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    srv.add_argument("--port", type=int, default=8000, help="port to listen on")
+    srv.add_argument("--host", default=cfg.LOCALHOST, help="address to listen on")
+    srv.add_argument("--port", type=int, default=cfg.SITE_PORT, help="port to listen on")
     srv.set_defaults(func=cmd_serve)
 
 
@@ -212,7 +212,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--out", required=True, help="output folder, replaced atomically")
     b.add_argument("--now", help="pretend it is this ISO 8601 time (release planning)")
     b.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
-    b.add_argument("--batch-size", type=int, default=50, help="statements per render batch")
+    b.add_argument("--batch-size", type=int, default=cfg.BATCH_SIZE,
+                   help="statements per render batch")
     b.set_defaults(func=cmd_build)
 
     m = sub.add_parser("amend", help="after results enquiries: new statements for changed "
@@ -222,7 +223,8 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--out", required=True, help="the output folder of the previous build")
     m.add_argument("--now", help="pretend it is this ISO 8601 time (the amendment date)")
     m.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
-    m.add_argument("--batch-size", type=int, default=50, help="statements per render batch")
+    m.add_argument("--batch-size", type=int, default=cfg.BATCH_SIZE,
+                   help="statements per render batch")
     m.set_defaults(func=cmd_amend)
 
     k = sub.add_parser("keys", help="create, rotate or export signing keys")
@@ -249,11 +251,12 @@ def parser() -> argparse.ArgumentParser:
                                    f"(or set {cfg.REDIS_URL_ENV})")
     a.add_argument("--trusted-proxy", action="append", default=[], metavar="IP",
                    help="a proxy whose X-Forwarded-For is believed (IP or CIDR; repeatable)")
-    a.add_argument("--failures-per-id", type=int, default=10, help="per candidate ID per day")
-    a.add_argument("--failures-per-address", type=int, default=100,
+    a.add_argument("--failures-per-id", type=int, default=cfg.FAILURES_PER_ID,
+                   help="per candidate ID per day")
+    a.add_argument("--failures-per-address", type=int, default=cfg.FAILURES_PER_ADDRESS,
                    help="per client address per day")
-    a.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    a.add_argument("--port", type=int, default=8001, help="port to listen on")
+    a.add_argument("--host", default=cfg.LOCALHOST, help="address to listen on")
+    a.add_argument("--port", type=int, default=cfg.APP_PORT, help="port to listen on")
     a.set_defaults(func=cmd_verify_app)
     return p
 

@@ -17,6 +17,9 @@ from results_online.errors import ConfigError
 PASSPHRASE_ENV = "RESULTS_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 
 
+BATCH_SIZE = 50  # default: statements per render batch
+
+
 @dataclass(frozen=True)
 class BuildConfig:
     """What one `results build` needs."""
@@ -26,7 +29,7 @@ class BuildConfig:
     out_dir: Path
     now: datetime  # aware; decides what the release plan already allows
     workers: int = 2
-    batch_size: int = 50
+    batch_size: int = BATCH_SIZE
     show_progress: bool = False
     passphrase: bytes | None = field(default=None, repr=False)
 
@@ -67,7 +70,7 @@ def build_config(
     *,
     now: str | None = None,
     workers: int | None = None,
-    batch_size: int = 50,
+    batch_size: int = BATCH_SIZE,
     show_progress: bool = False,
     environ: Mapping[str, str] | None = None,
 ) -> BuildConfig:
@@ -97,6 +100,13 @@ def build_config(
                        passphrase_from(env))
 
 
+FAILURES_PER_ID = 10  # default: failed checks per candidate ID per day
+FAILURES_PER_ADDRESS = 100  # default: failed checks per client address per day
+APP_PORT = 8001  # default port of the verification app
+SITE_PORT = 8000  # default port of `results serve`
+LOCALHOST = "127.0.0.1"
+
+
 @dataclass(frozen=True)
 class AppConfig:
     """What the verification app needs; checked here, opened by ``create_app``."""
@@ -106,10 +116,10 @@ class AppConfig:
     pepper_path: Path = field(repr=False)  # 32-byte pepper file from the key store
     redis_url: str | None = field(default=None, repr=False)  # limiter state shared by replicas
     trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For is believed (IPs/CIDRs)
-    failures_per_id: int = 10  # failed checks per candidate ID per day
-    failures_per_address: int = 100  # failed checks per client address per day
-    host: str = "127.0.0.1"
-    port: int = 8001
+    failures_per_id: int = FAILURES_PER_ID
+    failures_per_address: int = FAILURES_PER_ADDRESS
+    host: str = LOCALHOST
+    port: int = APP_PORT
 
 
 def app_config(
@@ -119,10 +129,10 @@ def app_config(
     pepper: str | None = None,
     redis_url: str | None = None,
     trusted_proxies: tuple[str, ...] = (),
-    failures_per_id: int = 10,
-    failures_per_address: int = 100,
-    host: str = "127.0.0.1",
-    port: int = 8001,
+    failures_per_id: int = FAILURES_PER_ID,
+    failures_per_address: int = FAILURES_PER_ADDRESS,
+    host: str = LOCALHOST,
+    port: int = APP_PORT,
 ) -> AppConfig:
     """Validate verification-app settings, reporting every problem at once."""
     import ipaddress
@@ -174,7 +184,7 @@ def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
     """Verification-app settings from RESULTS_* variables (for `uvicorn --factory`)."""
     env = os.environ if environ is None else environ
     problems = [f"set {APP_ENV[k]}" for k in ("index", "keyset") if not env.get(APP_ENV[k])]
-    limits = {"failures_per_id": 10, "failures_per_address": 100}
+    limits = {"failures_per_id": FAILURES_PER_ID, "failures_per_address": FAILURES_PER_ADDRESS}
     for name in limits:
         text = env.get(APP_ENV[name], "")
         if text and not text.isdigit():

@@ -6,6 +6,7 @@ ResultsError                  base; ``hint`` says what the user can do about it
 ├── KeyStoreError             key files missing, unreadable, or wrong passphrase
 ├── BuildError                a stage failed; the previous output is untouched
 ├── PublishError              publishing to a store failed
+├── MailError                 sending the outbox over SMTP failed
 └── InvalidToken              a token, link or blob failed verification (no detail, by design)
 """
 
@@ -22,6 +23,18 @@ class ResultsError(Exception):
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.hint = hint or self.hint
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross the render pool's process boundary by pickling: keep the hint.
+        return _rebuild, (type(self), self.__dict__.copy(), self.args)
+
+
+def _rebuild(cls: type[ResultsError], state: dict[str, object],
+             args: tuple[object, ...]) -> ResultsError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigError(ResultsError):
@@ -69,6 +82,10 @@ class BuildError(ResultsError):
 
 class PublishError(ResultsError):
     """Publishing the site to a store failed."""
+
+
+class MailError(ResultsError):
+    """Sending the outbox over SMTP failed, or it cannot be sent yet."""
 
 
 class InvalidToken(ResultsError):

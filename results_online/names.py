@@ -8,6 +8,7 @@ from results_online.errors import BuildError
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
+BLOB_FOLDER = "s"  # statement ciphertext on the site
 STATEMENT_EXTENSIONS = (".pdf", ".html", ".fragment.html")  # what rendering writes per statement
 
 
@@ -32,7 +33,7 @@ def fragment_of(html_name: str) -> str:
 
 def blob_path(statement_id: str) -> str:
     """Where a statement's ciphertext is published: ``s/<id>.bin``."""
-    return f"s/{statement_id}.bin"
+    return f"{BLOB_FOLDER}/{statement_id}.bin"
 
 
 def bundle_path(centre: str, series_code: str) -> str:

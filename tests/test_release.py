@@ -208,3 +208,20 @@ def test_a_page_with_a_forthcoming_version_switches_at_the_candidates_release(
     # publish later finds the other version where the plan says
     other = next(f for f in plan.files if f.kind.value != due(plan, now)[0].kind.value)
     assert (tmp_path / other.source).read_text() != shown
+
+
+def test_withdrawal_is_at_midnight_in_london_when_the_releases_are_in_summer_time() -> None:
+    # Releases given in BST (+01:00), available_until in winter (GMT): withdrawal must be
+    # midnight GMT, not midnight +01:00 (an hour early).
+    from dataclasses import replace
+    from datetime import date, timezone
+
+    bst = timezone(timedelta(hours=1))
+    info = replace(INFO, centres_release=datetime(2026, 8, 19, 9, 0, tzinfo=bst),
+                   candidates_release=datetime(2026, 8, 20, 9, 0, tzinfo=bst),
+                   available_until=date(2027, 1, 31))
+    plan = plan_release(info, FILES, CENTRES)
+    assert plan.withdraw_at == datetime(2027, 2, 1, 0, 0, tzinfo=UTC)
+    summer = replace(info, available_until=date(2027, 6, 30))
+    assert plan_release(summer, FILES, CENTRES).withdraw_at == datetime(
+        2027, 6, 30, 23, 0, tzinfo=UTC)

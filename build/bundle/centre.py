@@ -18,20 +18,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pyrage
 from pypdf import PdfWriter
 
 from results_online.build.bundle.explanation import explanation_pdf
-from results_online.build.bundle.overview import overview_html, safe_name, statement_pdf_name
+from results_online.build.bundle.overview import overview_html, statement_pdf_name
 from results_online.build.render.statements import RenderedStatement
+from results_online.dates import board_day, board_time
 from results_online.errors import BuildError
 from results_online.model import Centre, Series, Statement
+from results_online.names import bundle_path
 from results_online.wording import component_result, overall_grade
 
 log = logging.getLogger("results_online.build.bundle.centre")
-LONDON = ZoneInfo("Europe/London")
 # Spreadsheets run a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = (
@@ -66,7 +66,7 @@ def build_bundles(series: Series, rendered: Sequence[RenderedStatement], out_dir
         centre = series.centre(number)
         items = sorted(by_centre[number], key=lambda r: statement_order(r.statement))
         data = centre_zip(series, centre, items, explanation, now=now)
-        path = out_dir / safe_name(centre.number) / f"{safe_name(series.info.code)}.zip.age"
+        path = out_dir / bundle_path(centre.number, series.info.code).removeprefix("c/")
         _write_atomic(path, encrypt_to(data, centre))
         people = {r.statement.entry.candidate.candidate_id for r in items}
         bundles.append(Bundle(centre.number, path, len(people)))
@@ -85,7 +85,7 @@ def statement_order(s: Statement) -> tuple[int, int, str, str]:
 def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
                explanation: bytes, *, now: datetime) -> bytes:
     """The centre's zip: results.csv, statements.pdf, statements/*.pdf, explanation, index.html."""
-    stamp = series.info.centres_release.astimezone(LONDON).timetuple()[:6]
+    stamp = board_time(series.info.centres_release).timetuple()[:6]
     files: list[tuple[str, bytes]] = [
         ("index.html", overview_html(series, centre, [r.statement for r in items],
                                      now=now).encode("utf-8")),
@@ -106,7 +106,7 @@ def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement
 
 def results_csv(series: Series, statements: Sequence[Statement]) -> bytes:
     """The MIS import file: UTF-8 with BOM, one row per paper or skill, plus overall rows."""
-    release = series.info.centres_release.astimezone(LONDON).date().isoformat()
+    release = board_day(series.info.centres_release).isoformat()
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

@@ -11,11 +11,9 @@ passed-deadline notice and an appeal-deadline calculator.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
@@ -26,13 +24,11 @@ from results_online.build.grading.enquiry import (
     enquiry_deadline,
     enquiry_rule,
 )
-from results_online.errors import BuildError
+from results_online.dates import board_day, board_time
 from results_online.model import Centre, Series, Statement, Test
+from results_online.names import safe_name
 from results_online.web import environment, offline_page_csp, read_asset
 from results_online.wording import component_result, overall_grade
-
-LONDON = ZoneInfo("Europe/London")
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -61,7 +57,7 @@ class CandidateRow:
 
 def release_date(series: Series) -> date:
     """The day centres receive results, in UK time."""
-    return series.info.centres_release.astimezone(LONDON).date()
+    return board_day(series.info.centres_release)
 
 
 def available_rows(series: Series, statements: Sequence[Statement], *,
@@ -70,7 +66,7 @@ def available_rows(series: Series, statements: Sequence[Statement], *,
     released = release_date(series)
     until = series.info.available_until
     closed = bank_holidays(range(released.year, until.year + 2))
-    start = max(released, now.astimezone(LONDON).date())
+    start = max(released, board_day(now))
     rows = []
     for test in series.tests:
         people = {s.entry.candidate.candidate_id for s in statements
@@ -113,19 +109,10 @@ def overview_html(series: Series, centre: Centre, statements: Sequence[Statement
         info=series.info, centre=centre, tests=available_rows(series, statements, now=now),
         candidates=candidate_rows(statements, pdfs), appeal_rule=APPEAL_RULE,
         appeal_days=APPEAL_WORKING_DAYS, bank_holidays=" ".join(sorted(map(str, closed))),
-        generated=now.astimezone(LONDON), csp=csp,
+        generated=board_time(now), csp=csp,
         css=Markup(css), js=Markup(js))  # noqa: S704 - our own shipped assets
 
 
 def statement_pdf_name(s: Statement) -> str:
     """The path of a candidate's PDF inside the zip: statements/<number>-<test>.pdf."""
     return f"statements/{safe_name(s.entry.candidate.number)}-{safe_name(s.entry.test.code)}.pdf"
-
-
-def safe_name(part: str) -> str:
-    """``part`` if it is safe as a file name in the bundle, else BuildError."""
-    if not _SAFE_NAME.fullmatch(part):
-        raise BuildError(f"{part!r} cannot be used in a file name",
-                         hint="centre numbers, candidate numbers, test and series codes "
-                              "must be letters, digits, '.', '_' or '-'")
-    return part

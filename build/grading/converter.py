@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from results_online.build.grading.rules import EXAMS
+from results_online.build.grading.rules import EXAMS, round_half_up
 
 CONVERTIBLE = ("FCE", "CAE", "CPE")
 LOWEST = 45  # the lowest standardised score that earned a certificate
@@ -58,9 +57,7 @@ def convert(code: str, standardised: int) -> int:
     points = anchors(code)
     for (x0, y0), (x1, y1) in itertools.pairwise(points):
         if x0 <= standardised <= x1:
-            exact = y0 + Fraction(y1 - y0, x1 - x0) * (standardised - x0)
-            value = Decimal(exact.numerator) / Decimal(exact.denominator)
-            return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            return round_half_up(y0 + Fraction(y1 - y0, x1 - x0) * (standardised - x0))
     raise ValueError(f"no conversion for {standardised}")  # unreachable: anchors span 45 to 100
 
 

@@ -17,9 +17,9 @@ import holidays
 from results_online.model import Family, Test
 
 APPEAL_WORKING_DAYS = 5
-APPEAL_RULE = ("An appeal can be submitted within 5 working days of receiving the outcome "
-               "of a results enquiry.")
-_DEFAULTS: dict[Family, tuple[int | None, int | None]] = {
+APPEAL_RULE = (f"An appeal can be submitted within {APPEAL_WORKING_DAYS} working days of "
+               "receiving the outcome of a results enquiry.")
+ENQUIRY_DEFAULTS: dict[Family, tuple[int | None, int | None]] = {
     Family.STEP: (5, None),  # 5 working days
     Family.CAMBRIDGE_ENGLISH: (None, 14),  # 2 weeks, in calendar days
 }
@@ -68,7 +68,7 @@ def enquiry_rule(test: Test) -> EnquiryRule:
     if working is not None and calendar is not None:
         raise ValueError(f"test {test.code} sets both working and calendar enquiry days")
     if working is None and calendar is None:
-        working, calendar = _DEFAULTS[test.family]
+        working, calendar = ENQUIRY_DEFAULTS[test.family]
     days, is_working = (working, True) if working is not None else (calendar, False)
     if days is None or days < 1:
         raise ValueError(f"test {test.code}: the enquiry window must be at least 1 day")

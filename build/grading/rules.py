@@ -11,8 +11,10 @@ Writing twice, every other skill once.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 from results_online.model import Component, ComponentResult, Family, OverallResult, Status, Test
 
@@ -124,8 +126,12 @@ def weighted_score(pairs: Sequence[tuple[int, int]]) -> int:
     total = sum(w for _, w in pairs)
     if total <= 0:
         raise ValueError("need at least one score with a positive weight")
-    num = sum(s * w for s, w in pairs)
-    return (2 * num + total) // (2 * total)  # floor(num/total + 1/2), exact in integers
+    return round_half_up(Fraction(sum(s * w for s, w in pairs), total))
+
+
+def round_half_up(value: Fraction) -> int:
+    """``value`` rounded to the nearest integer, halves up (179.5 → 180), exactly."""
+    return math.floor(value + Fraction(1, 2))
 
 
 def band(code: str, score: int) -> Band:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from results_online.build.grading import rules
+from results_online.build.grading.enquiry import ENQUIRY_DEFAULTS
 from results_online.errors import Problem
 from results_online.model import Component, Family, SeriesInfo, Test
 
@@ -21,7 +22,6 @@ FILE = "series.toml"
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 _TEST_CODE = re.compile(r"^[A-Z0-9]{1,8}$")
 _PAPER_CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
-_DEFAULT_ENQUIRY = {Family.STEP: (5, None), Family.CAMBRIDGE_ENGLISH: (None, 14)}
 _MISSING = object()
 
 
@@ -234,7 +234,7 @@ def _enquiry(t: _Table, family: Family) -> tuple[int | None, int | None] | None:
             t.bad(key, "must be between 1 and 366 days")
             return None
     if working is None and calendar is None:
-        return _DEFAULT_ENQUIRY[family]
+        return ENQUIRY_DEFAULTS[family]
     return working, calendar
 
 

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, select_autoescape
 
-from results_online.build.bundle.overview import safe_name
 from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
+from results_online.names import bundle_path, safe_name
 from results_online.web import environment
 
 OUTBOX_DIR = "outbox"
@@ -56,7 +56,7 @@ class OutboxItem:
 
 def bundle_url(site_url: str, centre: str, series_code: str) -> str:
     """Where a centre's encrypted bundle is published."""
-    return f"{site_url.rstrip('/')}/c/{safe_name(centre)}/{safe_name(series_code)}.zip.age"
+    return f"{site_url.rstrip('/')}/{bundle_path(centre, series_code)}"
 
 
 def candidate_links(statements: Sequence[Statement], statement_secret: bytes) -> list[Link]:

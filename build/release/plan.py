@@ -16,9 +16,10 @@ import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from results_online.dates import start_of_day_after
 from results_online.errors import BuildError
 from results_online.model import SeriesInfo
 
@@ -78,9 +79,8 @@ class ReleasePlan:
 
 
 def withdrawal_time(info: SeriesInfo) -> datetime:
-    """When statements leave the site: midnight after available_until, in the release's zone."""
-    day = info.available_until + timedelta(days=1)
-    return datetime.combine(day, time(0, 0), tzinfo=info.candidates_release.tzinfo)
+    """When statements leave the site: midnight after available_until, in the board's zone."""
+    return start_of_day_after(info.available_until)
 
 
 def plan_release(info: SeriesInfo, files: Sequence[PublicFile], now: datetime) -> ReleasePlan:

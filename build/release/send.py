@@ -28,7 +28,7 @@ from results_online.build.release.outbox import (
     OutboxItem,
     read_outbox,
 )
-from results_online.errors import PublishError
+from results_online.errors import MailError
 
 log = logging.getLogger("results_online.notify")
 
@@ -54,17 +54,17 @@ class SendReport:
 
 
 def send_outbox(private_dir: Path, server: SmtpServer, now: datetime) -> SendReport:
-    """Send every released, unsent message; raise PublishError if none is released yet."""
+    """Send every released, unsent message; raise MailError if none is released yet."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     outbox = private_dir / OUTBOX_DIR
     try:
         items = read_outbox(private_dir)
     except FileNotFoundError:
-        raise PublishError(f"no outbox in {private_dir}",
+        raise MailError(f"no outbox in {private_dir}",
                            hint="give the OUT folder of a `results build`") from None
     except (ValueError, KeyError, TypeError):
-        raise PublishError(f"the outbox index in {outbox} is damaged",
+        raise MailError(f"the outbox index in {outbox} is damaged",
                            hint="run `results build` again") from None
     with _locked(outbox):
         sent = _read_sent(outbox)
@@ -72,7 +72,7 @@ def send_outbox(private_dir: Path, server: SmtpServer, now: datetime) -> SendRep
         waiting = [i for i in items if i.send_after > now]
         first = min((i.send_after for i in waiting), default=None)
         if first is not None and not any(i.send_after <= now for i in items):
-            raise PublishError(
+            raise MailError(
                 f"nothing may be sent before {first.isoformat()}: the results are not "
                 "released yet", hint="run `results notify` again after the release time")
         if due:
@@ -105,12 +105,12 @@ def _send(outbox: Path, due: list[OutboxItem], sent: dict[str, str], server: Smt
                 log.info("sent one %s message", item.kind)
     except (OSError, smtplib.SMTPException) as exc:
         done = sum(1 for i in due if i.file in sent)
-        raise PublishError(
+        raise MailError(
             f"sending stopped after {done} of {len(due)} message(s): "
             f"{type(exc).__name__} from the mail server {server.host}:{server.port}",
             hint="check --smtp; run `results notify` again to send the rest") from None
     if refused:
-        raise PublishError(
+        raise MailError(
             f"the mail server refused {refused} of {len(due)} message(s); the others were sent",
             hint=f"see which in {outbox / OUTBOX_INDEX} (not in {SENT_FILE}); fix the "
                  "addresses, rebuild, and run `results notify` again")
@@ -120,11 +120,11 @@ def _load(path: Path) -> EmailMessage:
     try:
         data = path.read_bytes()
     except OSError:
-        raise PublishError(f"{path.name} is listed in the outbox but missing",
+        raise MailError(f"{path.name} is listed in the outbox but missing",
                            hint="run `results build` again") from None
     msg = message_from_bytes(data, policy=policy.default)
     if not isinstance(msg, EmailMessage):
-        raise PublishError(f"{path.name} in the outbox is not an e-mail message")
+        raise MailError(f"{path.name} in the outbox is not an e-mail message")
     return msg
 
 
@@ -134,7 +134,7 @@ def _read_sent(outbox: Path) -> dict[str, str]:
     except FileNotFoundError:
         return {}
     except ValueError:
-        raise PublishError(f"{outbox / SENT_FILE} is damaged",
+        raise MailError(f"{outbox / SENT_FILE} is damaged",
                            hint="restore it: it records which messages were sent") from None
     return {str(k): str(v) for k, v in doc.get("sent", {}).items()}
 
@@ -153,5 +153,5 @@ def _locked(outbox: Path) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise PublishError("another `results notify` is sending this outbox") from None
+            raise MailError("another `results notify` is sending this outbox") from None
         yield

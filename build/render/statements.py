@@ -19,7 +19,6 @@ from __future__ import annotations
 import gc
 import logging
 import multiprocessing
-import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -43,11 +42,11 @@ from results_online.build.render.fonts import (
 from results_online.build.render.qr import Symbol, draw_qr, make_qr, svg_of
 from results_online.errors import BuildError
 from results_online.model import Statement
+from results_online.names import STATEMENT_EXTENSIONS, statement_stem
 from results_online.progress import Advance, Progress
 from results_online.web import environment, read_asset, statement_page_csp
 
 log = logging.getLogger("results_online.build.render.statements")
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _Paths = tuple[str, str, str]
 
 
@@ -111,11 +110,10 @@ class Renderer:
         out: list[_Paths] = []
         for item, page in zip(items, pages, strict=True):
             s = item.statement
-            folder = out_dir / _safe(s.centre.number)
-            folder.mkdir(parents=True, exist_ok=True)
-            stem = folder / f"{_safe(s.entry.candidate.number)}-{_safe(s.entry.test.code)}"
-            pdf, html, frag = (stem.with_name(stem.name + ext)
-                               for ext in (".pdf", ".html", ".fragment.html"))
+            stem = out_dir / statement_stem(s.centre.number, s.entry.candidate.number,
+                                            s.entry.test.code)
+            stem.parent.mkdir(parents=True, exist_ok=True)
+            pdf, html, frag = (stem.with_name(stem.name + ext) for ext in STATEMENT_EXTENSIONS)
             _paint_qr_into_slot(page, item.code, f"qr-{s.statement_id}")
             single = document.copy([page])
             single.metadata = DocumentMetadata(
@@ -176,7 +174,7 @@ def _render_batches(statements: Sequence[Statement], batches: list[list[int]], o
     with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context,
                              initializer=renderer, initargs=(fonts,)) as pool:
         futures: dict[Future[list[_Paths]], list[int]] = {
-            pool.submit(_render_batch_in_worker, [statements[i] for i in batch], out_dir, fonts):
+            pool.submit(_render_batch, [statements[i] for i in batch], out_dir, fonts):
             batch
             for batch in batches}
         try:
@@ -212,17 +210,6 @@ def _render_batch(batch: Sequence[Statement], out_dir: Path, fonts: SeriesFonts,
     except Exception as exc:
         raise BuildError(f"rendering a batch of centre {batch[0].centre.number} failed: "
                          f"{type(exc).__name__}") from exc
-
-
-def _render_batch_in_worker(batch: Sequence[Statement], out_dir: Path, fonts: SeriesFonts,
-                            ) -> list[_Paths]:
-    try:
-        return _render_batch(batch, out_dir, fonts)
-    except BuildError as exc:
-        # An exception crosses the process boundary as type(exc)(*exc.args); the hint
-        # is not among ResultsError's args, so put it there for the trip.
-        exc.args = (str(exc), exc.hint)
-        raise
 
 
 @contextmanager
@@ -280,11 +267,3 @@ def _page_per_statement(document: Document, statements: Sequence[Statement]) -> 
     if len(pages) != len(statements):
         raise BuildError("the print layout lost a statement page")
     return pages
-
-
-def _safe(part: str) -> str:
-    if not _SAFE_NAME.fullmatch(part):
-        raise BuildError(f"{part!r} cannot be used in a file name",
-                         hint="centre numbers, candidate numbers and test codes "
-                              "must be letters, digits, '.', '_' or '-'")
-    return part

@@ -24,6 +24,7 @@ from results_online.build.render.statements import RenderedStatement
 from results_online.crypto import Random
 from results_online.errors import InvalidToken
 from results_online.ids import content_key
+from results_online.names import BLOB_FOLDER, blob_path
 
 _LENGTH = struct.Struct(">I")
 
@@ -71,13 +72,12 @@ def decrypt_statement(key: bytes, statement_id: str, blob: bytes) -> StatementCo
 def encrypt_statements(rendered: Sequence[RenderedStatement], statement_secret: bytes,
                        site: Path, random: Random = os.urandom) -> tuple[Path, ...]:
     """Write ``site/s/<id>.bin`` for every rendered statement; return the paths."""
-    folder = site / "s"
-    folder.mkdir(parents=True, exist_ok=True)
+    (site / BLOB_FOLDER).mkdir(parents=True, exist_ok=True)
     out = []
     for r in rendered:
         sid = r.statement.statement_id
         content = StatementContent(r.fragment.read_text(encoding="utf-8"), r.pdf.read_bytes())
-        path = folder / f"{sid}.bin"
+        path = site / blob_path(sid)
         path.write_bytes(encrypt_statement(content_key(statement_secret, sid), sid, content,
                                            random))
         out.append(path)

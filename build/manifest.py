@@ -1,0 +1,92 @@
+"""The state one build leaves for the next: ``private/manifest.json``, one writer, one reader.
+
+For every statement: its id, revision, who and which test, a hash of its results
+(so a rebuild can tell which entries a results enquiry changed) and where its
+files are, relative to the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+from results_online.build.render.statements import RenderedStatement
+from results_online.build.verification.index import results_hash
+from results_online.names import fragment_of
+
+MANIFEST = "private/manifest.json"
+
+
+@dataclass(frozen=True)
+class ManifestItem:
+    """One statement as the previous build left it."""
+
+    statement_id: str
+    revision: int
+    key_id: str
+    candidate_id: str
+    candidate_number: str
+    centre: str
+    test: str
+    token_bytes: int
+    issue_date: date
+    results_hash: str
+    series: str
+    pdf: str  # relative to the output folder
+    html: str
+
+    @property
+    def fragment(self) -> str:
+        """The viewer fragment beside the web page."""
+        return str(Path(self.html).with_name(fragment_of(Path(self.html).name)))
+
+
+def item_for(r: RenderedStatement, root: Path) -> ManifestItem:
+    """The manifest item of a rendered statement under ``root``."""
+    s, e = r.statement, r.statement.entry
+    return ManifestItem(
+        statement_id=s.statement_id, revision=e.revision, key_id=s.key_id,
+        candidate_id=e.candidate.candidate_id, candidate_number=e.candidate.number,
+        centre=s.centre.number, test=e.test.code, token_bytes=len(s.token),
+        issue_date=s.issue_date, results_hash=results_hash(e), series=s.series.code,
+        pdf=str(r.pdf.relative_to(root)), html=str(r.html.relative_to(root)))
+
+
+def write_manifest(root: Path, rendered: Sequence[RenderedStatement]) -> None:
+    """Write ``root/private/manifest.json`` for these statements."""
+    items = [asdict(item_for(r, root)) | {"issue_date": r.statement.issue_date.isoformat()}
+             for r in rendered]
+    path = root / MANIFEST
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"statements": items}, indent=1, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+
+
+def read_manifest(root: Path) -> tuple[ManifestItem, ...] | None:
+    """The items of ``root``'s manifest, or None if it has none (or one from before history
+    was kept); ValueError if damaged."""
+    path = root / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        raws = json.loads(path.read_text(encoding="utf-8"))["statements"]
+        if any("results_hash" not in raw for raw in raws):
+            return None
+        return tuple(_item(raw) for raw in raws)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"{path} is damaged") from exc
+
+
+def _item(raw: dict[str, object]) -> ManifestItem:
+    text = {k: raw[k] for k in ("statement_id", "key_id", "candidate_id", "candidate_number",
+                                "centre", "test", "results_hash", "series", "pdf", "html")}
+    if not all(isinstance(v, str) for v in text.values()):
+        raise TypeError("a manifest field is not text")
+    revision, size = raw["revision"], raw["token_bytes"]
+    if not isinstance(revision, int) or not isinstance(size, int):
+        raise TypeError("a manifest number is not an integer")
+    return ManifestItem(**{k: str(v) for k, v in text.items()}, revision=revision,
+                        token_bytes=size, issue_date=date.fromisoformat(str(raw["issue_date"])))
