@@ -30,6 +30,8 @@ from results_online.model import (
     Test,
 )
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"  # the bundled example series
+
 # Names from many scripts, including right-to-left ones and combining marks.
 NAMES: tuple[str, ...] = (
     "Zoë Ångström-Łukasiewicz",

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from factories import EXAMPLES
+
 from results_online.build.pipeline import build
 from results_online.config import build_config
 from results_online.keys.store import init_keys
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"
+EXAMPLE = EXAMPLES / "step-2026-06"
 SERIES_CODE = "2026-06"
 BEFORE_ANY = "2026-08-10T09:00:00+00:00"
 BETWEEN = datetime.fromisoformat("2026-08-12T12:00:00+00:00")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pypdfium2 as pdfium
 import pytest
 import zxingcpp
+from factories import EXAMPLES
 from release_support import read_rows, write_rows
 from starlette.testclient import TestClient
 
@@ -28,7 +29,7 @@ from results_online.token import from_digits, verify_token
 from results_online.verify_app.app import create_app
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"
+EXAMPLE = EXAMPLES / "step-2026-06"
 KEEP = 3  # candidates: enough to see carried and changed statements, quick to render
 
 

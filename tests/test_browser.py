@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pypdf
 import pytest
+from factories import EXAMPLES
 from localhost import free_port
 from release_support import read_rows, write_rows
 from test_qr import read_qr
@@ -31,7 +32,7 @@ from results_online.config import build_config
 from results_online.keys.store import init_keys
 
 pytestmark = pytest.mark.browser
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "cambridge-2026-06"
+EXAMPLE = EXAMPLES / "cambridge-2026-06"
 RELEASED = "2026-09-01T09:00:00+00:00"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",

@@ -16,6 +16,7 @@ from pathlib import Path
 import pypdf
 import pyrage
 import pytest
+from factories import EXAMPLES
 from release_support import read_rows, write_rows
 
 from results_online.build.bundle.centre import build_bundles, centre_zip, encrypt_to, results_csv
@@ -348,7 +349,7 @@ def test_overview_marks_passed_deadlines_and_works_without_javascript(
 
 # --- through the build: bundles staged by `results build`, refreshed by amend --------------
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"
+EXAMPLE = EXAMPLES / "step-2026-06"
 
 
 def _bundle_rows(bundle: Path, identity: Path) -> tuple[list[dict[str, str]], int]:

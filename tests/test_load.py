@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from factories import EXAMPLES
 from pyrage import x25519
 
 from results_online.build.grading.rules import step_grade
@@ -15,7 +16,6 @@ from results_online.build.inputs.load import load_series
 from results_online.errors import InputError, Problem
 from results_online.model import Family, Status
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 Rows = list[list[str]]
 
 

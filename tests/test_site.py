@@ -12,6 +12,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from factories import EXAMPLES
 from release_support import read_rows, write_rows
 
 from results_online.build.grading.converter import anchors, convert
@@ -20,7 +21,6 @@ from results_online.config import build_config
 from results_online.keys.store import init_keys
 from results_online.web import headers_file, site_csp
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RELEASED = "2026-09-01T09:00:00+00:00"
 BEFORE = "2026-08-01T09:00:00+00:00"
 BINARY = (".bin", ".age")

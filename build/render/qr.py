@@ -25,11 +25,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 import segno
 
 from results_online.build.render.qrmask import Packed, best_mask, pack, unpack
+from results_online.build.render.weasy import PathSink, append_operators
 
 MAX_VERSION = 10
 QUIET_ZONE = 4
@@ -85,16 +86,6 @@ def mask_deltas(version: int) -> tuple[Packed, ...]:
     return tuple(s ^ symbols[0] for s in symbols)
 
 
-class PathSink(Protocol):
-    """The part of a PDF content stream (WeasyPrint's pydyf.Stream) that draw_qr uses."""
-
-    stream: list[Any]  # pydyf: the stream's operators, bytes written as they are
-
-    def transform(self, *, a: float, d: float, e: float, f: float) -> None: ...
-    def set_color_rgb(self, r: float, g: float, b: float, stroke: bool = False) -> None: ...
-    def fill(self, even_odd: bool = False) -> None: ...
-
-
 def dark_runs(code: Symbol) -> list[tuple[int, int, int]]:
     """The dark modules as horizontal runs: (row, first column, length), quiet zone excluded."""
     return [(y, run.start(), run.end() - run.start())
@@ -111,8 +102,8 @@ def draw_qr(content: PathSink, code: Symbol, x: float, y: float, size: float) ->
     # of "x y w h re" operators: 0.3 ms where ~800 pydyf rectangle() calls took 0.8.
     content.transform(a=unit, d=unit, e=x + QUIET_ZONE * unit, f=y + QUIET_ZONE * unit)
     content.set_color_rgb(0, 0, 0)
-    content.stream.append(b"\n".join([b"%d %d %d 1 re" % (col, row, length)
-                                      for row, col, length in dark_runs(code)]))
+    append_operators(content, b"\n".join([b"%d %d %d 1 re" % (col, row, length)
+                                           for row, col, length in dark_runs(code)]))
     content.fill()  # one path: no hairline seams between the abutting rows
 
 

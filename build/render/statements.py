@@ -25,8 +25,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from markupsafe import Markup
 from weasyprint import CSS, HTML
@@ -40,6 +40,7 @@ from results_online.build.render.fonts import (
     statement_texts,
 )
 from results_online.build.render.qr import Symbol, draw_qr, make_qr, svg_of
+from results_online.build.render.weasy import anchor, painting_after
 from results_online.errors import BuildError
 from results_online.model import Statement
 from results_online.names import STATEMENT_EXTENSIONS, statement_stem
@@ -114,13 +115,13 @@ class Renderer:
                                             s.entry.test.code)
             stem.parent.mkdir(parents=True, exist_ok=True)
             pdf, html, frag = (stem.with_name(stem.name + ext) for ext in STATEMENT_EXTENSIONS)
-            _paint_qr_into_slot(page, item.code, f"qr-{s.statement_id}")
+            x, y, size = _qr_slot(page, f"qr-{s.statement_id}")
             single = document.copy([page])
             single.metadata = DocumentMetadata(
                 title=f"Statement of Results: {s.entry.test.name}, {s.series.name}",
                 authors=[s.series.board], lang="en", generator="Results Online")
-            single.write_pdf(pdf)
-            del page.paint  # the override refers to the page: a cycle only gc would free
+            with painting_after(page, partial(draw_qr, code=item.code, x=x, y=y, size=size)):
+                single.write_pdf(pdf)
             html.write_text(web.render(s=s, qr=item.qr, css=Markup(self.web_css),  # noqa: S704
                                        csp=self.web_csp, pdf_name=pdf.name),
                             encoding="utf-8")
@@ -235,20 +236,13 @@ def _item(s: Statement) -> _Item:
     return _Item(s, code, Markup(svg_of(code)))  # noqa: S704 - module runs, no user text
 
 
-def _paint_qr_into_slot(page: Page, code: Symbol, anchor: str) -> None:
-    """Make the page draw the QR as vector rectangles into its slot, after its own content."""
-    if anchor not in page.anchors:
+def _qr_slot(page: Page, name: str) -> tuple[float, float, float]:
+    """Where the print template left room for the QR: x, y and width in CSS px."""
+    box = anchor(page, name)
+    if box is None:
         raise BuildError("the print template has no QR slot")
-    x1, y1, x2, _ = page.anchors[anchor]  # CSS px from the page's top-left corner
-    paint = page.paint
-
-    def paint_with_qr(stream: Any, scale: float = 1) -> None:
-        paint(stream, scale)
-        with stream.stacked():
-            stream.transform(a=scale, d=scale)
-            draw_qr(stream, code, x1, y1, x2 - x1)
-
-    page.paint = paint_with_qr
+    x1, y1, x2, _ = box
+    return x1, y1, x2 - x1
 
 
 def _page_per_statement(document: Document, statements: Sequence[Statement]) -> list[Page]:
@@ -256,7 +250,7 @@ def _page_per_statement(document: Document, statements: Sequence[Statement]) -> 
     pages: list[Page] = []
     for page in document.pages:
         k = len(pages)
-        if k < len(statements) and f"s-{statements[k].statement_id}" in page.anchors:
+        if k < len(statements) and anchor(page, f"s-{statements[k].statement_id}"):
             pages.append(page)
         else:
             spilled = statements[max(k - 1, 0)]
