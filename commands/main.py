@@ -20,7 +20,6 @@ from results_online.errors import InvalidToken, ResultsError
 from results_online.progress import Advance
 
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 
 
 def _default_keys() -> str:
