@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from results_online.index import StatementStatus
 from results_online.model import ComponentResult, Entry, OverallResult, Status
 
 _COMPONENT_WORDS = {
@@ -17,6 +18,13 @@ _OVERALL_WORDS = {
     Status.ABSENT: "Absent from the test (Z)",
     Status.PENDING: "Result pending",
     Status.WITHHELD: "Result withheld",
+}
+
+# A statement's status as a verifier reads it (the app's page; the browser pages' catalogue).
+STATUS_WORDS = {
+    StatementStatus.VALID: "Valid",
+    StatementStatus.SUPERSEDED: "Superseded by a newer statement",
+    StatementStatus.WITHDRAWN: "Withdrawn by the awarding body",
 }
 
 

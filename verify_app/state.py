@@ -16,13 +16,12 @@ from results_online.keyset import load_keyset
 from results_online.verify_app.lookup import VerificationIndex
 from results_online.verify_app.throttle import Network, Throttle, client_address, trusted_networks
 from results_online.web import app_csp, environment, read_asset
+from results_online.wording import STATUS_WORDS
 
 log = logging.getLogger("results_online.verify_app")
 
 FAILURE = ("No result matches this candidate ID and secret number. Check both and try again; "
            "after repeated failures, checks for an ID are paused for a day.")
-STATUS_WORDS = {"valid": "Valid", "superseded": "Superseded by a newer statement",
-                "withdrawn": "Withdrawn by the awarding body"}
 # Static files of results_online.templates served from the app's origin.
 ASSETS = {"verify_app.css": "text/css", "verify.js": "text/javascript",
           "verify_status.js": "text/javascript", "site.css": "text/css"}
