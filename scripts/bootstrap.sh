@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything Results Online needs on a fresh Debian machine: system
 # packages (fonts for every script, chromium, age, redis, poppler) and a
-# virtual environment with the project installed. Safe to run again.
+# virtual environment with the project installed, then the npm libraries the pages use,
+# bundled into templates/vendor/. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,10 @@ DEB_PACKAGES=(
   # load generator for benchmarks/verify_load.py
   wrk
 )
+
+# node and npm bundle the browser libraries (package.json); Debian's are enough.
+command -v node >/dev/null || DEB_PACKAGES+=(nodejs)
+command -v npm >/dev/null || DEB_PACKAGES+=(npm)
 
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -42,3 +47,12 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+
+# npm: install exactly the lock, only when it changed; then bundle what the pages import.
+npm_stamp=node_modules/.installed-$(sha256sum package-lock.json | cut -c1-16)
+if [ ! -f "$npm_stamp" ]; then
+  echo "bootstrap: installing the npm packages of package-lock.json"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch "$npm_stamp"
+fi
+node scripts/bundle-js.mjs

@@ -1,0 +1,52 @@
+// Bundle the npm libraries the site's pages import into templates/vendor/ as ES modules,
+// and record each bundle's packages, versions and SHA-256 in templates/vendor/vendor.json.
+// Run by scripts/bootstrap.sh after `npm ci`; the output is generated, not committed.
+// Each bundle re-exports only what the pages use, so the rest of a library is left out.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const out = join(root, "templates", "vendor");
+
+// file in templates/static -> the package and the names the pages import from it.
+// age-encryption: X25519 only (Debian's age and pyrage read it); no post-quantum hybrids.
+const BUNDLES = {
+  "age.js": { package: "age-encryption",
+    exports: ["Decrypter", "generateX25519Identity", "identityToRecipient"] },
+  "fflate.js": { package: "fflate", exports: ["unzipSync"] },
+};
+
+function installedVersion(pkg) {
+  return JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")).version;
+}
+
+function packageOf(input) {
+  // node_modules/@scope/name/... or node_modules/name/... -> the package name
+  const parts = input.split("node_modules/").pop().split("/");
+  return parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0];
+}
+
+mkdirSync(out, { recursive: true });
+const record = {};
+for (const [file, spec] of Object.entries(BUNDLES)) {
+  const result = await esbuild.build({
+    stdin: { contents: `export { ${spec.exports.join(", ")} } from "${spec.package}";`,
+      resolveDir: root, sourcefile: `${file}-entry.js` },
+    bundle: true, format: "esm", target: "es2022", platform: "browser", minify: true,
+    legalComments: "inline", write: false, metafile: true, logLevel: "warning",
+  });
+  const code = result.outputFiles[0].contents;
+  writeFileSync(join(out, file), code);
+  const included = [...new Set(Object.keys(result.metafile.inputs)
+    .filter((i) => i.includes("node_modules/")).map(packageOf))].sort();
+  record[file] = {
+    package: spec.package, version: installedVersion(spec.package), exports: spec.exports,
+    includes: Object.fromEntries(included.map((p) => [p, installedVersion(p)])),
+    sha256: createHash("sha256").update(code).digest("hex"), bytes: code.length,
+  };
+}
+writeFileSync(join(out, "vendor.json"), JSON.stringify(record, null, 2) + "\n");
+console.log(`bundle-js: ${Object.keys(record).join(", ")} -> templates/vendor/`);
