@@ -37,7 +37,8 @@ from results_online.progress import no_progress
 from tests.factories import cambridge_series, sealed, step_series
 
 NOW = datetime(2026, 8, 1, 9, 0, tzinfo=UTC)
-LAYOUT = {"index.html", "results.csv", "statements.pdf", "explanation-of-results.pdf"}
+LAYOUT = {"index.html", "results.csv", "results.xlsx", "statements.pdf",
+          "explanation-of-results.pdf"}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import io
 import logging
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from pypdf import PdfWriter
 
 from results_online.build.bundle.explanation import explanation_pdf
 from results_online.build.bundle.overview import overview_html, statement_pdf_name
+from results_online.build.bundle.spreadsheet import Kind, Sheet, workbook
 from results_online.build.render.statements import RenderedStatement
 from results_online.dates import board_day, board_time
 from results_online.errors import BuildError
@@ -41,6 +42,10 @@ CSV_COLUMNS = (
     "cefr_level", "result", "statement_id", "statement_revision", "issue_date",
     "release_date",
 )
+# results.xlsx stores these as numbers and dates; every other column is text.
+_XLSX_KINDS = {"mark": Kind.NUMBER, "max_mark": Kind.NUMBER, "scale_score": Kind.NUMBER,
+               "statement_revision": Kind.NUMBER, "issue_date": Kind.DATE,
+               "release_date": Kind.DATE}
 
 
 @dataclass(frozen=True)
@@ -84,12 +89,13 @@ def statement_order(s: Statement) -> tuple[int, int, str, str]:
 
 def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
                explanation: bytes, *, now: datetime) -> bytes:
-    """The centre's zip: results.csv, statements.pdf, statements/*.pdf, explanation, index.html."""
+    """The centre's zip: results.csv and .xlsx, the PDFs, the explanation and index.html."""
     stamp = board_time(series.info.centres_release).timetuple()[:6]
     files: list[tuple[str, bytes]] = [
         ("index.html", overview_html(series, centre, [r.statement for r in items],
                                      now=now).encode("utf-8")),
         ("results.csv", results_csv(series, [r.statement for r in items])),
+        ("results.xlsx", results_xlsx(series, [r.statement for r in items])),
         ("statements.pdf", merge_pdfs([r.pdf for r in items])),
         ("explanation-of-results.pdf", explanation),
     ]
@@ -104,12 +110,9 @@ def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement
     return buffer.getvalue()
 
 
-def results_csv(series: Series, statements: Sequence[Statement]) -> bytes:
-    """The MIS import file: UTF-8 with BOM, one row per paper or skill, plus overall rows."""
+def result_rows(series: Series, statements: Sequence[Statement]) -> Iterator[list[str]]:
+    """The rows of results.csv and results.xlsx (CSV_COLUMNS, as text), statement by statement."""
     release = board_day(series.info.centres_release).isoformat()
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
     for s in statements:
         e, c = s.entry, s.entry.candidate
         common = [s.centre.number, s.centre.name, s.series.code, s.series.name, e.test.code,
@@ -118,17 +121,37 @@ def results_csv(series: Series, statements: Sequence[Statement]) -> bytes:
         english = e.overall is not None
         for r in e.components:
             mark = "" if r.mark is None else str(r.mark)
-            writer.writerow(_cells([
-                *common, "component", r.component.code, r.component.title, r.status.value,
-                "" if english else mark, str(r.component.max_mark), mark if english else "",
-                r.grade or "", "", component_result(r), *tail]))
+            yield [*common, "component", r.component.code, r.component.title, r.status.value,
+                   "" if english else mark, str(r.component.max_mark), mark if english else "",
+                   r.grade or "", "", component_result(r), *tail]
         if e.overall is not None:
             o = e.overall
-            writer.writerow(_cells([
-                *common, "overall", "OVERALL", "Overall result", o.status.value, "", "",
-                "" if o.score is None else str(o.score), o.grade or "", o.cefr or "",
-                overall_grade(o), *tail]))
+            yield [*common, "overall", "OVERALL", "Overall result", o.status.value, "", "",
+                   "" if o.score is None else str(o.score), o.grade or "", o.cefr or "",
+                   overall_grade(o), *tail]
+
+
+def results_csv(series: Series, statements: Sequence[Statement]) -> bytes:
+    """The MIS import file: UTF-8 with BOM, one row per paper or skill, plus overall rows."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(_cells(row) for row in result_rows(series, statements))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def results_xlsx(series: Series, statements: Sequence[Statement]) -> bytes:
+    """The same rows as results.csv in a workbook, one sheet per test, IDs as text cells."""
+    columns = tuple((c, _XLSX_KINDS.get(c, Kind.TEXT)) for c in CSV_COLUMNS)
+    test_at = CSV_COLUMNS.index("test_code")
+    sheets = []
+    for test in series.tests:
+        rows = tuple(tuple(r) for r in result_rows(series, statements)
+                     if r[test_at] == test.code)
+        if rows:
+            sheets.append(Sheet(test.name, columns, rows))
+    return workbook(sheets, created=board_time(series.info.centres_release),
+                    title=f"{series.info.name} results")
 
 
 def _cells(row: list[str]) -> list[str]:
