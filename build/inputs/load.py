@@ -89,19 +89,31 @@ def _centres(rows: list[Row], problems: list[Problem]) -> tuple[Centre, ...]:
 
 
 def _recipients(text: str, bad: _Bad) -> tuple[str, ...]:
-    keys = [k for k in re.split(r"[\s,]+", text) if k]
+    keys = split_recipients(text)
     if not keys:
         bad("recipients", "needs at least one age public key (age1…) to encrypt the bundle to")
     for i, key in enumerate(keys, start=1):
-        if key.upper().startswith("AGE-SECRET-KEY-"):
-            bad("recipients", f"key {i} is a private age identity, not a public key: put only "
-                "its age1… public key here and replace that identity")
-            continue
-        try:
-            pyrage.x25519.Recipient.from_str(key)
-        except pyrage.RecipientError:
-            bad("recipients", f"key {i} is not an age X25519 public key (age1…)")
+        problem = recipient_problem(key)
+        if problem:
+            bad("recipients", f"key {i} {problem}")
     return tuple(dict.fromkeys(keys))
+
+
+def split_recipients(text: str) -> list[str]:
+    """The age recipients of a centres.csv ``recipients`` cell (spaces or commas between)."""
+    return [k for k in re.split(r"[\s,]+", text) if k]
+
+
+def recipient_problem(key: str) -> str | None:
+    """What is wrong with ``key`` as a centre's recipient ("is not …"), or None if it is usable."""
+    if key.upper().startswith("AGE-SECRET-KEY-"):
+        return ("is a private age identity, not a public key: put only its age1… public key "
+                "here and replace that identity")
+    try:
+        pyrage.x25519.Recipient.from_str(key)
+    except pyrage.RecipientError:
+        return "is not an age X25519 public key (age1…)"
+    return None
 
 
 def _candidates(rows: list[Row], centres: frozenset[str] | None,
