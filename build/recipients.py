@@ -1,4 +1,4 @@
-"""Add an exams officer's age recipient to a centre in centres.csv (``results centres add-recipient``).
+"""Add an exams officer's age recipient to a centre in centres.csv (`results centres`).
 
 The file is rewritten in place, atomically, as it was written: same columns and
 order, same delimiter, byte-order mark kept, only the centre's ``recipients`` cell
