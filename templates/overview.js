@@ -59,8 +59,10 @@
     }
   });
 
-  var closed = new Set(document.body.getAttribute("data-bank-holidays").split(" "));
-  var appealDays = +document.body.getAttribute("data-appeal-days");
+  // The offline page carries these on <body>; /centres/open on the element holding the overview.
+  var host = document.querySelector("[data-bank-holidays]") || document.body;
+  var closed = new Set(host.getAttribute("data-bank-holidays").split(" "));
+  var appealDays = +host.getAttribute("data-appeal-days");
   function addWorkingDays(start, days) {
     var day = start;
     while (days > 0) {

@@ -2,7 +2,9 @@
 
 Pages: ``index.html`` (what the site is, how to open a statement and check a
 result), ``statement/`` (the secure-link viewer), ``q/`` (the QR verify page),
-``centres/``, ``explanation/`` and ``converter/``. A page whose content depends
+``centres/`` (with ``centres/open/``, where an exams officer opens the bundle in the
+browser, and ``centres/enrol/``, where they make an identity), ``explanation/`` and
+``converter/``. A page whose content depends
 on the release also gets a ``.before-release`` version ("forthcoming results"):
 the release plan serves it until the candidates' release. Nothing here names a
 candidate or a result; the statements themselves are ciphertext (encrypt.py).
@@ -21,13 +23,19 @@ from results_online import web
 from results_online.build.bundle.explanation import explanation_context
 from results_online.build.grading.converter import SOURCE, conversions
 from results_online.build.release.plan import BEFORE_SUFFIX
+from results_online.errors import BuildError
 from results_online.keyset import Keyset
 from results_online.model import Family, Series
 from results_online.web import environment, read_asset
 
 # Assets copied as they are (templates/ → site root).
 ASSETS = ("site.css", "statement.js", "converter.js", "explanation.css",
-          "verify.js", "verify_status.js", "verify_app.css")
+          "verify.js", "verify_status.js", "verify_app.css", "overview.js",
+          "centres_open.js", "centres_identity.js", "centres_enrol.js")
+# The npm libraries bundled by scripts/bundle-js.mjs (templates/vendor/ → /vendor/).
+VENDOR = ("age.js", "fflate.js", "vendor.json")
+
+
 @dataclass(frozen=True)
 class Page:
     """One page: its template, where it goes, and whether it has a forthcoming version."""
@@ -42,9 +50,21 @@ PAGES = (
     Page("site_index.html", "index.html", "index"),
     Page("site_statement.html", "statement/index.html", "statement"),
     Page("site_centres.html", "centres/index.html", "centres", released_only=False),
+    Page("site_centres_open.html", "centres/open/index.html", "centres", released_only=False),
+    Page("site_centres_enrol.html", "centres/enrol/index.html", "centres", released_only=False),
     Page("site_explanation.html", "explanation/index.html", "explanation"),
     Page("site_converter.html", "converter/index.html", "converter", released_only=False),
 )
+
+
+def vendor_asset(name: str) -> str:
+    """A bundled npm library from templates/vendor/, or BuildError if it was not bundled."""
+    try:
+        return read_asset(f"vendor/{name}")
+    except FileNotFoundError as exc:
+        raise BuildError(f"the browser library {name} is missing from templates/vendor/",
+                         hint="run scripts/bootstrap.sh (it runs npm ci and "
+                              "scripts/bundle-js.mjs)") from exc
 
 
 def write_site(series: Series, keyset: Keyset, site: Path) -> tuple[Path, ...]:
@@ -75,8 +95,12 @@ def write_site(series: Series, keyset: Keyset, site: Path) -> tuple[Path, ...]:
                   template.render(common, page=page.key, released=False))
     write("q/index.html", env.get_template("verify.html").render(csp=web.app_csp(header=False)))
     write("statement.css", read_asset("statement_base.css") + read_asset("statement_web.css"))
+    # The bundle's overview shown inside /centres/open: its rules apply inside #bundle only.
+    write("overview.css", "#bundle {\n" + read_asset("overview.css") + "}\n")
     for name in ASSETS:
         write(name, read_asset(name))
+    for name in VENDOR:
+        write(f"vendor/{name}", vendor_asset(name))
     write(".well-known/results-keys.json", keyset.to_json())
     write("robots.txt", "User-agent: *\nDisallow: /s/\nDisallow: /c/\nDisallow: /statement\n"
                         "Disallow: /q\n")
