@@ -134,7 +134,7 @@ def test_candidate_messages_are_multipart_with_the_link_and_no_result(
         assert " marks" not in text and "Grade" not in text
 
 
-def test_centre_messages_point_at_the_bundle(built: rs.SmallBuild) -> None:
+def test_centre_messages_point_at_the_open_page_and_the_bundle(built: rs.SmallBuild) -> None:
     outbox = built.out / "private" / "outbox"
     items = [i for i in read_outbox(built.out / "private") if i.kind == "centre"]
     assert len(items) == len(built.centres)
@@ -146,6 +146,8 @@ def test_centre_messages_point_at_the_bundle(built: rs.SmallBuild) -> None:
         url = f"http://127.0.0.1:8000/c/{centre}/{rs.SERIES_CODE}.zip.age"
         assert url in _body(msg, "plain") and f'href="{url}"' in _body(msg, "html")
         assert "age -d" in _body(msg, "plain")
+        page = f"http://127.0.0.1:8000/centres/open/?centre={centre}"
+        assert page in _body(msg, "plain") and f'href="{page}"' in _body(msg, "html")
         assert "#" not in _body(msg, "plain").split(url)[0][-200:]  # no candidate link
 
 

@@ -54,6 +54,11 @@ class OutboxItem:
     send_after: datetime
 
 
+def open_page_url(site_url: str, centre: str) -> str:
+    """The page where a centre's exams officer opens its bundle in the browser."""
+    return f"{site_url.rstrip('/')}/centres/open/?centre={safe_name(centre)}"
+
+
 def bundle_url(site_url: str, centre: str, series_code: str) -> str:
     """Where a centre's encrypted bundle is published."""
     return f"{site_url.rstrip('/')}/{bundle_path(centre, series_code)}"
@@ -135,6 +140,7 @@ def _centre_message(env: Environment, series: Series, centre: Centre,
     info = series.info
     context = {"info": info, "centre": centre,
                "url": bundle_url(info.site_url, centre.number, info.code),
+               "open_url": open_page_url(info.site_url, centre.number),
                "file": f"{safe_name(info.code)}.zip.age"}
     msg = _message(env, "email_centre", context, info.site_url,
                    to=Address(display_name=centre.name, addr_spec=centre.email),
