@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from results_online import config as cfg
+from results_online.commands import centres
 from results_online.errors import InvalidToken, ResultsError
 from results_online.progress import Advance
 
@@ -176,31 +177,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_centres(args: argparse.Namespace) -> int:
-    """results centres add-recipient CENTRE RECIPIENT --series DIR"""
-    from results_online.build.recipients import add_recipient
-
-    if add_recipient(Path(args.series), args.centre, args.recipient):
-        print(f"added the recipient to centre {args.centre} in {Path(args.series) / 'centres.csv'};"
-              " the centre's next bundle opens with its identity too")
-    else:
-        print(f"centre {args.centre} already lists this recipient; nothing changed")
-    return 0
-
-
-def _add_centres_commands(sub: Any) -> None:
-    """`results centres add-recipient`: take in an exams officer's public key."""
-    c = sub.add_parser("centres", help="manage the centres of a series")
-    actions = c.add_subparsers(dest="action", required=True)
-    a = actions.add_parser("add-recipient", help="add an exams officer's age public key "
-                                                 "(age1…) to a centre in centres.csv")
-    a.add_argument("centre", help="the centre number, as in centres.csv")
-    a.add_argument("recipient", help="the public key the officer sent (age1…, from the "
-                                     "enrol page or age-keygen)")
-    a.add_argument("--series", required=True, help="the series folder holding centres.csv")
-    a.set_defaults(func=cmd_centres)
-
-
 def _add_release_commands(sub: Any) -> None:
     """`results notify` and `results publish`: what the release plan lets out, when."""
     n = sub.add_parser("notify", help="send the released e-mails in OUT's outbox, once each")
@@ -265,7 +241,7 @@ def parser() -> argparse.ArgumentParser:
     v.set_defaults(func=cmd_verify_token)
 
     _add_release_commands(sub)
-    _add_centres_commands(sub)
+    centres.add_commands(sub)
 
     a = sub.add_parser("verify-app", help="run the verification app (ID + secret, QR status)")
     a.add_argument("--index", required=True, help="OUT/private/verify.sqlite from a build")

@@ -29,8 +29,9 @@ import pyrage
 import pytest
 from localhost import free_port
 from release_support import read_rows, write_rows
-from results_online.keys.store import init_keys
 from test_browser import CHROMIUM_FLAGS, build_example
+
+from results_online.keys.store import init_keys
 
 pytestmark = pytest.mark.browser
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"
@@ -94,7 +95,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     init_keys(root / "keys", date(2026, 1, 1))
     s = Served(base, root, root / "officer.txt", root / "stranger.txt")
     s.rebuild()
-    proc = subprocess.Popen([sys.executable, "-m", "results_online.cli", "serve", str(s.out),
+    proc = subprocess.Popen([sys.executable, "-m", "results_online.commands", "serve", str(s.out),
                              "--port", str(port)])
     try:
         for _ in range(200):
@@ -332,7 +333,7 @@ def test_an_identity_made_on_the_enrol_page_opens_the_next_bundle(
     assert o.open_with(made) == "error"
     o.page.close()
 
-    done = subprocess.run([sys.executable, "-m", "results_online.cli", "centres",
+    done = subprocess.run([sys.executable, "-m", "results_online.commands", "centres",
                            "add-recipient", CENTRE, recipient, "--series", str(served.series)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

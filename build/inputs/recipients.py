@@ -13,9 +13,8 @@ import io
 import os
 from pathlib import Path
 
-from results_online.build.csvtable import sniff_delimiter
-from results_online.build.load import CENTRES, recipient_problem, split_recipients
-
+from results_online.build.inputs.csvtable import sniff_delimiter
+from results_online.build.inputs.load import CENTRES, recipient_problem, split_recipients
 from results_online.errors import InputError, Problem
 
 _BOM = "\ufeff"
