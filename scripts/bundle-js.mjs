@@ -11,12 +11,15 @@ import * as esbuild from "esbuild";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "templates", "vendor");
 
-// file in templates/static -> the package and the names the pages import from it.
+// file in templates/vendor -> package -> the names the pages import from it.
 // age-encryption: X25519 only (Debian's age and pyrage read it); no post-quantum hybrids.
+// @scure/base (typage's own bech32) turns a remembered identity into a non-extractable key.
 const BUNDLES = {
-  "age.js": { package: "age-encryption",
-    exports: ["Decrypter", "generateX25519Identity", "identityToRecipient"] },
-  "fflate.js": { package: "fflate", exports: ["unzipSync"] },
+  "age.js": {
+    "age-encryption": ["Decrypter", "generateX25519Identity", "identityToRecipient"],
+    "@scure/base": ["bech32"],
+  },
+  "fflate.js": { fflate: ["unzipSync"] },
 };
 
 function installedVersion(pkg) {
@@ -32,8 +35,10 @@ function packageOf(input) {
 mkdirSync(out, { recursive: true });
 const record = {};
 for (const [file, spec] of Object.entries(BUNDLES)) {
+  const entry = Object.entries(spec)
+    .map(([pkg, names]) => `export { ${names.join(", ")} } from "${pkg}";`).join("\n");
   const result = await esbuild.build({
-    stdin: { contents: `export { ${spec.exports.join(", ")} } from "${spec.package}";`,
+    stdin: { contents: entry,
       resolveDir: root, sourcefile: `${file}-entry.js` },
     bundle: true, format: "esm", target: "es2022", platform: "browser", minify: true,
     legalComments: "inline", write: false, metafile: true, logLevel: "warning",
@@ -43,7 +48,8 @@ for (const [file, spec] of Object.entries(BUNDLES)) {
   const included = [...new Set(Object.keys(result.metafile.inputs)
     .filter((i) => i.includes("node_modules/")).map(packageOf))].sort();
   record[file] = {
-    package: spec.package, version: installedVersion(spec.package), exports: spec.exports,
+    exports: Object.fromEntries(Object.entries(spec)
+      .map(([pkg, names]) => [pkg, { version: installedVersion(pkg), names }])),
     includes: Object.fromEntries(included.map((p) => [p, installedVersion(p)])),
     sha256: createHash("sha256").update(code).digest("hex"), bytes: code.length,
   };

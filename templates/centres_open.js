@@ -169,6 +169,7 @@ function show(files, centre, zipBytes) {
 }
 
 async function open(identities, fromFile) {
+  let remembered = null;
   main.dataset.state = "opening";
   say("Downloading and decrypting your results…");
   try {
@@ -176,9 +177,18 @@ async function open(identities, fromFile) {
     const data = await decrypt(await fetchBundle(centre), identities);
     const files = unzip(data);
     if (fromFile && $("remember").checked) {
-      await remember(identities, await identityToRecipient(identities[0]), centre);
+      try {
+        await remember(identities, await identityToRecipient(identities[0]), centre);
+      } catch (e) {
+        console.error(e);
+        remembered = false;
+      }
     }
     show(files, centre, data);
+    if (remembered === false) {
+      say("Your results are open, but this browser cannot keep the identity safely, so it is " +
+        "not remembered: choose the file again next time.");
+    }
   } catch (e) {
     if (!(e instanceof Problem)) console.error(e);
     say(e instanceof Problem ? e.message : "Something went wrong opening the bundle. Reload the page and try again.",
@@ -223,7 +233,7 @@ function start() {
   });
   $("use-remembered").addEventListener("click", async () => {
     const saved = await recall();
-    if (saved) await open(saved.identities, false);
+    if (saved) await open(saved.keys, false);
   });
   $("forget").addEventListener("click", async () => {
     await forget();

@@ -283,12 +283,30 @@ def test_a_damaged_bundle_says_so(served: Served, browser: Any) -> None:
         served.bundle.write_bytes(saved)
 
 
+READ_REMEMBERED = """async () => {
+  const db = await new Promise((ok) => {
+    const q = indexedDB.open("results-online-centres");
+    q.onsuccess = () => ok(q.result);
+  });
+  const record = await new Promise((ok) => {
+    const q = db.transaction("identity").objectStore("identity").get("remembered");
+    q.onsuccess = () => ok(q.result);
+  });
+  db.close();
+  return {text: JSON.stringify(record),
+          keys: record.keys.map((k) => [k instanceof CryptoKey, k.extractable, k.algorithm.name])};
+}"""
+
+
 def test_remember_on_this_device_then_forget(served: Served, browser: Any) -> None:
     context = browser.new_context()
     o = officer(context, served)
     assert o.page.is_hidden("#remembered")
     assert o.open_with(served.identity, remember=True) == "open"
     assert stored_databases(o.page) == ["results-online-centres"]
+    stored = o.page.evaluate(READ_REMEMBERED)
+    assert "AGE-SECRET-KEY" not in stored["text"].upper()
+    assert stored["keys"] == [[True, False, "X25519"]]  # a key no script can read out
     o.page.close()
 
     again = officer(context, served)  # the same browser profile, a new visit
