@@ -79,22 +79,32 @@ async function fetchBundle(centre) {
   if (!response.ok) {
     throw new Problem("network", `The results bundle could not be downloaded (error ${response.status}). Try again later.`);
   }
-  return new Uint8Array(await response.arrayBuffer());
+  return response.body;
 }
 
+const DAMAGED = "The results bundle is damaged (it did not decrypt completely). Reload the " +
+  "page to download it again; if this keeps happening, contact the board.";
+
 async function decrypt(bundle, identities) {
+  // Streamed: chunks are decrypted as they arrive. The header (which identity matches) is read
+  // before decrypt() resolves; a damaged chunk fails while reading.
   const decrypter = new Decrypter();
   identities.forEach((i) => decrypter.addIdentity(i));
+  let plain;
   try {
-    return await decrypter.decrypt(bundle);
+    plain = await decrypter.decrypt(bundle);
   } catch (e) {
     if (/no identity matched/.test(String(e && e.message))) {
       throw new Problem("wrong-identity", "This identity does not open your centre's bundle. " +
         "Choose the identity file of a public key your centre registered with the board (each " +
         "exams officer has their own), or check the centre number.");
     }
-    throw new Problem("damaged", "The results bundle is damaged (it did not decrypt " +
-      "completely). Reload the page to download it again; if this keeps happening, contact the board.");
+    throw new Problem("damaged", DAMAGED);
+  }
+  try {
+    return new Uint8Array(await new Response(plain).arrayBuffer());
+  } catch {
+    throw new Problem("damaged", DAMAGED);
   }
 }
 

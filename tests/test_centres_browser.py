@@ -266,10 +266,17 @@ def test_problems_get_a_clear_message(served: Served, browser: Any, tmp_path: Pa
     context.close()
 
 
-def test_a_damaged_bundle_says_so(served: Served, browser: Any) -> None:
+@pytest.mark.parametrize("damage", ["a flipped bit", "cut short", "a changed header MAC"])
+def test_a_damaged_bundle_says_so(served: Served, browser: Any, damage: str) -> None:
     saved = served.bundle.read_bytes()
     damaged = bytearray(saved)
-    damaged[len(damaged) // 2] ^= 0x01
+    if damage == "a flipped bit":
+        damaged[len(damaged) // 2] ^= 0x01
+    elif damage == "cut short":
+        del damaged[len(damaged) * 2 // 3:]
+    else:
+        mac = saved.index(b"\n--- ") + 5
+        damaged[mac + 2] = ord("A") if damaged[mac + 2] != ord("A") else ord("B")
     served.bundle.write_bytes(bytes(damaged))
     try:
         context = browser.new_context()
