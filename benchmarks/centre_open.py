@@ -1,11 +1,11 @@
 """How long /centres/open takes to fetch, decrypt (typage) and unzip (fflate) a large bundle.
 
-Builds the STEP example once, then replaces one centre's bundle with a zip of its
-real overview's shape (a link per statement) and N statement PDFs (copies of a real
-one, so the zip compresses as a real one does), encrypted with pyrage to a fresh identity; Debian's chromium opens
-it on the page as an officer would, several times. Prints bundle size, time from
-"Open results" to the overview shown (median and worst), and MB/s. No target: the
-figure tells how large a centre can be before the page needs streaming.
+Builds the STEP example once, then replaces one centre's bundle with a zip in the
+overview's shape (a link per statement) and N statement PDFs (copies of a real one,
+so the zip compresses as a real one does), encrypted with pyrage to a fresh
+identity; Debian's chromium opens it on the page as an officer would, several
+times. Prints bundle size, time from "Open results" to the overview shown (median
+and worst), and MB/s. No target: it tells how large a centre's bundle can get.
 
     .venv/bin/python benchmarks/centre_open.py [--statements 500] [--runs 3]
 """
