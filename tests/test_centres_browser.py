@@ -238,6 +238,19 @@ def test_a_candidates_results_show_in_the_page(served: Served, browser: Any) -> 
     context.close()
 
 
+def test_an_identity_file_dropped_on_the_page_opens_it(served: Served, browser: Any) -> None:
+    context = browser.new_context()
+    o = officer(context, served)
+    drop = o.page.evaluate_handle(
+        """text => { const d = new DataTransfer();
+                     d.items.add(new File([text], "officer.txt", {type: "text/plain"}));
+                     return d; }""", served.identity.read_text())
+    o.page.dispatch_event("#drop", "drop", {"dataTransfer": drop})
+    o.page.wait_for_selector("main[data-state=open]")
+    assert "Ατλαντίς International School" in o.page.inner_text("#bundle")
+    context.close()
+
+
 @pytest.mark.parametrize(("case", "error", "words"), [
     ("stranger", "wrong-identity", "does not open your centre's bundle"),
     ("public key", "no-identity", "holds a public key"),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -17,10 +19,13 @@ from release_support import read_rows, write_rows
 
 from results_online.build.grading.converter import anchors, convert
 from results_online.build.pipeline import build
+from results_online.build.site import pages
 from results_online.config import build_config
+from results_online.errors import BuildError
 from results_online.keys.store import init_keys
 from results_online.web import headers_file, site_csp
 
+ROOT = EXAMPLES.parent
 RELEASED = "2026-09-01T09:00:00+00:00"
 BEFORE = "2026-08-01T09:00:00+00:00"
 BINARY = (".bin", ".age")
@@ -143,6 +148,7 @@ def test_pages_carry_their_security_policy_and_the_headers_file_lists_it(
     site = examples[1].out / "site"
     csp = site_csp("http://127.0.0.1:8001")
     for page in ("index.html", "statement/index.html", "centres/index.html",
+                 "centres/open/index.html", "centres/enrol/index.html",
                  "explanation/index.html", "converter/index.html"):
         html = unescape((site / page).read_text(encoding="utf-8"))
         assert f'content="{csp}"' in html, page
@@ -192,3 +198,35 @@ def test_the_converter_page_shows_its_table_and_source(examples: list[Example]) 
     assert "<tr><td>70</td><td>169</td></tr>" in html  # B2 First
     assert "Source:" in html
     assert not (examples[0].out / "site" / "converter").exists()  # STEP: no scale scores
+
+
+def test_the_browser_libraries_are_the_locked_versions_with_their_hashes_recorded(
+        examples: list[Example]) -> None:
+    site = examples[0].out / "site"
+    record = json.loads((site / "vendor" / "vendor.json").read_text(encoding="utf-8"))
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))["packages"]
+    assert set(record) == {"age.js", "fflate.js"}
+    for file, entry in record.items():
+        data = (site / "vendor" / file).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert len(data) == entry["bytes"]
+        for package, version in entry["includes"].items():
+            assert lock[f"node_modules/{package}"]["version"] == version, package
+        for package, exported in entry["exports"].items():
+            assert lock[f"node_modules/{package}"]["version"] == exported["version"]
+    # Every name a page imports from a bundle is one the bundle was made to export.
+    for script in site.glob("*.js"):
+        text = script.read_text(encoding="utf-8")
+        for names, file in re.findall(r'import \{([^}]*)\} from "/vendor/([^"]+)"', text):
+            offered = {n for e in record[file]["exports"].values() for n in e["names"]}
+            assert {n.strip() for n in names.split(",")} <= offered, script.name
+
+
+def test_a_site_without_its_bundled_libraries_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(name: str) -> str:
+        raise FileNotFoundError(name)
+
+    monkeypatch.setattr(pages, "read_asset", missing)
+    with pytest.raises(BuildError, match="age.js is missing") as caught:
+        pages.vendor_asset("age.js")
+    assert "bootstrap" in caught.value.hint
