@@ -227,6 +227,6 @@ def test_a_site_without_its_bundled_libraries_is_refused(monkeypatch: pytest.Mon
         raise FileNotFoundError(name)
 
     monkeypatch.setattr(pages, "read_asset", missing)
-    with pytest.raises(BuildError, match="age.js is missing") as caught:
+    with pytest.raises(BuildError, match=r"age\.js is missing") as caught:
         pages.vendor_asset("age.js")
     assert "bootstrap" in caught.value.hint
