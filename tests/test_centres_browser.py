@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 import pyrage
 import pytest
+from factories import EXAMPLES
 from localhost import free_port
 from release_support import read_rows, write_rows
 from test_browser import CHROMIUM_FLAGS, build_example
@@ -34,7 +35,7 @@ from test_browser import CHROMIUM_FLAGS, build_example
 from results_online.keys.store import init_keys
 
 pytestmark = pytest.mark.browser
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"
+EXAMPLE = EXAMPLES / "step-2026-06"
 CENTRE = "00871"
 SERIES = "2026-06"
 AFTER_RELEASE = "2026-08-20T12:00:00Z"

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pyrage
 import pytest
+from factories import EXAMPLES
 
 from results_online.build.inputs.load import load_series
 from results_online.build.inputs.recipients import add_recipient
 from results_online.commands.main import main
 from results_online.errors import InputError
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "step-2026-06"
+EXAMPLE = EXAMPLES / "step-2026-06"
 
 
 @pytest.fixture

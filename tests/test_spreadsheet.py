@@ -10,12 +10,12 @@ from pathlib import Path
 import openpyxl
 import pyrage
 import pytest
+from factories import sealed, step_series
 from test_bundle import mixed_series
 
 from results_online.build.bundle.centre import CSV_COLUMNS, results_csv, results_xlsx
 from results_online.build.bundle.spreadsheet import sheet_name
 from results_online.model import Series, Statement
-from tests.factories import sealed, step_series
 
 TEXT_IDS = ("centre_number", "candidate_number", "candidate_id", "statement_id")
 
