@@ -106,6 +106,10 @@ def main() -> int:
         ]))
         print(f"  site:             http://127.0.0.1:{site_port}/")
         print(f"  verification app: http://127.0.0.1:{app_port}/")
+        centre = next(iter(sorted((out / "site" / "c").glob("*"))), None)
+        if centre is not None:
+            print(f"  centres open page: http://127.0.0.1:{site_port}/centres/open/?centre="
+                  f"{centre.name} (identity file {home / 'identities' / (centre.name + '.txt')})")
     if not procs:
         return 0
     print(f"\nserving since {datetime.now(UTC):%H:%M UTC}; Ctrl-C stops")
