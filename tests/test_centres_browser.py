@@ -219,6 +219,8 @@ def test_an_officer_opens_the_bundle_and_downloads_byte_identical_files(
     assert {r.url.removeprefix(served.base) for r in o.requests} >= {
         f"/c/{CENTRE}/{SERIES}.zip.age"}
     assert stored_databases(o.page) == []
+    assert o.page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert context.cookies() == []
     context.close()
 
 
