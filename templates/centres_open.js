@@ -10,6 +10,7 @@ const CENTRE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const SECRET = /^AGE-SECRET-KEY-1[0-9A-Z]+$/;
 const TYPES = { csv: "text/csv", pdf: "application/pdf", html: "text/html", zip: "application/zip",
   xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
+const MAX_IDENTITY_FILE = 64 * 1024;  // an identity file is a few hundred bytes
 const main = document.getElementById("main");
 const $ = (id) => document.getElementById(id);
 const message = $("message");
@@ -29,6 +30,11 @@ function say(text, kind) {
 
 function identitiesIn(text) {
   // An age identity file: comments (# created, # public key), blank lines, AGE-SECRET-KEY-1… lines.
+  if (/^(age-encryption\.org\/v1|-----BEGIN AGE ENCRYPTED FILE-----)/.test(text)) {
+    throw new Problem("no-identity", "This identity file is itself encrypted (with a " +
+      "passphrase). Decrypt it first, e.g. age -d -o identity.txt identity.age, then choose " +
+      "identity.txt.");
+  }
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
   const keys = lines.filter((l) => SECRET.test(l));
   if (keys.length) return keys;
@@ -208,6 +214,11 @@ async function open(identities, fromFile) {
 
 async function openFile(file) {
   if (!file) return;
+  if (file.size > MAX_IDENTITY_FILE) {
+    say("This file is too large to be an age identity file: choose the small text file with " +
+      "a line starting AGE-SECRET-KEY-1.", "no-identity");
+    return;
+  }
   try {
     const identities = identitiesIn(await file.text());
     await open(identities, true);

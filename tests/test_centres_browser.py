@@ -257,6 +257,8 @@ def test_an_identity_file_dropped_on_the_page_opens_it(served: Served, browser: 
 @pytest.mark.parametrize(("case", "error", "words"), [
     ("stranger", "wrong-identity", "does not open your centre's bundle"),
     ("public key", "no-identity", "holds a public key"),
+    ("passphrase-protected", "no-identity", "is itself encrypted"),
+    ("a large file", "no-identity", "too large to be an age identity"),
     ("unknown centre", "not-found", "no results bundle for centre 99999"),
     ("before release", "not-released", "not released yet"),
 ])
@@ -269,6 +271,12 @@ def test_problems_get_a_clear_message(served: Served, browser: Any, tmp_path: Pa
     elif case == "public key":
         identity = tmp_path / "public.txt"
         identity.write_text(served.identity.read_text().split("public key: ")[1].split("\n")[0])
+    elif case == "passphrase-protected":
+        identity = tmp_path / "identity.age"
+        identity.write_bytes(pyrage.passphrase.encrypt(served.identity.read_bytes(), "pass"))
+    elif case == "a large file":
+        identity = tmp_path / "results.zip.age"
+        identity.write_bytes(served.bundle.read_bytes())
     elif case == "unknown centre":
         kwargs["centre"] = "99999"
     else:
