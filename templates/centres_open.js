@@ -74,7 +74,7 @@ async function fetchBundle(centre) {
       throw new Problem("not-released", "Your centre's results are not released yet. They are " +
         `released on ${main.dataset.centresReleaseText}: open this page again then.`);
     }
-    if (now > Date.parse(main.dataset.availableUntil + "T23:59:59Z")) {
+    if (now >= Date.parse(main.dataset.withdrawnAt)) {
       throw new Problem("gone", "Results of this series were available on this site until " +
         `${main.dataset.availableUntilText}. Ask the board for a copy.`);
     }

@@ -261,6 +261,7 @@ def test_an_identity_file_dropped_on_the_page_opens_it(served: Served, browser: 
     ("a large file", "no-identity", "too large to be an age identity"),
     ("unknown centre", "not-found", "no results bundle for centre 99999"),
     ("before release", "not-released", "not released yet"),
+    ("after available_until", "gone", "available on this site until 1 June 2027"),
 ])
 def test_problems_get_a_clear_message(served: Served, browser: Any, tmp_path: Path, case: str,
                                       error: str, words: str) -> None:
@@ -279,8 +280,10 @@ def test_problems_get_a_clear_message(served: Served, browser: Any, tmp_path: Pa
         identity.write_bytes(served.bundle.read_bytes())
     elif case == "unknown centre":
         kwargs["centre"] = "99999"
-    else:
+    elif case == "before release":
         kwargs.update(centre="99999", today="2026-08-01T12:00:00Z")
+    else:
+        kwargs.update(centre="99999", today="2027-06-01T23:30:00Z")  # after midnight in London
     context = browser.new_context()
     o = officer(context, served, **kwargs)
     assert o.open_with(identity) == "error"

@@ -22,7 +22,7 @@ from pathlib import Path
 from results_online import web
 from results_online.build.bundle.explanation import explanation_context
 from results_online.build.grading.converter import SOURCE, conversions
-from results_online.build.release.plan import BEFORE_SUFFIX
+from results_online.build.release.plan import BEFORE_SUFFIX, withdrawal_time
 from results_online.errors import BuildError
 from results_online.keyset import Keyset
 from results_online.model import Family, Series
@@ -76,6 +76,7 @@ def write_site(series: Series, keyset: Keyset, site: Path) -> tuple[Path, ...]:
         "info": info, "csp": web.site_csp(info.verify_url),
         "verify_url": info.verify_url, "converter": converter,
         "conversions": conversions(), "source": SOURCE,
+        "withdrawn_at": withdrawal_time(info),
     } | explanation_context(series, distributions=False)
     written: list[Path] = []
 
