@@ -94,10 +94,10 @@ def cmd_verify_token(args: argparse.Namespace) -> int:
     from results_online.keyset import load_keyset
 
     text = args.token.strip()
-    digits = text.split("#", 1)[1] if "#" in text else text
     keyset = load_keyset(Path(args.keyset))
     try:
-        data = tk.verify_token(keyset, tk.from_digits(digits))
+        signed = tk.from_qr_text(text) if "#" in text else tk.from_digits(text)
+        data = tk.verify_token(keyset, signed)
     except InvalidToken:
         print("error: NOT VALID: this token was not signed by a key in the keyset, or it was"
               " changed", file=sys.stderr)

@@ -7,7 +7,9 @@ Pure functions: ``encode`` builds the signed body, ``sign_token`` signs it,
 
 from __future__ import annotations
 
+import re
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,6 +28,11 @@ STATUS_CODES = {"X": 251, "Z": 252, "Pending": 253, "Withheld": 254}
 NO_MARK = 255
 _STATUS_NAMES = {v: k for k, v in STATUS_CODES.items()}
 _HEADER = struct.Struct(">B8s10sBHH")
+# Series months as carried: year * 12 + month - 1, for 2000-01 .. 5000-12.
+FIRST_SERIES, LAST_SERIES = 2000 * 12, 5000 * 12 + 11
+QR_PATH = "/q"
+# The QR text exactly as qr_text writes it: http(s), a host (no user, path or query), /q#digits.
+_QR_TEXT = re.compile(r"https?://[A-Za-z0-9.:\[\]-]+/q#([0-9]+)", re.ASCII)
 # Digits per trailing chunk of k bytes (k = 1..7): ceil(8k·log10 2).
 _CHUNK_DIGITS = (0, 3, 5, 8, 10, 13, 15, 17)
 
@@ -61,18 +68,20 @@ def encode(data: TokenData) -> bytes:
     """The canonical unsigned body of a token."""
     if len(data.key_id) != 8 or len(data.statement_id) != STATEMENT_ID_SIZE:
         raise ValueError("key id is 8 bytes and statement id 10 bytes")
-    if not 1 <= data.revision <= 255 or not 1 <= data.series_month <= 12:
-        raise ValueError("revision must be 1..255 and month 1..12")
+    if not 1 <= data.series_month <= 12:
+        raise ValueError("series months are 1..12")
     days = (data.issue_date - EPOCH).days
-    if not 0 <= days <= 0xFFFF or not 2000 <= data.series_year <= 5000:
-        raise ValueError("issue dates run from 2000-01-01 and series years 2000..5000")
+    series = data.series_year * 12 + data.series_month - 1
+    if not 0 <= days <= 0xFFFF:
+        raise ValueError("issue dates run from 2000-01-01 to 2179-06-06")
+    name = truncate_name(data.name)
+    _check_fields(data.revision, series, name, data.results)
     out = bytearray(
-        _HEADER.pack(VERSION, data.key_id, data.statement_id, data.revision, days,
-                     data.series_year * 12 + data.series_month - 1)
+        _HEADER.pack(VERSION, data.key_id, data.statement_id, data.revision, days, series)
     )
     _str8(out, data.test)
     _str8(out, data.candidate_number)
-    _str8(out, truncate_name(data.name))
+    _str8(out, name)
     out.append(len(data.results))
     for r in data.results:
         _str8(out, r.code)
@@ -146,7 +155,15 @@ def from_digits(digits: str) -> bytes:
 
 def qr_text(verify_url: str, token: bytes) -> str:
     """The text in the QR code: the verify page's URL with the token in the fragment."""
-    return f"{verify_url.rstrip('/')}/q#{to_digits(token)}"
+    return f"{verify_url.rstrip('/')}{QR_PATH}#{to_digits(token)}"
+
+
+def from_qr_text(text: str) -> bytes:
+    """The token in QR text ``http(s)://<host>/q#<digits>``; raise InvalidToken for any other."""
+    match = _QR_TEXT.fullmatch(text)
+    if match is None:
+        raise InvalidToken
+    return from_digits(match.group(1))
 
 
 def _decode(body: bytes, total: int) -> TokenData:
@@ -173,8 +190,28 @@ def _decode(body: bytes, total: int) -> TokenData:
         results.append(TokenResult(code, mark, status, grade, cefr))
     if pos != len(body):
         raise ValueError("trailing bytes")
+    _check_fields(revision, series, name, results)
     return TokenData(kid, sid, revision, EPOCH + timedelta(days=days), series // 12,
                      series % 12 + 1, test, number, name, tuple(results))
+
+
+def _check_fields(revision: int, series: int, name: str, results: Sequence[TokenResult]) -> None:
+    """The ranges of SPEC.md, enforced alike by the encoder and the decoder."""
+    if not 1 <= revision <= 255:
+        raise ValueError("revisions are 1..255")
+    if not FIRST_SERIES <= series <= LAST_SERIES:
+        raise ValueError("series run from 2000-01 to 5000-12")
+    if len(name.encode()) > MAX_NAME_BYTES:
+        raise ValueError("the name is longer than the token carries")
+    if not 1 <= len(results) <= 255:
+        raise ValueError("a token carries 1..255 results")
+    for i, r in enumerate(results):
+        if r.code == "" and i != len(results) - 1:
+            raise ValueError("only the last result may be the overall result")
+        if r.code != "" and r.cefr:
+            raise ValueError("only the overall result carries a CEFR level")
+        if r.status is not None and (r.grade or r.cefr):
+            raise ValueError("a result with a status code has no grade or CEFR level")
 
 
 def _value_byte(r: TokenResult) -> int:

@@ -44,8 +44,10 @@ def qr_segments(text: str) -> tuple[str, str]:
     prefix, sep, digits = text.partition("#")
     if not sep or not digits or not (digits.isascii() and digits.isdigit()):
         raise ValueError("QR text must be a URL ending in '#' followed by decimal digits")
-    if not prefix.startswith(("https://", "http://")):
-        raise ValueError("QR text must start with an http(s) URL")
+    if not prefix.startswith(("https://", "http://")) or not prefix.isascii():
+        # ASCII only: the byte segment carries no ECI, so its bytes read the same as
+        # ISO 8859-1 (the standard's default) and as UTF-8 (what phones assume).
+        raise ValueError("QR text must start with an ASCII http(s) URL")
     return prefix + sep, digits
 
 
