@@ -1,4 +1,4 @@
-"""The public keyset: the Ed25519 keys a verifier trusts, as published at /.well-known/."""
+"""The public keyset: the Ed25519 keys a verifier trusts, published as a JWK Set (SPEC.md)."""
 
 from __future__ import annotations
 
@@ -27,11 +27,14 @@ class PublicKey:
     valid_until: date | None  # None while it is the active key
 
     def to_json(self) -> dict[str, str | None]:
-        """The keyset entry for this key."""
+        """This key as an RFC 8037 OKP JWK, its validity in members JOSE libraries ignore."""
         return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": b64url(crypto.raw_public_key(self.key)),
             "kid": self.kid.hex(),
-            "alg": "Ed25519",
-            "public_key": b64url(crypto.raw_public_key(self.key)),
+            "alg": "EdDSA",
+            "use": "sig",
             "valid_from": self.valid_from.isoformat(),
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
         }
@@ -64,8 +67,7 @@ class Keyset:
             doc = json.loads(text)
             keys = []
             for item in doc["keys"]:
-                raw = base64.urlsafe_b64decode(item["public_key"] + "==")
-                pub = Ed25519PublicKey.from_public_bytes(raw)
+                pub = Ed25519PublicKey.from_public_bytes(_raw_key(item))
                 if crypto.key_id(pub).hex() != item["kid"]:
                     raise ValueError("key id does not match the public key")
                 until = item.get("valid_until")
@@ -80,6 +82,25 @@ class Keyset:
         except (ValueError, KeyError, TypeError) as exc:
             raise KeyStoreError(f"the keyset is not valid: {exc}") from None
         return cls(tuple(keys))
+
+
+def _raw_key(item: dict[str, str]) -> bytes:
+    """The raw public key of a JWK, or of an entry in the keyset.json of older key stores."""
+    if "public_key" in item:  # written before the keyset became a JWK Set; read, never written
+        return _unb64(item["public_key"])
+    if (item.get("kty"), item.get("crv"), item.get("alg", "EdDSA")) != ("OKP", "Ed25519", "EdDSA"):
+        raise ValueError("keys are OKP Ed25519 JWKs with alg EdDSA")
+    if item.get("use", "sig") != "sig" or "d" in item:
+        raise ValueError("keys are public signature keys")
+    return _unb64(item["x"])
+
+
+def _unb64(text: str) -> bytes:
+    """base64url without padding, strictly: 32 bytes in 43 characters."""
+    raw = base64.urlsafe_b64decode(text + "=")
+    if len(text) != 43 or b64url(raw) != text:
+        raise ValueError("a public key is 32 bytes of base64url without padding")
+    return raw
 
 
 def load_keyset(path: Path) -> Keyset:

@@ -20,10 +20,10 @@ from datetime import date
 from typing import Any
 
 import token_vectors as tv
-from results_online.keys.store import Keyset, PublicKey
 
 from results_online import crypto
 from results_online import token as tk
+from results_online.keyset import Keyset, PublicKey
 
 KEY = tv.private_key(tv.seed("A"))
 KID = crypto.key_id(KEY.public_key())

@@ -43,8 +43,8 @@ def test_init_writes_private_files_0600_in_a_0700_folder(tmp_path: Path) -> None
         assert _mode(private) == 0o600, private
     assert pem.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
     doc = json.loads((folder / "keyset.json").read_text())
-    assert doc["keys"] == [{"kid": kid.hex(), "alg": "Ed25519",
-                            "public_key": doc["keys"][0]["public_key"],
+    assert doc["keys"] == [{"kty": "OKP", "crv": "Ed25519", "x": doc["keys"][0]["x"],
+                            "kid": kid.hex(), "alg": "EdDSA", "use": "sig",
                             "valid_from": "2026-01-10", "valid_until": None}]
     ks = load_keys(folder)
     assert ks.signing_kid == kid and len(ks.pepper) == 32 and len(ks.statement_secret) == 32

@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 import reject_vectors as rv
 import token_vectors as tv
-from results_online.keys.store import Keyset
 
 from results_online import token as tk
 from results_online.errors import InvalidToken
+from results_online.keyset import Keyset
 
 REJECTS = sorted(rv.CASES)
 STEPS = ("qr_text", "decode", "verify")
