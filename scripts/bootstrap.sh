@@ -15,6 +15,8 @@ DEB_PACKAGES=(
   fonts-noto-core fonts-noto-extra fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core
   # real tools the tests and users run
   chromium age redis-server poppler-utils
+  # node --test runs the browser modules' unit tests (tests/js)
+  nodejs
   # load generator for benchmarks/verify_load.py
   wrk
 )

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from results_online import crypto
 from results_online import token as tk
+from results_online.ids import id_to_text
 from results_online.keyset import Keyset, PublicKey
 
 VECTOR_DIR = Path(__file__).parent / "vectors"
@@ -76,6 +77,15 @@ CASES: dict[str, tuple[str, dict[str, Any]]] = {
         "results": [_r("RW", 140), _r("L", None, "Pending"), _r("S", None, "Z"),
                     _r("", None, "Pending")],
     }),
+    # The edges of each range: revision 255, the last series, an issue date on the key's
+    # first day, a name of exactly 48 bytes that starts with U+FEFF (part of the name: a
+    # reader must not drop it as a byte order mark), a mark of 0 and a grade with no mark.
+    "edge-limits": ("A", {
+        "statement_id": "ffffffffffffffffffff", "revision": 255, "issue_date": "2026-01-01",
+        "series_year": 5000, "series_month": 12, "test": "STEP", "candidate_number": "",
+        "name": "\ufeff" + "Edge" * 11 + "x",
+        "results": [_r("9470", 0, grade="U"), _r("9475", None, grade="S")],
+    }),
 }
 
 
@@ -108,6 +118,7 @@ def make_vector(name: str) -> dict[str, Any]:
         "key_id_hex": crypto.key_id(key.public_key()).hex(),
         "keyset": json.loads(keyset_for(key).to_json()),
         "token_data": fields,
+        "statement_id_text": id_to_text(bytes.fromhex(fields["statement_id"])),
         "name_in_token": tk.truncate_name(fields["name"]),
         "body_hex": signed[: -crypto.SIGNATURE_SIZE].hex(),
         "token_hex": signed.hex(),
