@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 from results_online.index import StatementStatus
@@ -26,6 +27,26 @@ STATUS_WORDS = {
     StatementStatus.SUPERSEDED: "Superseded by a newer statement",
     StatementStatus.WITHDRAWN: "Withdrawn by the awarding body",
 }
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+_WORDS = {"grade": "Grade", "no_grade": "No grade", "mark": "mark", "marks": "marks",
+          "cefr": "CEFR", "overall": "Overall"}
+
+
+def wording_catalogue() -> dict[str, object]:
+    """The words the browser pages use (``/wording.json``), from the tables the statements use."""
+    return {
+        "months": list(MONTHS),
+        "component_status": {s.value: w for s, w in _COMPONENT_WORDS.items()},
+        "overall_status": {s.value: w for s, w in _OVERALL_WORDS.items()},
+        "statement_status": {s.value: w for s, w in STATUS_WORDS.items()},
+        "words": dict(_WORDS),
+    }
+
+
+def wording_json() -> str:
+    """The catalogue as the JSON file the build writes and the app serves."""
+    return json.dumps(wording_catalogue(), indent=2, ensure_ascii=False) + "\n"
 
 
 def status_words(status: Status, overall: bool = False) -> str:
@@ -42,7 +63,7 @@ def component_result(r: ComponentResult) -> str:
     if r.grade is not None:
         if r.mark is None:
             return r.grade
-        return f"{r.grade} ({r.mark} mark{'' if r.mark == 1 else 's'})"
+        return f"{r.grade} ({r.mark} {_WORDS['mark' if r.mark == 1 else 'marks']})"
     return "" if r.mark is None else str(r.mark)
 
 
@@ -51,8 +72,8 @@ def overall_grade(o: OverallResult) -> str:
     if o.status is not Status.OK:
         return status_words(o.status, overall=True)
     if not o.grade:
-        return "No grade"
-    return o.grade if o.grade.startswith("Level") else f"Grade {o.grade}"
+        return _WORDS["no_grade"]
+    return o.grade if o.grade.startswith("Level") else f"{_WORDS['grade']} {o.grade}"
 
 
 def certificate_text(o: OverallResult) -> str:
@@ -70,9 +91,7 @@ def step_overall(e: Entry) -> str:
 
 def long_date(d: date) -> str:
     """A date as printed on the statement: 20 August 2026."""
-    months = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-    return f"{d.day} {months[d.month - 1]} {d.year}"
+    return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
 def long_datetime(t: datetime) -> str:

@@ -7,8 +7,8 @@ import json
 
 import blob_vectors as bv
 import pytest
-from results_online.build.encrypt import decrypt_statement
 
+from results_online.build.site.encrypt import decrypt_statement
 from results_online.errors import InvalidToken
 
 STORED = json.loads(bv.OUT.read_text(encoding="utf-8"))

@@ -24,6 +24,7 @@ from results_online.config import build_config
 from results_online.errors import BuildError
 from results_online.keys.store import init_keys
 from results_online.web import headers_file, site_csp
+from results_online.wording import wording_catalogue
 
 ROOT = EXAMPLES.parent
 RELEASED = "2026-09-01T09:00:00+00:00"
@@ -163,6 +164,16 @@ def test_pages_carry_their_security_policy_and_the_headers_file_lists_it(
         assert needed in headers
     keyset = (site / ".well-known" / "results-keys.json").read_text(encoding="utf-8")
     assert keyset == (examples[1].keys / "keyset.json").read_text(encoding="utf-8")
+    assert json.loads((site / "wording.json").read_text("utf-8")) == wording_catalogue()
+    # Each page's module and every module it imports is on the site.
+    pages = [unescape((site / p).read_text("utf-8")) for p in
+             ("q/index.html", "statement/index.html", "converter/index.html")]
+    todo = [m for html in pages for m in re.findall(r'<script type="module" src="/([\w.]+)"', html)]
+    assert len(todo) == 3
+    while todo:
+        module = todo.pop()
+        text = (site / module).read_text(encoding="utf-8")
+        todo += re.findall(r'from "\./([\w.]+)"', text)
 
 
 def test_before_the_release_the_site_says_forthcoming_and_holds_no_statement(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import sqlite3
 import subprocess
@@ -23,6 +24,7 @@ from results_online.config import app_config, app_config_from_env
 from results_online.errors import ConfigError
 from results_online.verify_app.app import create_app
 from results_online.verify_app.throttle import client_address, trusted_networks
+from results_online.wording import wording_catalogue
 from tests.verify_support import (
     VerifyFixture,
     credentials,
@@ -243,7 +245,18 @@ def test_health_openapi_and_keyset(fx: VerifyFixture) -> None:
         doc = client.get("/openapi.json").json()
         assert {"/api/verify", "/api/status", "/healthz"} <= set(doc["paths"])
         keys = client.get("/.well-known/results-keys.json").json()
+        wording = client.get("/wording.json")
+        modules = {name: client.get(f"/{name}") for name in
+                   ("verify.js", "token.js", "wording.js", "verify_status.js")}
     assert keys == json.loads((fx.keys_dir / "keyset.json").read_text())
+    assert wording.headers["content-type"] == "application/json"
+    assert wording.json() == wording_catalogue()
+    for name, response in modules.items():
+        assert response.status_code == 200, name
+        assert response.headers["content-type"].startswith("text/javascript"), name
+        # Every module a served module imports is served too.
+        for imported in re.findall(r'from "\./([\w.]+)"', response.text):
+            assert imported in modules, (name, imported)
 
 
 def test_config_reports_every_problem_at_once(tmp_path: Path) -> None:
@@ -431,21 +444,22 @@ def test_status_script_in_chromium_sends_only_the_statement_id(
               p.id = "status";
               document.body.append(p);
             }""")
-            page.add_script_tag(url=base + "/verify_status.js")
             texts = page.evaluate(
                 """async ([a, b]) => {
+                     const status = await import("/verify_status.js");
+                     const words = await (await import("/wording.js")).loadWording();
                      const out = [];
                      for (const id of [a, b, "0000-0000-0000-0000"]) {
-                       out.push(resultsStatus.statusText(await resultsStatus.statementStatus(id)));
+                       out.push(status.statusText(words, await status.statementStatus(id)));
                      }
-                     await resultsStatus.showStatus(a, document.getElementById("status"));
+                     await status.showStatus(words, a, document.getElementById("status"));
                      out.push(document.getElementById("status").dataset.status);
                      return out;
                    }""", [old_id, new_id])
         finally:
             browser.close()
-    assert texts[0].startswith("Status: superseded") and "1 September 2026" in texts[0]
-    assert texts[1].startswith("Status: valid")
+    assert texts[0].startswith("Status: Superseded") and "1 September 2026" in texts[0]
+    assert texts[1].startswith("Status: Valid")
     assert "does not know" in texts[2]
     assert texts[3] == "superseded"
     assert [json.loads(b) for b in bodies] == [
@@ -506,10 +520,10 @@ def test_qr_page_in_chromium_checks_the_signature_and_shows_the_status(
             shown["same tab"] = page.inner_text("main")
         finally:
             browser.close()
-    assert "Status: valid" in shown["same tab"] and "NOT VALID" not in shown["same tab"]
-    assert "Genuine" in shown["old"] and "superseded" in shown["old"]
+    assert "Status: Valid" in shown["same tab"] and "NOT VALID" not in shown["same tab"]
+    assert "Genuine" in shown["old"] and "Status: Superseded" in shown["old"]
     assert "1 September 2026" in shown["old"]
-    assert "Genuine" in shown["new"] and "Status: valid" in shown["new"]
+    assert "Genuine" in shown["new"] and "Status: Valid" in shown["new"]
     assert new.entry.candidate.name in shown["new"]
     for c in new.entry.components:
         assert str(c.mark) in shown["new"]

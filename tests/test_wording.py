@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -15,6 +16,8 @@ from results_online.wording import (
     long_date,
     overall_grade,
     status_words,
+    wording_catalogue,
+    wording_json,
 )
 
 
@@ -62,3 +65,23 @@ def test_dates_read_in_full() -> None:
 def test_the_environment_escapes_markup() -> None:
     env = environment()
     assert env.from_string("{{ x }}").render(x="<b>&") == "&lt;b&gt;&amp;"
+
+
+def test_the_browser_wording_catalogue_holds_the_statements_own_words() -> None:
+    words = wording_catalogue()
+    assert json.loads(wording_json()) == words
+    months = words["months"]
+    assert isinstance(months, list) and len(months) == 12
+    for month in range(1, 13):
+        assert long_date(date(2026, month, 20)) == f"20 {months[month - 1]} 2026"
+    component, overall = words["component_status"], words["overall_status"]
+    assert isinstance(component, dict) and isinstance(overall, dict)
+    for status in Status:
+        if status is not Status.OK:
+            assert component[status.value] == status_words(status)
+            assert overall[status.value] == status_words(status, overall=True)
+    assert {"valid", "superseded", "withdrawn"} == set(words["statement_status"])  # type: ignore[arg-type]
+    fixed = words["words"]
+    assert isinstance(fixed, dict)
+    assert overall_grade(OverallResult(Status.OK, 150, None, None)) == fixed["no_grade"]
+    assert overall_grade(OverallResult(Status.OK, 176, "B", "B2")) == f"{fixed['grade']} B"

@@ -2,7 +2,8 @@
 
 Routes: ``GET /`` form, ``POST /verify`` (HTML) and ``POST /api/verify`` (JSON)
 with candidate ID + secret number, ``POST /api/status`` with a statement id,
-``GET /q`` the QR verify page, the public keyset, ``/healthz``, ``/openapi.json``.
+``GET /q`` the QR verify page, the public keyset, ``/wording.json``, ``/healthz``,
+``/openapi.json``.
 The status check is a POST too, although a statement id is not secret: then no
 identifier a verifier handles ever lands in a URL, an access log or a cache.
 """
@@ -32,6 +33,7 @@ ROUTES = [
     Route("/openapi.json", ep.openapi_json, methods=["GET"]),
     Route(f"/{KEYSET_PATH}", ep.keyset, methods=["GET"]),
     Route("/q", ep.qr_page, methods=["GET"]),
+    Route("/wording.json", ep.wording, methods=["GET"]),
     Route("/{name:str}", ep.asset, methods=["GET"]),
 ]
 

@@ -94,6 +94,11 @@ async def qr_page(request: Request) -> Response:
     return Response(_state(request).pages.qr_page, media_type="text/html; charset=utf-8")
 
 
+async def wording(request: Request) -> Response:
+    """GET /wording.json: the words the browser pages use (results_online.wording)."""
+    return Response(_state(request).pages.wording, media_type="application/json")
+
+
 async def asset(request: Request) -> Response:
     """GET /<asset>: the CSS and JS the pages load."""
     return _state(request).pages.asset(request.path_params["name"])

@@ -16,7 +16,7 @@ from results_online.keyset import load_keyset
 from results_online.verify_app.lookup import VerificationIndex
 from results_online.verify_app.throttle import Network, Throttle, client_address, trusted_networks
 from results_online.web import app_csp, environment, read_asset
-from results_online.wording import STATUS_WORDS
+from results_online.wording import STATUS_WORDS, wording_json
 
 log = logging.getLogger("results_online.verify_app")
 
@@ -24,7 +24,8 @@ FAILURE = ("No result matches this candidate ID and secret number. Check both an
            "after repeated failures, checks for an ID are paused for a day.")
 # Static files of results_online.templates served from the app's origin.
 ASSETS = {"verify_app.css": "text/css", "verify.js": "text/javascript",
-          "verify_status.js": "text/javascript", "site.css": "text/css"}
+          "verify_status.js": "text/javascript", "token.js": "text/javascript",
+          "wording.js": "text/javascript", "site.css": "text/css"}
 
 
 class Verifier:
@@ -60,6 +61,7 @@ class Pages:
         env = environment()
         self.template: Template = env.get_template("verify_app.html")
         self.qr_page = env.get_template("verify.html").render(csp=app_csp(header=False)).encode()
+        self.wording = wording_json().encode()
         self.cache: dict[str, bytes | None] = {}
 
     def render(self, status: int, **context: Any) -> Response:

@@ -27,11 +27,12 @@ from results_online.errors import BuildError
 from results_online.keyset import Keyset
 from results_online.model import Family, Series
 from results_online.web import environment, read_asset
+from results_online.wording import wording_json
 
 # Assets copied as they are (templates/ → site root).
-ASSETS = ("site.css", "statement.js", "converter.js", "explanation.css",
-          "verify.js", "verify_status.js", "verify_app.css", "overview.js",
-          "centres_open.js", "centres_identity.js", "centres_enrol.js")
+ASSETS = ("site.css", "statement.js", "statement_blob.js", "converter.js", "explanation.css",
+          "verify.js", "verify_status.js", "token.js", "wording.js", "verify_app.css",
+          "overview.js", "centres_open.js", "centres_identity.js", "centres_enrol.js")
 # The npm libraries bundled by scripts/bundle-js.mjs (templates/vendor/ → /vendor/).
 VENDOR = ("age.js", "fflate.js", "vendor.json")
 
@@ -103,6 +104,7 @@ def write_site(series: Series, keyset: Keyset, site: Path) -> tuple[Path, ...]:
     for name in VENDOR:
         write(f"vendor/{name}", vendor_asset(name))
     write(".well-known/results-keys.json", keyset.to_json())
+    write("wording.json", wording_json())
     write("robots.txt", "User-agent: *\nDisallow: /s/\nDisallow: /c/\nDisallow: /statement\n"
                         "Disallow: /q\n")
     write("_headers", web.headers_file(info.verify_url))
