@@ -157,6 +157,56 @@ def test_incomplete_or_unknown_links_say_what_to_do(site: Site, browser: Any, fr
     page.close()
 
 
+@pytest.mark.parametrize("make", [
+    lambda sid, key: f"{sid}.{key[:-3]}%E0%A4%A",  # a broken %-escape
+    lambda sid, key: f"{sid}.{key[:20]}!*{key[22:]}",  # not base64url
+    lambda sid, key: f"{sid}.{key}AA",  # a key of the wrong length
+    lambda sid, key: f"{sid}.{key[:-1]}9",  # unused bits of the last character set
+    lambda sid, key: f"{sid[:-1]}I.{key}",  # not a statement id
+    lambda sid, key: f"{sid}{key}",  # no dot
+    lambda sid, key: f"{sid}.{key[:-2]}{'B' if key[-2] == 'A' else 'A'}{key[-1]}",  # no decrypt
+], ids=["escape", "base64", "length", "bits", "id", "dot", "decrypt"])
+def test_every_hostile_fragment_shows_the_damaged_link_message(site: Site, browser: Any,
+                                                               make: Any) -> None:
+    link = site.links[0]
+    sid, key = link["link"].split("#")[1].split(".")
+    errors: list[str] = []
+    page = browser.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{site.base}/statement#{make(sid, key)}")
+    page.wait_for_selector("main[data-state]")
+    assert page.get_attribute("main", "data-state") == "error"
+    assert "damaged" in page.inner_text("#message")
+    assert page.get_attribute("#message", "role") == "alert"
+    assert page.inner_text("#statement").strip() == "" and page.is_hidden("#download")
+    assert link["name"] not in page.inner_text("body")
+    assert "#" not in page.url and errors == []  # the key left the bar; nothing went uncaught
+    page.close()
+
+
+def test_a_blob_that_opens_to_no_statement_shows_the_damaged_link_message(
+        site: Site, browser: Any) -> None:
+    """Encrypted under the right key and id, but not a statement container: still a message."""
+    from results_online import crypto
+    from results_online.ids import content_key
+
+    secret = (site.out.parent / "keys" / "statement-secret").read_bytes()
+    link = site.links[3]
+    blob = site.out / "site" / "s" / f"{link['statement_id']}.bin"
+    saved = blob.read_bytes()
+    key = content_key(secret, link["statement_id"])
+    try:
+        for plaintext in (b"\xff\xff\xff\xff<p>", b"\x00\x00\x00\x02\xc3(%PDF", b"\x00"):
+            blob.write_bytes(crypto.seal(key, link["statement_id"].encode(), plaintext))
+            page = open_link(browser, link["link"])
+            assert page.get_attribute("main", "data-state") == "error"
+            assert "damaged" in page.inner_text("#message")
+            assert page.inner_text("#statement").strip() == ""
+            page.close()
+    finally:
+        blob.write_bytes(saved)
+
+
 def test_after_the_available_until_date_a_link_says_so(site: Site, browser: Any) -> None:
     gone = site.links[0]["link"].replace(site.links[0]["statement_id"], "0000000000000000")
     page = open_link(browser, gone, today="2027-06-02T12:00:00Z")
