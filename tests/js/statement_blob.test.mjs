@@ -5,10 +5,12 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { DamagedLink, openStatement, parseLink } from "../../templates/statement_blob.js";
+import { crockford } from "../../templates/token.js";
 import { fromHex, toHex, vectors } from "./vectors.mjs";
 
 const good = vectors.find((v) => v.name === "statement-blob.json");
 const rejects = vectors.find((v) => v.name === "statement-blob-rejects.json");
+const ids = vectors.find((v) => v.name === "ids.json");
 const damaged = (err) => err instanceof DamagedLink;
 
 test("the vector's link opens its blob to the fragment and the PDF", async () => {
@@ -40,5 +42,14 @@ for (const c of rejects.cases) {
     }
     const link = parseLink(c.fragment);
     await assert.rejects(openStatement(link, fromHex(c.blob_hex)), damaged);
+  });
+}
+
+for (const c of ids.cases) {
+  test(`ids.json ${c.statement_id}: base32 of the id, and the link's key`, () => {
+    assert.equal(crockford(fromHex(c.statement_id_hex)), c.statement_id);
+    const link = parseLink(c.link.split("#")[1]);
+    assert.equal(link.id, c.statement_id);
+    assert.equal(toHex(link.key), c.content_key_hex);
   });
 }
