@@ -31,8 +31,11 @@ _HEADER = struct.Struct(">B8s10sBHH")
 # Series months as carried: year * 12 + month - 1, for 2000-01 .. 5000-12.
 FIRST_SERIES, LAST_SERIES = 2000 * 12, 5000 * 12 + 11
 QR_PATH = "/q"
-# The QR text exactly as qr_text writes it: http(s), a host (no user, path or query), /q#digits.
-_QR_TEXT = re.compile(r"https?://[A-Za-z0-9.:\[\]-]+/q#([0-9]+)", re.ASCII)
+# The verify host as series.toml may give it: http(s), an ASCII host (IDNs in xn-- form),
+# an optional port; no user, path, query or fragment.
+HOST_URL = r"https?://[A-Za-z0-9.:\[\]-]+"
+# The QR text exactly as qr_text writes it: that host, the path /q, '#', the digits.
+_QR_TEXT = re.compile(HOST_URL + r"/q#([0-9]+)", re.ASCII)
 # Digits per trailing chunk of k bytes (k = 1..7): ceil(8k·log10 2).
 _CHUNK_DIGITS = (0, 3, 5, 8, 10, 13, 15, 17)
 

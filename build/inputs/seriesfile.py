@@ -17,6 +17,7 @@ from results_online.build.grading import rules
 from results_online.build.grading.enquiry import ENQUIRY_DEFAULTS
 from results_online.errors import Problem
 from results_online.model import Component, Family, SeriesInfo, Test
+from results_online.token import HOST_URL
 
 FILE = "series.toml"
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
@@ -170,9 +171,10 @@ def _url(t: _Table, key: str) -> str:
     url = t.text(key)
     # The site and the app are served at the root of their host: pages, scripts and
     # the keyset use root-absolute paths.
-    if url and not re.match(r"^https?://[^\s/?#]+/?$", url):
+    if url and not re.fullmatch(HOST_URL + "/?", url, re.ASCII):
         t.bad(key, "must be an http:// or https:// address of a whole host, with no path, "
-                   "query or fragment (e.g. https://results.example.org)")
+                   "query or fragment, the host in ASCII (an international name in its "
+                   "xn-- form; e.g. https://results.example.org)")
         return ""
     return url.rstrip("/")
 
