@@ -258,6 +258,22 @@ def test_the_verify_page_accepts_the_real_qr_and_rejects_a_changed_digit(
     page.close()
 
 
+def test_the_verify_page_refuses_the_real_token_on_any_path_but_q(site: Site, browser: Any) -> None:
+    qr = read_qr(site.out / site.statement_of(site.links[2])["pdf"]).text
+    digits = qr.split("#")[1]
+    page = browser.new_page()
+    for url in (f"{site.base}/q/#{digits}", f"{site.base}/q/index.html#{digits}",
+                f"{site.base}/q?from=scan#{digits}"):
+        page.goto(url)
+        page.wait_for_selector("#verdict[data-valid]")
+        assert page.get_attribute("#verdict", "data-valid") == "false", url
+        assert page.is_hidden("#statement")
+    page.goto(qr)  # the same tab still accepts the real QR text
+    page.wait_for_selector("#verdict[data-valid]")
+    assert page.get_attribute("#verdict", "data-valid") == "true"
+    page.close()
+
+
 def test_the_converter_answers_as_you_type(site: Site, browser: Any) -> None:
     page = browser.new_page()
     page.goto(site.base + "/converter/")
