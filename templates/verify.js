@@ -73,5 +73,5 @@ async function main() {
   showStatus(words, data.statementId, status, series);
 }
 
-window.addEventListener("hashchange", main);  // another QR opened in the same tab
+addEventListener("hashchange", main);  // another QR opened in the same tab
 main();

@@ -274,6 +274,20 @@ def test_the_verify_page_refuses_the_real_token_on_any_path_but_q(site: Site, br
     page.close()
 
 
+def test_the_verify_page_says_it_could_not_check_when_the_keys_do_not_load(
+        site: Site, browser: Any) -> None:
+    """A network failure is not a forgery: the page must not call a genuine QR NOT VALID."""
+    qr = read_qr(site.out / site.statement_of(site.links[2])["pdf"]).text
+    page = browser.new_page()
+    page.route("**/.well-known/results-keys.json", lambda route: route.abort())
+    page.goto(qr)
+    page.wait_for_selector("#verdict[data-valid]")
+    assert page.get_attribute("#verdict", "data-valid") == "unknown"
+    assert "could not run" in page.inner_text("#verdict")
+    assert "NOT VALID" not in page.inner_text("#verdict") and page.is_hidden("#statement")
+    page.close()
+
+
 def test_the_converter_answers_as_you_type(site: Site, browser: Any) -> None:
     page = browser.new_page()
     page.goto(site.base + "/converter/")
