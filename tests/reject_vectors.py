@@ -12,6 +12,7 @@ bodies are written here byte by byte, not by ``token.encode``, which refuses to 
 from __future__ import annotations
 
 import json
+import random
 import struct
 import sys
 from collections.abc import Callable
@@ -149,6 +150,47 @@ CASES: dict[str, Case] = {
     "reject-after-valid-until": ("issue date <= valid_until", "verify",
                                  lambda: _qr(_signed(Body(issued=date(2026, 7, 2)))), _RETIRED),
 }
+
+
+EDGES = (0, 1, 2, 48, 49, 250, 251, 254, 255)
+
+
+def near_bodies(seed: int = 20261201, per_body: int = 800) -> list[bytes]:
+    """Bodies near the vectors' valid ones and near each decode-stage reject vector's.
+
+    Every byte set to each edge value, then random changes, cuts and insertions: for
+    checking that two decoders, or a decoder and the encoder, agree on all of them.
+    """
+    rng = random.Random(seed)
+    bodies = [bytes.fromhex(tv.stored(n)["body_hex"]) for n in sorted(tv.CASES)]
+    bodies += [Body(test=b"FCE", entries=(_SKILL, (b"", 150, b"", b"B1"))).raw()]
+    for name in sorted(CASES):
+        v = stored(name)
+        if v["rejected_by"] == "decode":
+            bodies.append(tk.from_qr_text(v["qr_text"])[:-64])
+    out = [b[:i] + bytes([e]) + b[i + 1:] for b in bodies for i in range(len(b)) for e in EDGES]
+    for body in bodies:
+        out.append(body)
+        out += [_mutant(body, rng) for _ in range(per_body)]
+    return out
+
+
+def _mutant(body: bytes, rng: random.Random) -> bytes:
+    b = bytearray(body)
+    for _ in range(rng.randint(1, 3)):
+        if not b:
+            break
+        i = rng.randrange(len(b))
+        kind = rng.random()
+        if kind < 0.5:
+            b[i] = rng.choice(EDGES) if rng.random() < 0.5 else rng.randrange(256)
+        elif kind < 0.7:
+            del b[i]
+        elif kind < 0.9:
+            b.insert(i, rng.randrange(256))
+        else:
+            b[i:] = b[i:i + rng.randrange(4)]
+    return bytes(b)
 
 
 def make_vector(name: str) -> dict[str, Any]:
