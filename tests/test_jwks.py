@@ -97,3 +97,17 @@ def test_a_key_of_another_kind_is_refused(change: dict[str, str]) -> None:
     doc["keys"][0].update(change)
     with pytest.raises(KeyStoreError):
         Keyset.from_json(json.dumps(doc))
+
+
+def test_every_keyset_in_the_vectors_loads_in_both_libraries() -> None:
+    docs = [json.loads(p.read_text("utf-8"))["keyset"]
+            for p in sorted(tv.VECTOR_DIR.glob("*.json")) if "keyset" in p.read_text("utf-8")]
+    assert len(docs) > 20
+    for doc in docs:
+        text = json.dumps(doc)
+        kids = [k["kid"] for k in doc["keys"]]
+        assert [k.key_id for k in jwt.PyJWKSet.from_json(text).keys] == kids
+        theirs = jwk.JWKSet.from_json(text)
+        assert len(theirs["keys"]) == len(kids)
+        assert all(theirs.get_key(kid) is not None for kid in kids)
+        assert [k.kid.hex() for k in Keyset.from_json(text).keys] == kids
