@@ -15,13 +15,12 @@ DEB_PACKAGES=(
   fonts-noto-core fonts-noto-extra fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core
   # real tools the tests and users run
   chromium age redis-server poppler-utils
-  # node --test runs the browser modules' unit tests (tests/js)
-  nodejs
   # load generator for benchmarks/verify_load.py
   wrk
 )
 
-# node and npm bundle the browser libraries (package.json); Debian's are enough.
+# node and npm bundle the browser libraries (package.json), and node --test runs the
+# browser modules' unit tests (tests/js); Debian's are enough.
 command -v node >/dev/null || DEB_PACKAGES+=(nodejs)
 command -v npm >/dev/null || DEB_PACKAGES+=(npm)
 
