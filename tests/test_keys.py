@@ -206,3 +206,14 @@ def test_cli_verify_token_with_the_wrong_keyset(tmp_path: Path,
     assert main(["verify-token", "123", "--keyset", str(tmp_path / "missing.json")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: cannot read the keyset") and "hint: " in err
+
+
+@pytest.mark.parametrize("path", ["/q/", "/verify", "/Q", "/q?x=1"])
+def test_cli_verify_token_refuses_qr_text_on_another_path(
+        path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    v = tv.stored("step-basic")
+    keyset = tmp_path / "keyset.json"
+    keyset.write_text(json.dumps(v["keyset"]))
+    assert main(["verify-token", v["qr_text"].replace("/q#", f"{path}#"),
+                 "--keyset", str(keyset)]) == 1
+    assert capsys.readouterr().err.startswith("error: NOT VALID")
