@@ -15,6 +15,8 @@ DEB_PACKAGES=(
   fonts-noto-core fonts-noto-extra fonts-noto-cjk fonts-noto-color-emoji fonts-dejavu-core
   # real tools the tests and users run
   chromium age redis-server poppler-utils
+  # organisation accounts when replicas run (tests start their own server as a non-root user)
+  postgresql
   # load generator for benchmarks/verify_load.py
   wrk
 )
