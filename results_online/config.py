@@ -105,6 +105,8 @@ FAILURES_PER_ADDRESS = 100  # default: failed checks per client address per day
 APP_PORT = 8001  # default port of the verification app
 SITE_PORT = 8000  # default port of `results serve`
 LOCALHOST = "127.0.0.1"
+ORG_FAILURES_PER_ID = 10  # default: one organisation's failed checks per candidate ID per day
+ORG_FAILURES_PER_ORG = 1000  # default: one organisation's failed checks per day
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,58 @@ class AppConfig:
     failures_per_address: int = FAILURES_PER_ADDRESS
     host: str = LOCALHOST
     port: int = APP_PORT
+    database_url: str | None = field(default=None, repr=False)  # organisations; may hold a password
+    org_approval: bool = False  # a self-registered organisation waits for the board's approval
+    smtp: tuple[str, int] | None = None  # mail relay; None: no self-registration
+    mail_from: str | None = None
+    public_url: str | None = None  # the app's address in e-mails
+    org_failures_per_id: int = ORG_FAILURES_PER_ID
+    org_failures_per_org: int = ORG_FAILURES_PER_ORG
+
+    @property
+    def org_database(self) -> str:
+        """The organisations database: ``database_url``, or orgs.sqlite beside the index."""
+        return self.database_url or sqlite_beside(self.index_path)
+
+
+ORGS_DB_FILE = "orgs.sqlite"
+DATABASE_ENV = "RESULTS_DATABASE_URL"
+
+
+def sqlite_beside(index_path: Path) -> str:
+    """The default organisations database: a SQLite file in the index's folder."""
+    return f"sqlite:///{index_path.resolve().parent / ORGS_DB_FILE}"
+
+
+def check_database(url: str, index_path: Path | None, problems: list[str]) -> None:
+    """Note a problem if ``url`` is neither SQLite nor PostgreSQL, or is the index itself."""
+    if not url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+        problems.append("--database takes sqlite:///FILE or postgresql://user@host:port/db")
+    elif url.startswith("sqlite:///") and index_path is not None and \
+            Path(url.removeprefix("sqlite:///")).resolve() == index_path.resolve():
+        problems.append("--database must not be the verification index (it is read-only)")
+
+
+def parse_smtp(text: str, problems: list[str]) -> tuple[str, int]:
+    """HOST:PORT of a mail relay, noting a problem if it is not one."""
+    host, _, port_text = text.rpartition(":")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        problems.append(f"--smtp {text!r} is not HOST:PORT, e.g. 127.0.0.1:25")
+        return "", 0
+    return host.strip("[]"), int(port_text)
+
+
+def _check_org_settings(problems: list[str], index_path: Path, *, database_url: str | None,
+                        smtp: str | None, public_url: str | None, per_id: int,
+                        per_org: int) -> tuple[str, int] | None:
+    """Check the registered organisations' settings; the mail relay if one is given."""
+    if database_url:
+        check_database(database_url, index_path, problems)
+    if public_url and not public_url.startswith(("https://", "http://")):
+        problems.append(f"--public-url {public_url!r} is not an http(s) URL")
+    if per_id < 1 or per_org < 1:
+        problems.append("organisation failure limits must be at least 1")
+    return parse_smtp(smtp, problems) if smtp else None
 
 
 def app_config(
@@ -133,6 +187,13 @@ def app_config(
     failures_per_address: int = FAILURES_PER_ADDRESS,
     host: str = LOCALHOST,
     port: int = APP_PORT,
+    database_url: str | None = None,
+    org_approval: bool = False,
+    smtp: str | None = None,
+    mail_from: str | None = None,
+    public_url: str | None = None,
+    org_failures_per_id: int = ORG_FAILURES_PER_ID,
+    org_failures_per_org: int = ORG_FAILURES_PER_ORG,
 ) -> AppConfig:
     """Validate verification-app settings, reporting every problem at once."""
     import ipaddress
@@ -163,10 +224,16 @@ def app_config(
         problems.append("failure limits must be at least 1")
     if not 0 < port < 65536:
         problems.append(f"--port {port} is not a TCP port")
+    relay = _check_org_settings(problems, index_path, database_url=database_url, smtp=smtp,
+                                public_url=public_url, per_id=org_failures_per_id,
+                                per_org=org_failures_per_org)
     if problems:
         raise ConfigError("; ".join(problems), hint="see `results verify-app --help`")
     return AppConfig(index_path, keyset_path, pepper_path, redis_url or None,
-                     tuple(trusted_proxies), failures_per_id, failures_per_address, host, port)
+                     tuple(trusted_proxies), failures_per_id, failures_per_address, host, port,
+                     database_url or None, org_approval, relay, mail_from or None,
+                     (public_url or "").rstrip("/") or None, org_failures_per_id,
+                     org_failures_per_org)
 
 
 REDIS_URL_ENV = "RESULTS_REDIS_URL"
@@ -177,6 +244,10 @@ APP_ENV = {
     "trusted_proxies": "RESULTS_TRUSTED_PROXIES",  # comma-separated IPs or CIDRs
     "failures_per_id": "RESULTS_FAILURES_PER_ID",
     "failures_per_address": "RESULTS_FAILURES_PER_ADDRESS",
+    "org_approval": "RESULTS_ORG_APPROVAL",  # "board": self-registrations wait for approval
+    "smtp": "RESULTS_SMTP",  # HOST:PORT of the relay for confirmation e-mails
+    "mail_from": "RESULTS_MAIL_FROM",
+    "public_url": "RESULTS_PUBLIC_URL",
 }
 
 
@@ -199,7 +270,12 @@ def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
                       pepper=env.get(APP_ENV["pepper"]) or None,
                       redis_url=env.get(REDIS_URL_ENV) or None, trusted_proxies=proxies,
                       failures_per_id=limits["failures_per_id"],
-                      failures_per_address=limits["failures_per_address"])
+                      failures_per_address=limits["failures_per_address"],
+                      database_url=env.get(DATABASE_ENV) or None,
+                      org_approval=env.get(APP_ENV["org_approval"], "") == "board",
+                      smtp=env.get(APP_ENV["smtp"]) or None,
+                      mail_from=env.get(APP_ENV["mail_from"]) or None,
+                      public_url=env.get(APP_ENV["public_url"]) or None)
 
 
 @dataclass(frozen=True)
@@ -220,13 +296,11 @@ def notify_config(out_dir: str, smtp: str, *, now: str | None = None,
     out = Path(out_dir)
     if not (out / "private" / "outbox").is_dir():
         problems.append(f"{out} holds no outbox (give the --out folder of `results build`)")
-    host, _, port_text = smtp.rpartition(":")
-    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        problems.append(f"--smtp {smtp!r} is not HOST:PORT, e.g. 127.0.0.1:25")
+    host, port = parse_smtp(smtp, problems)
     when = parse_now(now, problems)
     if problems:
         raise ConfigError("; ".join(problems), hint="see `results notify --help`")
-    return NotifyConfig(out, host.strip("[]"), int(port_text), when, sender or None)
+    return NotifyConfig(out, host, port, when, sender or None)
 
 
 @dataclass(frozen=True)
@@ -257,3 +331,22 @@ def publish_config(out_dir: str, to: str, *, endpoint: str | None = None,
     if problems:
         raise ConfigError("; ".join(problems), hint="see `results publish --help`")
     return PublishConfig(out, bucket, prefix.strip("/"), endpoint or None, when)
+
+
+def orgs_database(database: str | None, index: str | None,
+                  environ: Mapping[str, str] | None = None) -> str:
+    """The organisations database `results orgs` works on: --database, RESULTS_DATABASE_URL,
+    or the SQLite file beside --index."""
+    env = os.environ if environ is None else environ
+    problems: list[str] = []
+    url = database or env.get(DATABASE_ENV) or ""
+    index_path = Path(index) if index else None
+    if not url and index_path is None:
+        problems.append(f"give --database URL, --index FILE or set {DATABASE_ENV}")
+    elif not url and index_path is not None:
+        url = sqlite_beside(index_path)
+    if url:
+        check_database(url, index_path, problems)
+    if problems:
+        raise ConfigError("; ".join(problems), hint="see `results orgs --help`")
+    return url

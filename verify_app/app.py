@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from results_online.config import AppConfig
 from results_online.keyset import KEYSET_PATH
 from results_online.verify_app import endpoints as ep
+from results_online.verify_app.orgs.endpoints import mount as mount_orgs
 from results_online.verify_app.state import open_state
 from results_online.web import app_headers
 
@@ -65,13 +66,15 @@ class SecurityHeaders:
 def create_app(config: AppConfig) -> Starlette:
     """The verification app for one index; raise ConfigError if it cannot start."""
     state = open_state(config)
+    orgs = mount_orgs(config, state.index)  # registered organisations: /api/v1/…, /orgs/…
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        orgs.close()
         state.close()
 
-    app = Starlette(routes=ROUTES, lifespan=lifespan,
+    app = Starlette(routes=[*orgs.routes, *ROUTES], lifespan=lifespan,
                     exception_handlers={Exception: ep.server_error,
                                         StorageError: ep.unavailable})
     app.state.results = state

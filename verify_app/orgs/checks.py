@@ -1,0 +1,80 @@
+"""A registered organisation's checks: budget, match, audit, for one row or a thousand.
+
+Per row the work is the same whatever the outcome: the keyed hashes and the index
+query run for every well-formed row (in the threadpool, all rows in one go), the
+budget is read before the match is looked at and decides independently of it, and
+every row gets one audit entry (or one per matched statement).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from results_online.verify_app.lookup import Check, VerificationIndex
+from results_online.verify_app.orgs.budget import OrgBudget
+from results_online.verify_app.orgs.rows import Answer, Pair
+from results_online.verify_app.orgs.store import AuditEntry, Caller, OrgStore
+from starlette.concurrency import run_in_threadpool
+
+from results_online.crypto import Random
+
+log = logging.getLogger("results_online.verify_app.orgs")
+
+MATCH, NO_MATCH, OVER_BUDGET, INVALID = "match", "no_match", "over_budget", "invalid"
+
+
+class OrgVerifier:
+    """Checks on behalf of an authenticated organisation."""
+
+    def __init__(self, index: VerificationIndex, store: OrgStore, budget: OrgBudget,
+                 clock: Callable[[], datetime], random: Random = os.urandom) -> None:
+        """Match in ``index``, count failures in ``budget``, log in ``store``."""
+        self.index = index
+        self.store = store
+        self.budget = budget
+        self.clock = clock
+        self.random = random
+
+    async def check(self, caller: Caller, rows: Sequence[Pair | None]) -> list[Answer]:
+        """Answer every row in order; the audit log has them all before this returns."""
+        checks = await run_in_threadpool(self._match_all, rows)
+        answers: list[Answer] = []
+        outcomes: list[str] = []
+        for n, found in enumerate(checks, start=1):
+            if found is None:
+                answers.append(Answer(n, INVALID))
+                outcomes.append(INVALID)
+                continue
+            outcome = await self._decide(caller.org_id, found)
+            outcomes.append(outcome)
+            answers.append(Answer(n, MATCH, found.statements) if outcome == MATCH
+                           else Answer(n, NO_MATCH))
+        await run_in_threadpool(self.store.record, self._entries(caller, answers, outcomes))
+        log.info("org %d checked %d row(s)", caller.org_id, len(rows))
+        return answers
+
+    def _match_all(self, rows: Sequence[Pair | None]) -> list[Check | None]:
+        return [None if r is None else self.index.check(*r) for r in rows]
+
+    async def _decide(self, org_id: int, found: Check) -> str:
+        key = self.budget.key(org_id, found.key)
+        async with self.budget.lock(key):
+            allowed = await self.budget.allowed(org_id, key)
+            if allowed and found.matched:
+                return MATCH
+            await self.budget.failed(org_id, key)
+        return NO_MATCH if allowed else OVER_BUDGET
+
+    def _entries(self, caller: Caller, answers: Sequence[Answer],
+                 outcomes: Sequence[str]) -> list[AuditEntry]:
+        now = self.clock()
+        request_id = self.random(12).hex()
+        entries = []
+        for a, outcome in zip(answers, outcomes, strict=True):
+            ids: list[str | None] = [str(s["statement_id"]) for s in a.statements] or [None]
+            entries += [AuditEntry(caller.org_id, now, caller.key_id, request_id, a.row, sid,
+                                   outcome) for sid in ids]
+        return entries
