@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from results_online.verify_app.lookup import MAX_FIELD
+from results_online.verify_app.orgs.openapi import SECURITY_SCHEMES, org_paths
 
 
 def _text(description: str) -> dict[str, Any]:
@@ -84,5 +85,7 @@ def openapi() -> dict[str, Any]:
                 "operationId": "health",
                 "responses": {"200": _json({"type": "object"}, "healthy"),
                               "503": _json({"type": "object"}, "unhealthy")}}},
+            **org_paths(_STATEMENT, _ERROR),
         },
+        "components": {"securitySchemes": SECURITY_SCHEMES},
     }

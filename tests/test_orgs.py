@@ -1,0 +1,377 @@
+"""Registered organisations on SQLite and on a real PostgreSQL server: registration by
+e-mail over real SMTP, API keys, single and bulk checks, budgets, the audit log, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import email
+import hashlib
+import io
+import itertools
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from localhost import free_port
+from postgres import pg_bin, postgres_server
+from starlette.testclient import TestClient
+
+from results_online.cli import main
+from tests.verify_support import VerifyFixture, credentials, make_fixture, wrong
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+FAILURE = "No result matches this candidate ID and secret number."
+
+
+@dataclass
+class Inbox:
+    """What the local SMTP server received."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        self.messages.append(msg)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[str, Inbox]]:
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"127.0.0.1:{port}", inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def fx(tmp_path_factory: pytest.TempPathFactory) -> VerifyFixture:
+    return make_fixture(tmp_path_factory.mktemp("orgs"))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    if pg_bin() is None:
+        pytest.skip("PostgreSQL is installed by scripts/bootstrap.sh")
+    with postgres_server() as url:
+        yield url
+
+
+_databases = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """A fresh, empty organisations database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'orgs.sqlite'}"
+    server: str = request.getfixturevalue("pg_server")
+    name = f"orgs_{next(_databases)}"
+    with psycopg.connect(server, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_logged(caplog: pytest.LogCaptureFixture, fx: VerifyFixture) -> Iterator[None]:
+    caplog.set_level(logging.DEBUG)
+    yield
+    text = caplog.text + "".join(str(r.args) for r in caplog.records)
+    for value in fx.ids_and_secrets():
+        assert value not in text
+    assert "ro1_" not in text
+
+
+def add_org(database: str, capsys: pytest.CaptureFixture[str], name: str = "Uni of Test",
+            address: str = "admissions@uni.example") -> str:
+    """Add an organisation with the CLI; its API key, as printed once."""
+    assert main(["orgs", "add", name, "--email", address, "--database", database]) == 0
+    out = capsys.readouterr().out
+    keys = re.findall(r"ro1_\S+", out)
+    assert len(keys) == 1
+    return keys[0]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def check(client: TestClient, key: str, body: dict[str, str]) -> dict[str, Any]:
+    r = client.post("/api/v1/verify", json=body, headers=bearer(key))
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def test_self_registration_by_email_gives_a_key_that_verifies(
+        fx: VerifyFixture, database: str, smtp: tuple[str, Inbox]) -> None:
+    relay, inbox = smtp
+    s = fx.statements[0]
+    with TestClient(fx.app(database_url=database, smtp=relay,
+                           public_url="https://verify.example")) as client:
+        form = client.get("/orgs/register")
+        assert form.status_code == 200 and "<script" not in form.text
+        r = client.post("/orgs/register", data={"name": "Uni of Test",
+                                                "email": "admissions@uni.example"})
+        assert r.status_code == 200 and "Check your e-mail" in r.text
+        assert len(inbox.messages) == 1
+        msg = inbox.messages[0]
+        assert msg["To"] == "admissions@uni.example"
+        body = msg.get_content()
+        code = re.search(r"\b([A-Z2-7]{4}(?:-[A-Z2-7]{1,4}){6})\b", body)
+        assert code and "https://verify.example/orgs/confirm" in body
+        assert code.group(1) not in "".join(re.findall(r"https?://\S+", body))
+        assert client.post("/orgs/confirm", data={"code": "AAAA-BBBB"}).status_code == 400
+        done = client.post("/orgs/confirm", data={"code": code.group(1).lower()})
+        assert done.status_code == 200 and "only this once" in done.text
+        key = re.search(r'value="(ro1_[^"]+)"', done.text)
+        assert key
+        # the code works once only
+        assert client.post("/orgs/confirm", data={"code": code.group(1)}).status_code == 400
+        answer = check(client, key.group(1), credentials(s))
+        assert answer["match"] is True
+        assert answer["statements"][0]["name"] == s.entry.candidate.name
+        assert answer["statements"][0]["statement_id"] == s.statement_id
+        # the same address again: the same answer, and no second e-mail
+        again = client.post("/orgs/register", data={"name": "Impostor",
+                                                    "email": "Admissions@uni.example"})
+        assert again.status_code == 200 and "Check your e-mail" in again.text
+        assert len(inbox.messages) == 1
+
+
+def test_with_board_approval_the_key_works_only_once_approved(
+        fx: VerifyFixture, database: str, smtp: tuple[str, Inbox],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    relay, inbox = smtp
+    s = fx.statements[1]
+    with TestClient(fx.app(database_url=database, smtp=relay, org_approval=True)) as client:
+        client.post("/orgs/register", data={"name": "Acme Ltd", "email": "hr@acme.example"})
+        code = re.search(r"^ {4}([A-Z2-7-]+)\s*$", inbox.messages[0].get_content(), re.M)
+        assert code
+        done = client.post("/orgs/confirm", data={"code": code.group(1)})
+        assert "approves each organisation" in done.text
+        key = re.search(r'value="(ro1_[^"]+)"', done.text)
+        assert key
+        r = client.post("/api/v1/verify", json=credentials(s), headers=bearer(key.group(1)))
+        assert r.status_code == 403
+        assert main(["orgs", "list", "--database", database]) == 0
+        assert "pending\thr@acme.example" in capsys.readouterr().out
+        assert main(["orgs", "approve", "hr@acme.example", "--database", database]) == 0
+        assert check(client, key.group(1), credentials(s))["match"] is True
+        assert main(["orgs", "revoke", "hr@acme.example", "--database", database]) == 0
+        r = client.post("/api/v1/verify", json=credentials(s), headers=bearer(key.group(1)))
+        assert r.status_code == 401
+
+
+def test_without_a_relay_organisations_cannot_register_themselves(
+        fx: VerifyFixture, database: str) -> None:
+    with TestClient(fx.app(database_url=database)) as client:
+        assert client.get("/orgs/register").status_code == 503
+        r = client.post("/orgs/register", data={"name": "X", "email": "x@x.example"})
+        assert r.status_code == 503
+
+
+def _all_stored_bytes(database: str) -> bytes:
+    engine = sa.create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
+    out = b""
+    with engine.connect() as con:
+        for table in ("organisations", "api_keys", "audit"):
+            for row in con.execute(sa.text(f"SELECT * FROM {table}")):
+                out += b"|".join(v if isinstance(v, bytes) else str(v).encode() for v in row)
+    engine.dispose()
+    return out
+
+
+def test_api_keys_are_stored_only_as_their_sha256(
+        fx: VerifyFixture, database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    key = add_org(database, capsys)
+    with TestClient(fx.app(database_url=database)) as client:
+        check(client, key, credentials(fx.statements[0]))
+        check(client, key, credentials(fx.statements[1], "0000"))
+    stored = _all_stored_bytes(database)
+    assert key.encode() not in stored and key.rsplit("_", 1)[1].encode() not in stored
+    assert hashlib.sha256(key.encode()).digest() in stored
+    for value in fx.ids_and_secrets():  # nor any candidate ID or secret in the audit log
+        assert value.encode() not in stored
+
+
+def test_rotate_and_revoke_keys(fx: VerifyFixture, database: str,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    old = add_org(database, capsys)
+    body = credentials(fx.statements[0])
+    with TestClient(fx.app(database_url=database)) as client:
+        r = client.post("/api/v1/keys/rotate", headers=bearer(old))
+        assert r.status_code == 200
+        new = r.json()["api_key"]
+        assert new != old
+        assert client.post("/api/v1/verify", json=body, headers=bearer(old)).status_code == 401
+        assert check(client, new, body)["match"] is True
+        assert main(["orgs", "rotate", "1", "--database", database]) == 0  # a second key
+        third = re.findall(r"ro1_\S+", capsys.readouterr().out)[0]
+        assert client.post("/api/v1/keys/revoke", headers=bearer(new)).status_code == 200
+        assert client.post("/api/v1/verify", json=body, headers=bearer(new)).status_code == 401
+        assert check(client, third, body)["match"] is True
+        for bad in ({}, {"Authorization": "Basic abc"}, bearer("ro1_nope_nope")):
+            r = client.post("/api/v1/verify", json=body, headers=bad)
+            assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_batch_answers_each_row_from_json_or_csv(
+        fx: VerifyFixture, database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    key = add_org(database, capsys)
+    a, b = fx.statements[0], fx.statements[1]
+    rows = [credentials(a), credentials(b, wrong(b.entry.candidate.secret)),
+            {"candidate_id": "X" * 65, "secret_number": "1"}, {"candidate_id": "\ud800",
+                                                               "secret_number": "1"},
+            credentials(b)]
+    with TestClient(fx.app(database_url=database)) as client:
+        r = client.post("/api/v1/verify/batch", content=json.dumps(rows),  # \ud800 escaped
+                        headers=bearer(key) | {"Content-Type": "application/json"})
+        assert r.status_code == 200
+        got = r.json()["results"]
+        assert [g["row"] for g in got] == [1, 2, 3, 4, 5]
+        assert got[0]["match"] and got[0]["statements"][0]["name"] == a.entry.candidate.name
+        assert got[1] == {"row": 2, "match": False, "message": FAILURE}
+        assert got[2]["error"] == got[3]["error"] == "invalid"
+        assert got[4]["match"] and got[4]["statements"][0]["statement_id"] == b.statement_id
+        text = "candidate_id,secret_number\r\n" + "".join(
+            f"{r['candidate_id']},{r['secret_number']}\r\n" for r in (rows[0], rows[1]))
+        r = client.post("/api/v1/verify/batch", content=text.encode(),
+                        headers=bearer(key) | {"Content-Type": "text/csv",
+                                               "Accept": "text/csv"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+        table = list(csv.DictReader(io.StringIO(r.text)))
+        assert [(t["row"], t["outcome"]) for t in table] == [("1", "match"), ("2", "no_match")]
+        assert table[0]["name"] == a.entry.candidate.name
+        r = client.post("/api/v1/verify/batch", headers=bearer(key),
+                        files={"file": ("c.csv", text.encode(), "text/csv")})
+        assert [x["match"] for x in r.json()["results"]] == [True, False]
+        too_many = [credentials(a)] * 1001
+        r = client.post("/api/v1/verify/batch", json=too_many, headers=bearer(key))
+        assert r.status_code == 400 and "1000" in r.json()["message"]
+        for bad in (b"{", b'{"candidate_id": 1}', b"[]"):
+            r = client.post("/api/v1/verify/batch", content=bad, headers=bearer(key))
+            assert r.status_code == 400
+
+
+def test_one_organisations_failures_never_lock_another_or_the_public(
+        fx: VerifyFixture, database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    key_a = add_org(database, capsys, "A", "a@a.example")
+    key_b = add_org(database, capsys, "B", "b@b.example")
+    s, other = fx.statements[0], fx.statements[2]
+    bad = credentials(s, wrong(s.entry.candidate.secret))
+    with TestClient(fx.app(database_url=database, org_failures_per_id=3,
+                           org_failures_per_org=5)) as client:
+        for _ in range(3):
+            assert check(client, key_a, bad)["match"] is False
+        assert check(client, key_a, credentials(s)) == {"row": 1, "match": False,
+                                                        "message": FAILURE}
+        assert check(client, key_b, credentials(s))["match"] is True
+        r = client.post("/api/verify", json=credentials(s))  # the anonymous path is untouched
+        assert r.json()["match"] is True
+        for _ in range(12):  # lock the candidate on the anonymous path
+            client.post("/api/verify", json=bad)
+        assert client.post("/api/verify", json=credentials(s)).json()["match"] is False
+        assert check(client, key_b, credentials(s))["match"] is True
+        # A's daily budget (5) is used up by two more failures: then nothing of A's matches
+        assert check(client, key_a, credentials(other))["match"] is True
+        assert check(client, key_a, credentials(other, "x"))["match"] is False
+        assert check(client, key_a, credentials(other))["match"] is False
+        assert check(client, key_b, credentials(other))["match"] is True
+
+
+def test_audit_log_is_append_only_and_exported_per_organisation(
+        fx: VerifyFixture, database: str, capsys: pytest.CaptureFixture[str],
+        tmp_path: Any) -> None:
+    key_a = add_org(database, capsys, "A", "a@a.example")
+    key_b = add_org(database, capsys, "B", "b@b.example")
+    s = fx.statements[0]
+    with TestClient(fx.app(database_url=database)) as client:
+        check(client, key_a, credentials(s))
+        client.post("/api/v1/verify/batch", headers=bearer(key_a),
+                    json=[credentials(s, "1"), {"candidate_id": ""}])
+        check(client, key_b, credentials(fx.statements[1]))
+        r = client.get("/api/v1/audit", headers=bearer(key_a))
+        assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+        log = list(csv.DictReader(io.StringIO(r.text)))
+        assert [(e["row"], e["statement_id"], e["outcome"]) for e in log] == [
+            ("1", s.statement_id, "match"), ("1", "", "no_match"), ("2", "", "invalid")]
+        assert log[1]["request_id"] == log[2]["request_id"] != log[0]["request_id"]
+        assert client.get("/api/v1/audit").status_code == 401
+    out = tmp_path / "audit-a.csv"
+    assert main(["orgs", "audit", "a@a.example", "--out", str(out), "--database", database]) == 0
+    assert out.read_bytes().decode() == r.text
+    for value in fx.ids_and_secrets():
+        assert value not in r.text
+    engine = sa.create_engine(database.replace("postgresql://", "postgresql+psycopg://"))
+    for statement in ("UPDATE audit SET outcome = 'match'", "DELETE FROM audit"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as con:
+            con.execute(sa.text(statement))
+    with engine.connect() as con:
+        assert con.execute(sa.text("SELECT count(*) FROM audit")).scalar_one() == 4
+    engine.dispose()
+
+
+def test_bulk_page_turns_a_pasted_csv_into_a_results_download(
+        fx: VerifyFixture, database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    key = add_org(database, capsys)
+    a, b = fx.statements[0], fx.statements[3]
+    pasted = (f"{a.entry.candidate.candidate_id},{a.entry.candidate.secret}\n"
+              f"{b.entry.candidate.candidate_id},{wrong(b.entry.candidate.secret)}\n")
+    with TestClient(fx.app(database_url=database)) as client:
+        page = client.get("/orgs/bulk")
+        assert page.status_code == 200
+        assert "<script" not in page.text and 'action="/orgs/bulk"' in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        r = client.post("/orgs/bulk", data={"api_key": key, "csv": pasted},
+                        files={"file": ("", b"", "application/octet-stream")})
+        assert r.status_code == 200
+        assert r.headers["content-disposition"] == 'attachment; filename="results.csv"'
+        table = list(csv.DictReader(io.StringIO(r.text)))
+        assert [(t["candidate_id"], t["outcome"]) for t in table] == [
+            (a.entry.candidate.candidate_id, "match"), (b.entry.candidate.candidate_id,
+                                                        "no_match")]
+        assert table[0]["statement_id"] == a.display_id and table[0]["test"] == a.entry.test.name
+        assert b.entry.candidate.secret not in r.text and a.entry.candidate.secret not in r.text
+        wrong_key = client.post("/orgs/bulk", data={"api_key": "ro1_x_y", "csv": pasted},
+                                files={"file": ("", b"", "application/octet-stream")})
+        assert wrong_key.status_code == 401 and "not valid" in wrong_key.text
+        assert key not in wrong_key.text
+
+
+def test_two_replicas_share_accounts_and_the_log(
+        fx: VerifyFixture, database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    key = add_org(database, capsys)
+    with TestClient(fx.app(database_url=database)) as one, \
+            TestClient(fx.app(database_url=database)) as two:
+        new = one.post("/api/v1/keys/rotate", headers=bearer(key)).json()["api_key"]
+        assert check(two, new, credentials(fx.statements[0]))["match"] is True
+        assert two.post("/api/v1/verify", json={}, headers=bearer(key)).status_code == 401
+        log = one.get("/api/v1/audit", headers=bearer(new)).text
+        assert fx.statements[0].statement_id in log
+
+
+def test_openapi_describes_the_versioned_organisation_api(fx: VerifyFixture,
+                                                          database: str) -> None:
+    with TestClient(fx.app(database_url=database)) as client:
+        doc = client.get("/openapi.json").json()
+    for path in ("/api/v1/verify", "/api/v1/verify/batch", "/api/v1/keys/rotate",
+                 "/api/v1/keys/revoke", "/api/v1/audit"):
+        op = next(iter(doc["paths"][path].values()))
+        assert op["security"] == [{"apiKey": []}]
+        assert "401" in op["responses"]
+    assert doc["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
+    batch = doc["paths"]["/api/v1/verify/batch"]["post"]["requestBody"]["content"]
+    assert set(batch) == {"application/json", "text/csv", "multipart/form-data"}
+    assert batch["application/json"]["schema"]["maxItems"] == 1000
