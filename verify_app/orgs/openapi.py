@@ -11,7 +11,7 @@ SECURITY_SCHEMES = {"apiKey": {
     "type": "http", "scheme": "bearer",
     "description": "An organisation's API key (ro1_…), shown once at registration or "
                    "rotation: `Authorization: Bearer <key>`."}}
-_SECURED = [{"apiKey": []}]
+_SECURED: list[dict[str, list[str]]] = [{"apiKey": []}]
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy.engine import Connection
-
 from results_online.verify_app.orgs.tables import metadata
+from sqlalchemy.engine import Connection
 
 
 def run() -> None:
