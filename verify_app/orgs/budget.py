@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
+from limits import RateLimitItemPerDay
+from limits.aio.strategies import MovingWindowRateLimiter
 from results_online.verify_app.throttle import Throttle
 
 NAMESPACE = "results-online-orgs"
+REGISTRATIONS_PER_ADDRESS = 5  # per day: each one sends an e-mail to an address typed in
 
 
 class OrgBudget:
@@ -22,6 +25,8 @@ class OrgBudget:
     def __init__(self, per_candidate: int, per_org: int, redis_url: str | None) -> None:
         """Count in memory, or in Redis at ``redis_url`` (shared by replicas)."""
         self.throttle = Throttle(per_candidate, per_org, redis_url, namespace=NAMESPACE)
+        self._registrations = RateLimitItemPerDay(REGISTRATIONS_PER_ADDRESS, namespace="reg")
+        self._limiter = MovingWindowRateLimiter(self.throttle.storage)
 
     @staticmethod
     def key(org_id: int, candidate_key: bytes) -> bytes:
@@ -39,6 +44,10 @@ class OrgBudget:
     async def failed(self, org_id: int, key: bytes) -> None:
         """Count one failure against both budgets."""
         await self.throttle.failed(key, _org(org_id))
+
+    async def may_register(self, address: str) -> bool:
+        """Count a registration from ``address``; False once it has used its day's share."""
+        return bool(await self._limiter.hit(self._registrations, address))
 
     async def healthy(self) -> bool:
         """Whether the limiter storage answers."""

@@ -20,7 +20,7 @@ from results_online.verify_app.orgs.accounts import Registrar
 from results_online.verify_app.orgs.audit import write_audit_csv
 from results_online.verify_app.orgs.budget import OrgBudget
 from results_online.verify_app.orgs.checks import MATCH, OrgVerifier
-from results_online.verify_app.orgs.http import csv_download, error, read_body
+from results_online.verify_app.orgs.http import csv_download, error, read_body, read_form
 from results_online.verify_app.orgs.keys import bearer, digest, new_key
 from results_online.verify_app.orgs.mail import Mailer
 from results_online.verify_app.orgs.rows import (
@@ -30,10 +30,13 @@ from results_online.verify_app.orgs.rows import (
     Pair,
     from_csv,
     from_json,
+    json_object,
+    pair,
     results_csv,
 )
 from results_online.verify_app.orgs.store import Caller, OrgStore
 from results_online.verify_app.orgs.tables import ACTIVE
+from results_online.verify_app.throttle import trusted_networks
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
@@ -83,7 +86,7 @@ def mount(config: AppConfig, index: VerificationIndex, *,
         Route("/api/v1/keys/rotate", api.rotate, methods=["POST"]),
         Route("/api/v1/keys/revoke", api.revoke, methods=["POST"]),
         Route("/api/v1/audit", api.audit, methods=["GET"]),
-        *pages.routes(registrar, verifier, api.caller),
+        *pages.routes(registrar, verifier, api.caller, trusted_networks(config.trusted_proxies)),
     ]
     return Orgs(store, verifier, registrar, routes)
 
@@ -114,16 +117,13 @@ class _Api:
         who = await self.caller(bearer(request.headers.get("authorization")))
         if not isinstance(who, Caller):
             return who
-        raw = await read_body(request, MAX_SINGLE_BYTES)
-        try:
-            rows = from_json(b"[" + raw + b"]") if raw is not None else None
-        except BadBatch:
-            rows = None
-        if rows is None:
+        body = json_object(await read_body(request, MAX_SINGLE_BYTES))
+        if body is None:
             return error(400, "bad_request", "send a JSON object of at most 4096 bytes")
-        if rows[0] is None:
+        row = pair(body.get("candidate_id"), body.get("secret_number"))
+        if row is None:
             return error(422, "invalid", INVALID_ROW)
-        return JSONResponse(answer_json((await self.verifier.check(who, rows))[0]))
+        return JSONResponse(answer_json((await self.verifier.check(who, [row]))[0]))
 
     async def batch(self, request: Request) -> Response:
         who = await self.caller(bearer(request.headers.get("authorization")))
@@ -179,7 +179,9 @@ async def batch_rows(request: Request) -> list[Pair | None] | Response:
     """The rows of a batch request (JSON list, text/csv, or a multipart ``file``)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_BATCH_BYTES)
+        form = await read_form(request, files=1, fields=4, part_size=MAX_BATCH_BYTES)
+        if form is None:
+            return error(400, "bad_request", "send one multipart field: file")
         upload = form.get("file")
         raw = await upload.read() if isinstance(upload, UploadFile) else None
     else:

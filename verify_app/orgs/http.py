@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -14,6 +17,15 @@ async def read_body(request: Request, limit: int) -> bytes | None:
         if len(raw) > limit:
             return None
     return bytes(raw)
+
+
+async def read_form(request: Request, *, files: int, fields: int,
+                    part_size: int) -> FormData | None:
+    """The form (urlencoded or multipart) within these bounds, or None if it breaks one."""
+    try:
+        return await request.form(max_files=files, max_fields=fields, max_part_size=part_size)
+    except (HTTPException, MultiPartException):  # Starlette's 400 for a malformed form
+        return None
 
 
 def csv_download(text: str, name: str) -> Response:

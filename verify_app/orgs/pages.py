@@ -13,7 +13,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from results_online.verify_app.orgs.accounts import MailFailed, Registrar, valid_registration
 from results_online.verify_app.orgs.checks import OrgVerifier
-from results_online.verify_app.orgs.http import csv_download
+from results_online.verify_app.orgs.http import csv_download, read_form
 from results_online.verify_app.orgs.rows import (
     MAX_BATCH_BYTES,
     MAX_ROWS,
@@ -22,6 +22,7 @@ from results_online.verify_app.orgs.rows import (
     results_csv,
 )
 from results_online.verify_app.orgs.store import Caller
+from results_online.verify_app.throttle import Network, client_address
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -31,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 from results_online import templates
 
 TEMPLATE = "orgs.html"
+BAD_FORM = "The form could not be read. Use the form on this page."
 CallerOf = Callable[[str | None], Awaitable[Caller | Response]]
 _env = Environment(loader=FileSystemLoader(Path(templates.__file__).parent),
                    autoescape=select_autoescape(default=True), auto_reload=False)
@@ -47,8 +49,9 @@ def _text(form: FormData, name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def routes(registrar: Registrar, verifier: OrgVerifier, caller_of: CallerOf) -> list[BaseRoute]:
-    """The page routes under /orgs."""
+def routes(registrar: Registrar, verifier: OrgVerifier, caller_of: CallerOf,
+           trusted: tuple[Network, ...]) -> list[BaseRoute]:
+    """The page routes under /orgs (``trusted``: proxies whose X-Forwarded-For is believed)."""
 
     async def home(request: Request) -> Response:
         return render(200, "home", open=registrar.open)
@@ -59,11 +62,17 @@ def routes(registrar: Registrar, verifier: OrgVerifier, caller_of: CallerOf) -> 
     async def register(request: Request) -> Response:
         if not registrar.open:
             return render(503, "register", open=False)
-        form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
+        form = await read_form(request, files=0, fields=4, part_size=4096)
+        if form is None:
+            return render(400, "register", open=True, problem=BAD_FORM)
         name, email = _text(form, "name"), _text(form, "email")
         problem = valid_registration(name, email)
         if problem:
             return render(400, "register", open=True, problem=problem, name=name, email=email)
+        if not await verifier.budget.may_register(client_address(request.scope, trusted)):
+            return render(429, "register", open=True, name=name, email=email,
+                          problem="Too many registrations from your network today. "
+                                  "Try again tomorrow.")
         try:
             await run_in_threadpool(registrar.register, name, email)
         except MailFailed:
@@ -76,7 +85,9 @@ def routes(registrar: Registrar, verifier: OrgVerifier, caller_of: CallerOf) -> 
         return render(200, "confirm")
 
     async def confirm(request: Request) -> Response:
-        form = await request.form(max_files=0, max_fields=2, max_part_size=1024)
+        form = await read_form(request, files=0, fields=2, part_size=1024)
+        if form is None:
+            return render(400, "confirm", problem=BAD_FORM)
         done = await run_in_threadpool(registrar.confirm, _text(form, "code")[:100])
         if done is None:
             return render(400, "confirm", problem="This code is not valid: it may be mistyped, "
@@ -88,7 +99,10 @@ def routes(registrar: Registrar, verifier: OrgVerifier, caller_of: CallerOf) -> 
         return render(200, "bulk")
 
     async def bulk(request: Request) -> Response:
-        form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_BATCH_BYTES)
+        form = await read_form(request, files=1, fields=4, part_size=MAX_BATCH_BYTES)
+        if form is None:
+            return render(400, "bulk", problem=f"{BAD_FORM} The CSV may be over "
+                                               f"{MAX_BATCH_BYTES // 1024} KiB.")
         who = await caller_of(_text(form, "api_key").strip() or None)
         if not isinstance(who, Caller):
             return render(who.status_code, "bulk",

@@ -41,6 +41,17 @@ def pair(candidate_id: object, secret: object) -> Pair | None:
     return values[0], values[1]
 
 
+def json_object(raw: bytes | None) -> Mapping[str, object] | None:
+    """A JSON object, or None for anything else (not JSON, too deep, a list, too long)."""
+    if raw is None:
+        return None
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
 def from_json(raw: bytes) -> list[Pair | None]:
     """Rows from a JSON list of {candidate_id, secret_number} objects."""
     try:

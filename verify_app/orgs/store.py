@@ -126,12 +126,17 @@ class OrgStore:
 
     def register(self, name: str, email: str, confirm_digest: bytes, now: datetime) -> bool:
         """Record a self-registration awaiting its e-mail confirmation; False if the address
-        is already registered."""
+        is registered already (a registration never confirmed in time is replaced)."""
+        values = {"name": name, "status": UNCONFIRMED, "confirm_digest": confirm_digest,
+                  "created_at": now}
         try:
             with self.engine.begin() as con:
-                con.execute(insert(organisations).values(
-                    name=name, email=email.lower(), status=UNCONFIRMED,
-                    confirm_digest=confirm_digest, created_at=now))
+                replaced = con.execute(update(organisations).where(
+                    organisations.c.email == email.lower(),
+                    organisations.c.status == UNCONFIRMED,
+                    organisations.c.created_at < now - CONFIRM_WITHIN).values(**values)).rowcount
+                if not replaced:
+                    con.execute(insert(organisations).values(email=email.lower(), **values))
         except IntegrityError:
             return False
         return True
