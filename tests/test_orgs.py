@@ -26,12 +26,12 @@ from aiosmtpd.controller import Controller
 from hypothesis import HealthCheck, given, settings
 from localhost import free_port
 from postgres import pg_bin, postgres_server
-from results_online.verify_app.orgs.keys import code_digest, new_code, new_key
-from results_online.verify_app.orgs.store import OrgStore
 from schemathesis.checks import positive_data_acceptance
 from starlette.testclient import TestClient
 
-from results_online.cli import main
+from results_online.commands.main import main
+from results_online.verify_app.orgs.keys import code_digest, new_code, new_key
+from results_online.verify_app.orgs.store import OrgStore
 from tests.verify_support import VerifyFixture, credentials, make_fixture, wrong
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -9,11 +9,10 @@ import smtplib
 from collections.abc import Callable
 from datetime import datetime
 
+from results_online.crypto import Random
 from results_online.verify_app.orgs.keys import NewKey, code_digest, new_code, new_key
 from results_online.verify_app.orgs.mail import Mailer, confirmation
 from results_online.verify_app.orgs.store import Organisation, OrgStore
-
-from results_online.crypto import Random
 
 log = logging.getLogger("results_online.verify_app.orgs")
 

@@ -13,6 +13,7 @@ import hashlib
 
 from limits import RateLimitItemPerDay
 from limits.aio.strategies import MovingWindowRateLimiter
+
 from results_online.verify_app.throttle import Throttle
 
 NAMESPACE = "results-online-orgs"

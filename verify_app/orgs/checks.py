@@ -13,13 +13,13 @@ import os
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from starlette.concurrency import run_in_threadpool
+
+from results_online.crypto import Random
 from results_online.verify_app.lookup import Check, VerificationIndex
 from results_online.verify_app.orgs.budget import OrgBudget
 from results_online.verify_app.orgs.rows import Answer, Pair
 from results_online.verify_app.orgs.store import AuditEntry, Caller, OrgStore
-from starlette.concurrency import run_in_threadpool
-
-from results_online.crypto import Random
 
 log = logging.getLogger("results_online.verify_app.orgs")
 

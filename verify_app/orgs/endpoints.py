@@ -14,6 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from results_online.config import AppConfig
+from results_online.crypto import Random
 from results_online.verify_app.lookup import MAX_FIELD, VerificationIndex
 from results_online.verify_app.orgs import pages
 from results_online.verify_app.orgs.accounts import Registrar
@@ -37,14 +45,6 @@ from results_online.verify_app.orgs.rows import (
 from results_online.verify_app.orgs.store import Caller, OrgStore
 from results_online.verify_app.orgs.tables import ACTIVE
 from results_online.verify_app.throttle import trusted_networks
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
-
-from results_online.config import AppConfig
-from results_online.crypto import Random
 
 FAILURE = "No result matches this candidate ID and secret number."
 INVALID_ROW = f"candidate_id and secret_number must be strings of 1 to {MAX_FIELD} characters"

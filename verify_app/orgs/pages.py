@@ -7,10 +7,14 @@ key goes in the form body (never a URL); the bulk answer is a CSV download.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Route
+
 from results_online.verify_app.orgs.accounts import MailFailed, Registrar, valid_registration
 from results_online.verify_app.orgs.checks import OrgVerifier
 from results_online.verify_app.orgs.http import csv_download, read_form
@@ -23,24 +27,18 @@ from results_online.verify_app.orgs.rows import (
 )
 from results_online.verify_app.orgs.store import Caller
 from results_online.verify_app.throttle import Network, client_address
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Route
-
-from results_online import templates
+from results_online.web import environment
 
 TEMPLATE = "orgs.html"
 BAD_FORM = "The form could not be read. Use the form on this page."
 CallerOf = Callable[[str | None], Awaitable[Caller | Response]]
-_env = Environment(loader=FileSystemLoader(Path(templates.__file__).parent),
-                   autoescape=select_autoescape(default=True), auto_reload=False)
+_DEFAULTS: dict[str, Any] = {"problem": None, "open": False, "name": "", "email": "",
+                             "org": None, "key": None, "key_id": None, "max_rows": MAX_ROWS}
 
 
 def render(status: int, view: str, **context: Any) -> Response:
     """One of the organisations' pages."""
-    html = _env.get_template(TEMPLATE).render(view=view, max_rows=MAX_ROWS, **context)
+    html = environment().get_template(TEMPLATE).render(_DEFAULTS | context, view=view)
     return HTMLResponse(html, status_code=status)
 
 

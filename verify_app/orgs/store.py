@@ -14,6 +14,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
+
+from results_online.errors import ConfigError
 from results_online.verify_app.orgs.keys import NewKey
 from results_online.verify_app.orgs.tables import (
     ACTIVE,
@@ -24,11 +29,6 @@ from results_online.verify_app.orgs.tables import (
     audit,
     organisations,
 )
-from sqlalchemy import Engine, create_engine, event, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import NullPool
-
-from results_online.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 CONFIRM_WITHIN = timedelta(days=2)  # a confirmation code expires after this

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from alembic import context
-from results_online.verify_app.orgs.tables import metadata
 from sqlalchemy.engine import Connection
+
+from results_online.verify_app.orgs.tables import metadata
 
 
 def run() -> None:
