@@ -7,7 +7,13 @@ asyncio httpx driver bounded by request count and time. Prints requests/s, p50 a
 p99 latency for each app and the ratio. Targets: at least 50% of the bare app's
 throughput, p99 under 50 ms, at 100 concurrent connections.
 
+The app's registered organisations live in a real PostgreSQL server started here
+(Debian's package, as the tests start it; fsync on, as in production), so
+``/api/v1/verify`` measures an API-key lookup, the check, the organisation's budget
+and an audit-log insert per request.
+
     .venv/bin/python benchmarks/verify_load.py [--seconds 10] [--connections 100]
+        [--paths /api/v1/verify,/api/verify]
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -33,10 +39,12 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the PostgreSQL server helper the tests use
 EXAMPLE = ROOT / "examples" / "step-2026-06"
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+%s
 wrk.body = [[%s]]
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -72,12 +80,19 @@ class Result:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def prepare(folder: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """A key store and index for the example series; the app's env and a body per scenario."""
+Headers = dict[str, str]
+
+
+def prepare(folder: Path, database: str) -> tuple[dict[str, str],
+                                                   dict[str, tuple[dict[str, str], Headers]]]:
+    """A key store, index and one organisation for the example series; the app's env and a
+    body and headers per scenario."""
     from results_online.build.inputs.load import load_series
     from results_online.build.verification.index import write_index
     from results_online.build.verification.seal import seal_series
     from results_online.keys.store import init_keys, load_keys
+    from results_online.verify_app.orgs.keys import new_key
+    from results_online.verify_app.orgs.store import OrgStore
 
     init_keys(folder / "keys", date(2026, 1, 1))
     keys = load_keys(folder / "keys")
@@ -85,10 +100,16 @@ def prepare(folder: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     write_index(statements, keys.pepper, folder / "verify.sqlite")
     c = statements[0].entry.candidate
     env = {"RESULTS_VERIFY_INDEX": str(folder / "verify.sqlite"),
-           "RESULTS_VERIFY_KEYSET": str(folder / "keys")}
+           "RESULTS_VERIFY_KEYSET": str(folder / "keys"), "RESULTS_DATABASE_URL": database}
+    store = OrgStore(database)
+    key = new_key()
+    store.add("Benchmark University", "bench@uni.example", key, datetime.now(UTC))
+    store.close()
+    check = {"candidate_id": c.candidate_id, "secret_number": c.secret}
     bodies = {
-        "/api/verify": {"candidate_id": c.candidate_id, "secret_number": c.secret},
-        "/api/status": {"statement_id": statements[0].display_id},
+        "/api/verify": (check, {}),
+        "/api/status": ({"statement_id": statements[0].display_id}, {}),
+        "/api/v1/verify": (check, {"Authorization": f"Bearer {key.text}"}),
     }
     return env, bodies
 
@@ -119,9 +140,12 @@ def serve(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], s
     raise SystemExit(f"{factory} did not start")
 
 
-def drive_wrk(url: str, body: dict[str, str], seconds: int, connections: int) -> Result:
+def drive_wrk(url: str, body: dict[str, str], headers: Headers, seconds: int,
+              connections: int) -> Result:
+    extra = "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}"
+                      for k, v in headers.items())
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_SCRIPT % json.dumps(body))
+        f.write(WRK_SCRIPT % (extra, json.dumps(body)))
     try:
         out = subprocess.run(
             ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", f.name,
@@ -131,8 +155,8 @@ def drive_wrk(url: str, body: dict[str, str], seconds: int, connections: int) ->
     return Result(**json.loads(out.strip().splitlines()[-1]))
 
 
-async def _httpx_load(url: str, body: dict[str, str], seconds: int, connections: int,
-                      max_requests: int) -> Result:
+async def _httpx_load(url: str, body: dict[str, str], headers: Headers, seconds: int,
+                      connections: int, max_requests: int) -> Result:
     latencies: list[float] = []
     errors = non2xx = 0
     stop = time.monotonic() + seconds
@@ -143,7 +167,7 @@ async def _httpx_load(url: str, body: dict[str, str], seconds: int, connections:
             while time.monotonic() < stop and len(latencies) < max_requests:
                 t0 = time.perf_counter()
                 try:
-                    r = await client.post(url, json=body)
+                    r = await client.post(url, json=body, headers=headers)
                 except httpx.HTTPError:
                     errors += 1
                     continue
@@ -161,10 +185,12 @@ async def _httpx_load(url: str, body: dict[str, str], seconds: int, connections:
     return Result(len(latencies), elapsed, pct(0.5), pct(0.99), errors, non2xx)
 
 
-def drive_httpx(url: str, body: dict[str, str], seconds: int, connections: int) -> Result:
+def drive_httpx(url: str, body: dict[str, str], headers: Headers, seconds: int,
+                connections: int) -> Result:
     """Run the httpx driver in its own process, so it does not share the server's."""
     out = subprocess.run(
         [sys.executable, __file__, "--drive", url, "--body", json.dumps(body),
+         "--headers", json.dumps(headers),
          "--seconds", str(seconds), "--connections", str(connections)],
         capture_output=True, text=True, check=True, timeout=seconds + 120).stdout
     return Result(**json.loads(out.strip().splitlines()[-1]))
@@ -178,30 +204,39 @@ def main() -> None:
     p.add_argument("--driver", choices=["wrk", "httpx"],
                    default="wrk" if shutil.which("wrk") else "httpx")
     p.add_argument("--drive", help=argparse.SUPPRESS)
+    p.add_argument("--paths", help="comma-separated scenarios (default: all)")
+    p.add_argument("--no-fsync", action="store_true",
+                   help="run PostgreSQL with fsync off (shows what the disk costs)")
     p.add_argument("--body", help=argparse.SUPPRESS)
+    p.add_argument("--headers", default="{}", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.drive:
-        result = asyncio.run(_httpx_load(args.drive, json.loads(args.body), args.seconds,
+        result = asyncio.run(_httpx_load(args.drive, json.loads(args.body),
+                                         json.loads(args.headers), args.seconds,
                                          args.connections, max_requests=1_000_000))
         print(json.dumps(result.__dict__))
         return
     drive = drive_wrk if args.driver == "wrk" else drive_httpx
     apps = {"bare hello": "verify_load:hello_app",
             "verify app": "results_online.verify_app.app:from_environment"}
-    with tempfile.TemporaryDirectory() as tmp:
-        env, bodies = prepare(Path(tmp))
+    from postgres import postgres_server
+
+    with tempfile.TemporaryDirectory() as tmp, postgres_server(fsync=not args.no_fsync) as database:
+        env, bodies = prepare(Path(tmp), database)
+        if args.paths:
+            bodies = {k: v for k, v in bodies.items() if k in args.paths.split(",")}
         print(f"driver {args.driver}, {args.connections} connections, {args.seconds} s per run,"
               f" {args.rounds} alternating rounds (median shown), uvicorn one process each,"
               f" {os.cpu_count()} cores")
         servers = {name: serve(factory, env) for name, factory in apps.items()}
         try:
-            for path, body in bodies.items():
+            for path, (body, headers) in bodies.items():
                 runs: dict[str, list[Result]] = {name: [] for name in apps}
                 for _, base in servers.values():
-                    drive(base + path, body, 1, args.connections)  # warm-up
+                    drive(base + path, body, headers, 1, args.connections)  # warm-up
                 for _ in range(args.rounds):  # alternate, so both see the same machine load
                     for name, (_, base) in servers.items():
-                        runs[name].append(drive(base + path, body, args.seconds,
+                        runs[name].append(drive(base + path, body, headers, args.seconds,
                                                 args.connections))
                 report(path, {name: median(rs) for name, rs in runs.items()})
         finally:

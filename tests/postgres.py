@@ -41,8 +41,12 @@ def _run_as() -> str | None:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Start a server for the duration; yield its ``postgresql://`` URL."""
+def postgres_server(*, fsync: bool = False) -> Iterator[str]:
+    """Start a server for the duration; yield its ``postgresql://`` URL.
+
+    Tests run it with fsync off: a test database need not survive a power cut, and it
+    spares the shared disk. Benchmarks keep it on, as production would.
+    """
     bindir = pg_bin()
     if bindir is None:
         raise RuntimeError("PostgreSQL is installed by scripts/bootstrap.sh")
@@ -58,10 +62,9 @@ def postgres_server() -> Iterator[str]:
     try:
         run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
             "--no-locale")
-        # fsync off: a test database need not survive a power cut, and it spares the disk.
         run("pg_ctl", "-D", str(data), "-w", "-l", str(folder / "log"), "-o",
-            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c max_connections=200", "start")
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 "
+            f"-c fsync={'on' if fsync else 'off'} -c max_connections=200", "start")
         try:
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
         finally:

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from results_online.crypto import Random
 from results_online.verify_app.lookup import Check, VerificationIndex
+from results_online.verify_app.orgs.batching import Batcher
 from results_online.verify_app.orgs.budget import OrgBudget
 from results_online.verify_app.orgs.rows import Answer, Pair
 from results_online.verify_app.orgs.store import AuditEntry, Caller, OrgStore
@@ -34,6 +35,7 @@ class OrgVerifier:
         """Match in ``index``, count failures in ``budget``, log in ``store``."""
         self.index = index
         self.store = store
+        self.audit: Batcher[list[AuditEntry], None] = Batcher(store.record_many)
         self.budget = budget
         self.clock = clock
         self.random = random
@@ -52,7 +54,7 @@ class OrgVerifier:
             outcomes.append(outcome)
             answers.append(Answer(n, MATCH, found.statements) if outcome == MATCH
                            else Answer(n, NO_MATCH))
-        await run_in_threadpool(self.store.record, self._entries(caller, answers, outcomes))
+        await self.audit.submit(self._entries(caller, answers, outcomes))
         log.info("org %d checked %d row(s)", caller.org_id, len(rows))
         return answers
 

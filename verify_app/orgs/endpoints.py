@@ -26,6 +26,7 @@ from results_online.verify_app.lookup import MAX_FIELD, VerificationIndex
 from results_online.verify_app.orgs import pages
 from results_online.verify_app.orgs.accounts import Registrar
 from results_online.verify_app.orgs.audit import write_audit_csv
+from results_online.verify_app.orgs.batching import Batcher
 from results_online.verify_app.orgs.budget import OrgBudget
 from results_online.verify_app.orgs.checks import MATCH, OrgVerifier
 from results_online.verify_app.orgs.http import csv_download, error, read_body, read_form
@@ -98,6 +99,7 @@ class _Api:
                  clock: Callable[[], datetime], random: Random) -> None:
         self.store = store
         self.verifier = verifier
+        self.auth: Batcher[bytes, Caller | None] = Batcher(store.authenticate_many)
         self.clock = clock
         self.random = random
 
@@ -105,7 +107,7 @@ class _Api:
         """The active organisation holding this key, or the 401/403 answer."""
         caller = None
         if key_text:
-            caller = await run_in_threadpool(self.store.authenticate, digest(key_text))
+            caller = await self.auth.submit(digest(key_text))
         if caller is None:
             return error(401, "unauthorised", "send a live API key as Authorization: Bearer",
                          {"WWW-Authenticate": 'Bearer realm="results-online"'})

@@ -16,7 +16,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import NullPool
 
 from results_online.errors import ConfigError
 from results_online.verify_app.orgs.keys import NewKey
@@ -74,12 +73,12 @@ def engine_for(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        # One connection per use: sqlite3 connections are cheap, and WAL lets readers
-        # go on while the audit log is appended to.
-        engine = create_engine(url, poolclass=NullPool)
+        engine = create_engine(url)  # WAL: readers go on while the audit log is appended to
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # No pre-ping (it costs a round trip per request): a connection the server dropped
+    # fails one request and is replaced. As many as Starlette's threadpool has threads.
+    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
 
 
 def _sqlite_pragmas(con: object, record: object) -> None:
@@ -112,6 +111,8 @@ class OrgStore:
     def __init__(self, url: str) -> None:
         """Open the database at ``url`` and migrate it; raise ConfigError if it is unusable."""
         self.engine = engine_for(url)
+        # Single statements run without BEGIN/COMMIT round trips; each is atomic by itself.
+        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         try:
             migrate(self.engine)
         except Exception as exc:  # the drivers' errors vary; the URL may hold a password
@@ -212,13 +213,19 @@ class OrgStore:
 
     def authenticate(self, key_digest: bytes) -> Caller | None:
         """Who holds the live key with this digest, or None."""
-        with self.engine.connect() as con:
-            row = con.execute(
-                select(api_keys.c.org_id, api_keys.c.key_id, organisations.c.status)
+        return self.authenticate_many([key_digest])[0]
+
+    def authenticate_many(self, digests: Sequence[bytes]) -> list[Caller | None]:
+        """``authenticate`` for many digests in one query."""
+        with self._autocommit.connect() as con:
+            rows = con.execute(
+                select(api_keys.c.key_digest, api_keys.c.org_id, api_keys.c.key_id,
+                       organisations.c.status)
                 .join(organisations, organisations.c.id == api_keys.c.org_id)
-                .where(api_keys.c.key_digest == key_digest,
-                       api_keys.c.revoked_at.is_(None))).first()
-        return None if row is None else Caller(row.org_id, row.key_id, row.status)
+                .where(api_keys.c.key_digest.in_(set(digests)),
+                       api_keys.c.revoked_at.is_(None))).all()
+        found = {r.key_digest: Caller(r.org_id, r.key_id, r.status) for r in rows}
+        return [found.get(d) for d in digests]
 
     def rotate(self, org_id: int, old_key_id: str | None, key: NewKey, now: datetime) -> None:
         """Give the organisation ``key`` and revoke ``old_key_id`` (or none) in one step."""
@@ -238,11 +245,20 @@ class OrgStore:
             return bool(con.execute(update(api_keys).where(*where)
                                     .values(revoked_at=now)).rowcount)
 
+    def record_many(self, groups: Sequence[Sequence[AuditEntry]]) -> list[None]:
+        """``record`` for the entries of many requests, in one transaction."""
+        self.record([e for group in groups for e in group])
+        return [None] * len(groups)
+
     def record(self, entries: Sequence[AuditEntry]) -> None:
         """Append entries to the audit log, all or none."""
-        if entries:
+        rows = [e.__dict__ for e in entries]
+        if len(rows) == 1:
+            with self._autocommit.connect() as con:
+                con.execute(insert(audit), rows)
+        elif rows:
             with self.engine.begin() as con:
-                con.execute(insert(audit), [e.__dict__ for e in entries])
+                con.execute(insert(audit), rows)
 
     def audit_log(self, org_id: int) -> Iterator[AuditEntry]:
         """One organisation's audit log, oldest first."""
