@@ -396,13 +396,28 @@ def test_registrations_are_limited_per_address_and_an_unconfirmed_one_expires(
     t0 = datetime(2026, 8, 20, 9, 0, tzinfo=UTC)
     code, digest = new_code()
     assert store.register("Late Ltd", "late@late.example", digest, t0)
-    assert not store.register("Other", "late@late.example", digest, t0 + timedelta(hours=1))
     assert store.confirm(code_digest(code), new_key(), t0 + timedelta(days=3), False) is None
-    code2, digest2 = new_code()
+    code2, digest2 = new_code()  # registering again sends a new code; the old one is dead
     assert store.register("Late Ltd", "late@late.example", digest2, t0 + timedelta(days=3))
-    confirmed = store.confirm(code_digest(code2), new_key(), t0 + timedelta(days=3), False)
+    later = t0 + timedelta(days=3, hours=1)
+    assert store.confirm(code_digest(code), new_key(), later, False) is None
+    confirmed = store.confirm(code_digest(code2), new_key(), later, False)
     assert confirmed is not None and confirmed.status == "active"
+    _, digest3 = new_code()  # once confirmed, the address cannot be registered again
+    assert not store.register("Impostor", "LATE@late.example", digest3, later)
     store.close()
+
+
+def test_a_refused_confirmation_email_is_reported_and_the_address_stays_free(
+        fx: VerifyFixture, database: str, smtp: tuple[str, Inbox]) -> None:
+    relay, inbox = smtp
+    data = {"name": "Uni of Test", "email": "admissions@uni.example"}
+    with TestClient(fx.app(database_url=database, smtp=f"127.0.0.1:{free_port()}")) as client:
+        r = client.post("/orgs/register", data=data)
+    assert r.status_code == 503 and "could not be sent" in r.text
+    with TestClient(fx.app(database_url=database, smtp=relay)) as client:
+        assert client.post("/orgs/register", data=data).status_code == 200
+    assert len(inbox.messages) == 1
 
 
 @pytest.mark.parametrize("path", ["/api/v1/verify", "/api/v1/verify/batch"])

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from results_online.crypto import Random
+from results_online.errors import MailError
 from results_online.verify_app.orgs.keys import NewKey, code_digest, new_code, new_key
 from results_online.verify_app.orgs.mail import Mailer, confirmation
 from results_online.verify_app.orgs.store import Organisation, OrgStore
@@ -19,10 +20,6 @@ log = logging.getLogger("results_online.verify_app.orgs")
 MAX_NAME = 200
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}$")
-
-
-class MailFailed(Exception):
-    """The relay did not take the confirmation e-mail."""
 
 
 def valid_registration(name: str, email: str) -> str | None:
@@ -55,9 +52,10 @@ class Registrar:
 
     def register(self, name: str, email: str) -> None:
         """Record the registration and mail its code; an address already registered gets
-        nothing, and the caller the same answer (so no one learns who is registered)."""
+        nothing, and the caller the same answer (so no one learns who is registered).
+        Raise MailError if the relay refuses (the registration is then forgotten)."""
         if self.mailer is None:
-            raise MailFailed("registration is closed")
+            raise MailError("self-registration is closed", hint="start the app with --smtp")
         code, digest = new_code(self.random)
         if not self.store.register(name.strip(), email.strip(), digest, self.clock()):
             log.info("registration for an address already registered")
@@ -66,7 +64,9 @@ class Registrar:
             self.mailer.send(confirmation(email.strip(), name.strip(), code, self.public_url))
         except (OSError, smtplib.SMTPException) as exc:
             log.error("confirmation e-mail failed: %s", type(exc).__name__)
-            raise MailFailed(type(exc).__name__) from None
+            self.store.drop_registration(digest)  # so that trying again later works
+            raise MailError("the relay did not take the confirmation e-mail "
+                            f"({type(exc).__name__})") from None
         log.info("registration recorded, confirmation sent")
 
     def confirm(self, code: str) -> tuple[Organisation, NewKey] | None:

@@ -5,17 +5,20 @@ from __future__ import annotations
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:
     """The body, or None if it is longer than ``limit`` bytes."""
     raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > limit:
-            return None
+    try:
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > limit:
+                return None
+    except ClientDisconnect:  # nobody is left to answer
+        return None
     return bytes(raw)
 
 

@@ -22,6 +22,7 @@ class Mailer:
     def send(self, message: EmailMessage) -> None:
         """Send one message; raise OSError or smtplib.SMTPException if the relay fails."""
         message["From"] = self.sender
+        message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             smtp.send_message(message)
 
@@ -37,7 +38,6 @@ def confirmation(to: str, name: str, code: str, public_url: str | None) -> Email
     msg = EmailMessage()
     msg["To"] = to
     msg["Subject"] = "Confirm your organisation's registration"
-    msg["Message-ID"] = make_msgid(domain=to.rpartition("@")[2] or None)
     msg.set_content(
         f"Someone registered {name} for bulk verification of exam results with this address.\n\n"
         f"To confirm, open {where} and enter this code within two days:\n\n"

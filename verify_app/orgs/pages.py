@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from results_online.verify_app.orgs.accounts import MailFailed, Registrar, valid_registration
+from results_online.errors import MailError
+from results_online.verify_app.orgs.accounts import Registrar, valid_registration
 from results_online.verify_app.orgs.checks import OrgVerifier
 from results_online.verify_app.orgs.http import csv_download, read_form
 from results_online.verify_app.orgs.rows import (
@@ -73,7 +74,7 @@ def routes(registrar: Registrar, verifier: OrgVerifier, caller_of: CallerOf,
                                   "Try again tomorrow.")
         try:
             await run_in_threadpool(registrar.register, name, email)
-        except MailFailed:
+        except MailError:
             return render(503, "register", open=True, name=name, email=email,
                           problem="The confirmation e-mail could not be sent. "
                                   "Try again in a few minutes.")

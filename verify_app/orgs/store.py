@@ -14,7 +14,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, insert, select, text, update
+from sqlalchemy import Engine, create_engine, delete, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from results_online.errors import ConfigError
@@ -127,20 +127,27 @@ class OrgStore:
 
     def register(self, name: str, email: str, confirm_digest: bytes, now: datetime) -> bool:
         """Record a self-registration awaiting its e-mail confirmation; False if the address
-        is registered already (a registration never confirmed in time is replaced)."""
+        is registered already. A registration not yet confirmed is replaced: its old code
+        stops working (only the address's owner ever sees either code)."""
         values = {"name": name, "status": UNCONFIRMED, "confirm_digest": confirm_digest,
                   "created_at": now}
         try:
             with self.engine.begin() as con:
                 replaced = con.execute(update(organisations).where(
                     organisations.c.email == email.lower(),
-                    organisations.c.status == UNCONFIRMED,
-                    organisations.c.created_at < now - CONFIRM_WITHIN).values(**values)).rowcount
+                    organisations.c.status == UNCONFIRMED).values(**values)).rowcount
                 if not replaced:
                     con.execute(insert(organisations).values(email=email.lower(), **values))
         except IntegrityError:
             return False
         return True
+
+    def drop_registration(self, confirm_digest: bytes) -> None:
+        """Forget an unconfirmed registration (its e-mail could not be sent)."""
+        with self.engine.begin() as con:
+            con.execute(delete(organisations).where(
+                organisations.c.confirm_digest == confirm_digest,
+                organisations.c.status == UNCONFIRMED))
 
     def confirm(self, confirm_digest: bytes, key: NewKey, now: datetime,
                 approval: bool) -> Organisation | None:
