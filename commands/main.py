@@ -156,7 +156,8 @@ def cmd_verify_app(args: argparse.Namespace) -> int:
         failures_per_address=args.failures_per_address, host=args.host, port=args.port,
         database_url=args.database or os.environ.get(cfg.DATABASE_ENV) or None,
         org_approval=args.org_approval, smtp=args.smtp, mail_from=args.mail_from,
-        public_url=args.public_url)
+        public_url=args.public_url, org_failures_per_id=args.org_failures_per_id,
+        org_failures_per_org=args.org_failures_per_org)
     app = create_app(config)  # fails here, with a clear message, on a bad index or keyset
     print(f"verification app on http://{config.host}:{config.port}/"
           f" (limits in {'redis' if config.redis_url else 'memory'})", flush=True)
@@ -269,6 +270,10 @@ def parser() -> argparse.ArgumentParser:
                                   "(without it, organisations cannot register themselves)")
     a.add_argument("--mail-from", help="From address of those e-mails")
     a.add_argument("--public-url", help="the app's public address, for those e-mails")
+    a.add_argument("--org-failures-per-id", type=int, default=cfg.ORG_FAILURES_PER_ID,
+                   help="one organisation's failures per candidate ID per day")
+    a.add_argument("--org-failures-per-org", type=int, default=cfg.ORG_FAILURES_PER_ORG,
+                   help="one organisation's failures per day")
     a.add_argument("--host", default=cfg.LOCALHOST, help="address to listen on")
     a.add_argument("--port", type=int, default=cfg.APP_PORT, help="port to listen on")
     a.set_defaults(func=cmd_verify_app)

@@ -248,6 +248,8 @@ APP_ENV = {
     "smtp": "RESULTS_SMTP",  # HOST:PORT of the relay for confirmation e-mails
     "mail_from": "RESULTS_MAIL_FROM",
     "public_url": "RESULTS_PUBLIC_URL",
+    "org_failures_per_id": "RESULTS_ORG_FAILURES_PER_ID",
+    "org_failures_per_org": "RESULTS_ORG_FAILURES_PER_ORG",
 }
 
 
@@ -255,7 +257,9 @@ def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
     """Verification-app settings from RESULTS_* variables (for `uvicorn --factory`)."""
     env = os.environ if environ is None else environ
     problems = [f"set {APP_ENV[k]}" for k in ("index", "keyset") if not env.get(APP_ENV[k])]
-    limits = {"failures_per_id": FAILURES_PER_ID, "failures_per_address": FAILURES_PER_ADDRESS}
+    limits = {"failures_per_id": FAILURES_PER_ID, "failures_per_address": FAILURES_PER_ADDRESS,
+              "org_failures_per_id": ORG_FAILURES_PER_ID,
+              "org_failures_per_org": ORG_FAILURES_PER_ORG}
     for name in limits:
         text = env.get(APP_ENV[name], "")
         if text and not text.isdigit():
@@ -271,6 +275,8 @@ def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
                       redis_url=env.get(REDIS_URL_ENV) or None, trusted_proxies=proxies,
                       failures_per_id=limits["failures_per_id"],
                       failures_per_address=limits["failures_per_address"],
+                      org_failures_per_id=limits["org_failures_per_id"],
+                      org_failures_per_org=limits["org_failures_per_org"],
                       database_url=env.get(DATABASE_ENV) or None,
                       org_approval=env.get(APP_ENV["org_approval"], "") == "board",
                       smtp=env.get(APP_ENV["smtp"]) or None,

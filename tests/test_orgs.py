@@ -30,6 +30,9 @@ from schemathesis.checks import positive_data_acceptance
 from starlette.testclient import TestClient
 
 from results_online.commands.main import main
+from results_online.config import app_config, app_config_from_env, orgs_database
+from results_online.errors import ConfigError
+from results_online.verify_app.app import create_app
 from results_online.verify_app.orgs.keys import code_digest, new_code, new_key
 from results_online.verify_app.orgs.store import OrgStore
 from tests.verify_support import VerifyFixture, credentials, make_fixture, wrong
@@ -443,3 +446,42 @@ def test_schema_driven_fuzz_of_the_org_api_finds_no_500(
             assert value not in response.text
 
     fuzz()
+
+
+def test_by_default_accounts_live_beside_the_index_which_stays_untouched(
+        fx: VerifyFixture, capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    folder = tmp_path / "private"
+    folder.mkdir()
+    index = folder / "verify.sqlite"
+    index.write_bytes(fx.index.read_bytes())
+    before = hashlib.sha256(index.read_bytes()).hexdigest()
+    assert main(["orgs", "add", "Uni", "--email", "u@uni.example", "--index", str(index)]) == 0
+    key = re.findall(r"ro1_\S+", capsys.readouterr().out)[0]
+    app = create_app(app_config(str(index), str(fx.keys_dir)))
+    with TestClient(app) as client:
+        assert check(client, key, credentials(fx.statements[0]))["match"] is True
+    assert (folder / "orgs.sqlite").is_file()
+    assert hashlib.sha256(index.read_bytes()).hexdigest() == before
+
+
+def test_organisation_settings_are_checked_and_read_from_the_environment(
+        fx: VerifyFixture, tmp_path: Any) -> None:
+    with pytest.raises(ConfigError) as err:
+        app_config(str(fx.index), str(fx.keys_dir), database_url=f"sqlite:///{fx.index}",
+                   smtp="no-port", public_url="ftp://x", org_failures_per_org=0)
+    for words in ("must not be the verification index", "--smtp", "--public-url",
+                  "organisation failure limits"):
+        assert words in str(err.value)
+    with pytest.raises(ConfigError, match="--database takes"):
+        app_config(str(fx.index), str(fx.keys_dir), database_url="mysql://x")
+    config = app_config_from_env({
+        "RESULTS_VERIFY_INDEX": str(fx.index), "RESULTS_VERIFY_KEYSET": str(fx.keys_dir),
+        "RESULTS_DATABASE_URL": "postgresql://u@127.0.0.1:5432/orgs",
+        "RESULTS_ORG_APPROVAL": "board", "RESULTS_SMTP": "127.0.0.1:2525",
+        "RESULTS_ORG_FAILURES_PER_ID": "4"})
+    assert config.org_database == "postgresql://u@127.0.0.1:5432/orgs"
+    assert config.org_approval and config.smtp == ("127.0.0.1", 2525)
+    assert config.org_failures_per_id == 4
+    assert "u@127.0.0.1" not in repr(config)
+    with pytest.raises(ConfigError, match="--database"):
+        orgs_database(None, None, {})
