@@ -19,12 +19,16 @@ from results_online.crypto import Random
 from results_online.verify_app.lookup import Check, VerificationIndex
 from results_online.verify_app.orgs.batching import Batcher
 from results_online.verify_app.orgs.budget import OrgBudget
+from results_online.verify_app.orgs.keys import digest
 from results_online.verify_app.orgs.rows import Answer, Pair
 from results_online.verify_app.orgs.store import AuditEntry, Caller, OrgStore
+from results_online.verify_app.orgs.tables import ACTIVE
 
 log = logging.getLogger("results_online.verify_app.orgs")
 
 MATCH, NO_MATCH, OVER_BUDGET, INVALID = "match", "no_match", "over_budget", "invalid"
+SHARED_ROWS = 10  # a request with more rows matches them in a thread call of its own
+Front = tuple[Caller | None, list[Check | None] | None]
 
 
 class OrgVerifier:
@@ -36,13 +40,32 @@ class OrgVerifier:
         self.index = index
         self.store = store
         self.audit: Batcher[list[AuditEntry], None] = Batcher(store.record_many)
+        self.front: Batcher[tuple[bytes, Sequence[Pair | None]], Front] = Batcher(self._front)
         self.budget = budget
         self.clock = clock
         self.random = random
 
-    async def check(self, caller: Caller, rows: Sequence[Pair | None]) -> list[Answer]:
-        """Answer every row in order; the audit log has them all before this returns."""
-        checks = await run_in_threadpool(self._match_all, rows)
+    async def authorise(self, key_text: str | None, rows: Sequence[Pair | None] = ()
+                        ) -> Front:
+        """Who holds this key and, for a few rows, their matches: one thread call that
+        concurrent requests share (an unknown key gets no matching done)."""
+        if not key_text:
+            return None, None
+        small = rows if len(rows) <= SHARED_ROWS else ()
+        caller, checks = await self.front.submit((digest(key_text), small))
+        return caller, checks if small else None
+
+    def _front(self, items: list[tuple[bytes, Sequence[Pair | None]]]) -> list[Front]:
+        callers = self.store.authenticate_many([key for key, _ in items])
+        return [(c, self._match_all(rows) if c is not None and c.status == ACTIVE else [])
+                for c, (_, rows) in zip(callers, items, strict=True)]
+
+    async def check(self, caller: Caller, rows: Sequence[Pair | None],
+                    checks: Sequence[Check | None] | None = None) -> list[Answer]:
+        """Answer every row in order (``checks``: their matches, if already made); the audit
+        log has them all before this returns."""
+        if checks is None:
+            checks = await run_in_threadpool(self._match_all, rows)
         answers: list[Answer] = []
         outcomes: list[str] = []
         for n, found in enumerate(checks, start=1):

@@ -26,11 +26,10 @@ from results_online.verify_app.lookup import MAX_FIELD, VerificationIndex
 from results_online.verify_app.orgs import pages
 from results_online.verify_app.orgs.accounts import Registrar
 from results_online.verify_app.orgs.audit import write_audit_csv
-from results_online.verify_app.orgs.batching import Batcher
 from results_online.verify_app.orgs.budget import OrgBudget
 from results_online.verify_app.orgs.checks import MATCH, OrgVerifier
 from results_online.verify_app.orgs.http import csv_download, error, read_body, read_form
-from results_online.verify_app.orgs.keys import bearer, digest, new_key
+from results_online.verify_app.orgs.keys import bearer, new_key
 from results_online.verify_app.orgs.mail import Mailer
 from results_online.verify_app.orgs.rows import (
     MAX_BATCH_BYTES,
@@ -99,15 +98,17 @@ class _Api:
                  clock: Callable[[], datetime], random: Random) -> None:
         self.store = store
         self.verifier = verifier
-        self.auth: Batcher[bytes, Caller | None] = Batcher(store.authenticate_many)
         self.clock = clock
         self.random = random
 
     async def caller(self, key_text: str | None) -> Caller | Response:
         """The active organisation holding this key, or the 401/403 answer."""
-        caller = None
-        if key_text:
-            caller = await self.auth.submit(digest(key_text))
+        caller, _ = await self.verifier.authorise(key_text)
+        return self.admit(caller)
+
+    @staticmethod
+    def admit(caller: Caller | None) -> Caller | Response:
+        """The caller if it may use the API, else the 401/403 answer."""
         if caller is None:
             return error(401, "unauthorised", "send a live API key as Authorization: Bearer",
                          {"WWW-Authenticate": 'Bearer realm="results-online"'})
@@ -116,16 +117,19 @@ class _Api:
         return caller
 
     async def verify(self, request: Request) -> Response:
-        who = await self.caller(bearer(request.headers.get("authorization")))
+        body = json_object(await read_body(request, MAX_SINGLE_BYTES))
+        row = None if body is None else pair(body.get("candidate_id"), body.get("secret_number"))
+        caller, checks = await self.verifier.authorise(
+            bearer(request.headers.get("authorization")), [row] if row else ())
+        who = self.admit(caller)
         if not isinstance(who, Caller):
             return who
-        body = json_object(await read_body(request, MAX_SINGLE_BYTES))
         if body is None:
             return error(400, "bad_request", "send a JSON object of at most 4096 bytes")
-        row = pair(body.get("candidate_id"), body.get("secret_number"))
         if row is None:
             return error(422, "invalid", INVALID_ROW)
-        return JSONResponse(answer_json((await self.verifier.check(who, [row]))[0]))
+        answers = await self.verifier.check(who, [row], checks)
+        return JSONResponse(answer_json(answers[0]))
 
     async def batch(self, request: Request) -> Response:
         who = await self.caller(bearer(request.headers.get("authorization")))

@@ -11,10 +11,21 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, insert, select, text, update
+from sqlalchemy import (
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from results_online.errors import ConfigError
@@ -68,17 +79,17 @@ class AuditEntry:
     outcome: str
 
 
-def engine_for(url: str) -> Engine:
+def engine_for(url: str, **options: Any) -> Engine:
     """An engine for ``sqlite:///FILE`` or ``postgresql://…`` (driven by psycopg 3)."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url)  # WAL: readers go on while the audit log is appended to
+        engine = create_engine(url, **options)  # WAL: reads go on while the log is appended
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # No pre-ping (it costs a round trip per request): a connection the server dropped
     # fails one request and is replaced. As many as Starlette's threadpool has threads.
-    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800)
+    return create_engine(url, pool_size=20, max_overflow=20, pool_recycle=1800, **options)
 
 
 def _sqlite_pragmas(con: object, record: object) -> None:
@@ -101,6 +112,15 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+# Built once: the hot path's statements (SQLAlchemy then reuses their compiled form).
+_LIVE_KEYS = (select(api_keys.c.key_digest, api_keys.c.org_id, api_keys.c.key_id,
+                     organisations.c.status)
+              .join(organisations, organisations.c.id == api_keys.c.org_id)
+              .where(api_keys.c.key_digest.in_(bindparam("digests", expanding=True)),
+                     api_keys.c.revoked_at.is_(None)))
+_APPEND = insert(audit)
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite drops the zone
 
@@ -111,12 +131,14 @@ class OrgStore:
     def __init__(self, url: str) -> None:
         """Open the database at ``url`` and migrate it; raise ConfigError if it is unusable."""
         self.engine = engine_for(url)
-        # Single statements run without BEGIN/COMMIT round trips; each is atomic by itself.
-        self._autocommit = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The hot path's single statements run on connections that stay in autocommit:
+        # no BEGIN/COMMIT round trips, and each statement is atomic by itself.
+        self._autocommit = engine_for(url, isolation_level="AUTOCOMMIT",
+                                      pool_reset_on_return=None)  # no transaction to end
         try:
             migrate(self.engine)
         except Exception as exc:  # the drivers' errors vary; the URL may hold a password
-            self.engine.dispose()
+            self.close()
             raise ConfigError(f"cannot open the organisations database ({type(exc).__name__})",
                               hint="check --database (sqlite:///FILE or "
                                    "postgresql://user@host/db)") from None
@@ -124,6 +146,7 @@ class OrgStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        self._autocommit.dispose()
 
     def register(self, name: str, email: str, confirm_digest: bytes, now: datetime) -> bool:
         """Record a self-registration awaiting its e-mail confirmation; False if the address
@@ -225,12 +248,7 @@ class OrgStore:
     def authenticate_many(self, digests: Sequence[bytes]) -> list[Caller | None]:
         """``authenticate`` for many digests in one query."""
         with self._autocommit.connect() as con:
-            rows = con.execute(
-                select(api_keys.c.key_digest, api_keys.c.org_id, api_keys.c.key_id,
-                       organisations.c.status)
-                .join(organisations, organisations.c.id == api_keys.c.org_id)
-                .where(api_keys.c.key_digest.in_(set(digests)),
-                       api_keys.c.revoked_at.is_(None))).all()
+            rows = con.execute(_LIVE_KEYS, {"digests": list(set(digests))}).all()
         found = {r.key_digest: Caller(r.org_id, r.key_id, r.status) for r in rows}
         return [found.get(d) for d in digests]
 
@@ -262,10 +280,10 @@ class OrgStore:
         rows = [e.__dict__ for e in entries]
         if len(rows) == 1:
             with self._autocommit.connect() as con:
-                con.execute(insert(audit), rows)
+                con.execute(_APPEND, rows[0])
         elif rows:
             with self.engine.begin() as con:
-                con.execute(insert(audit), rows)
+                con.execute(_APPEND, rows)
 
     def audit_log(self, org_id: int) -> Iterator[AuditEntry]:
         """One organisation's audit log, oldest first."""
