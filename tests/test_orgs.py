@@ -3,6 +3,7 @@ e-mail over real SMTP, API keys, single and bulk checks, budgets, the audit log,
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import email
 import hashlib
@@ -18,6 +19,7 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 import schemathesis
@@ -485,3 +487,61 @@ def test_organisation_settings_are_checked_and_read_from_the_environment(
     assert "u@127.0.0.1" not in repr(config)
     with pytest.raises(ConfigError, match="--database"):
         orgs_database(None, None, {})
+
+
+def test_concurrent_checks_of_two_organisations_are_answered_and_logged_apart(
+        fx: VerifyFixture, database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    keys = [add_org(database, capsys, "A", "a@a.example"),
+            add_org(database, capsys, "B", "b@b.example")]
+    calls = []
+    for i in range(48):
+        s = fx.statements[i % len(fx.statements)]
+        right = i % 3 != 0
+        body = credentials(s) if right else credentials(s, wrong(s.entry.candidate.secret))
+        calls.append((keys[i % 2], body, right, s))
+    app = fx.app(database_url=database)
+
+    async def run() -> list[Any]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            return list(await asyncio.gather(*(
+                client.post("/api/v1/verify", json=body, headers=bearer(key))
+                for key, body, _, _ in calls)))
+
+    for response, (_, _, right, s) in zip(asyncio.run(run()), calls, strict=True):
+        answer = response.json()
+        assert answer["match"] is right
+        if right:
+            assert answer["statements"][0]["statement_id"] == s.statement_id
+    with TestClient(app) as client:
+        for n, key in enumerate(keys):
+            log = list(csv.DictReader(io.StringIO(
+                client.get("/api/v1/audit", headers=bearer(key)).text)))
+            mine = [c for c in calls if c[0] == key]
+            assert len(log) == len(mine) == 24
+            assert sorted(e["outcome"] for e in log) == sorted(
+                "match" if right else "no_match" for _, _, right, _ in mine), n
+            assert sorted(e["statement_id"] for e in log if e["statement_id"]) == sorted(
+                s.statement_id for _, _, right, s in mine if right)
+
+
+def test_a_database_outage_answers_503_and_says_nothing_of_it(
+        fx: VerifyFixture, pg_server: str, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    name = f"orgs_{next(_databases)}"
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    url = pg_server.rsplit("/", 1)[0] + "/" + name
+    key = add_org(url, capsys)
+    body = credentials(fx.statements[0])
+    with TestClient(fx.app(database_url=url)) as client:
+        assert check(client, key, body)["match"] is True
+        with psycopg.connect(pg_server, autocommit=True) as con:
+            con.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        r = client.post("/api/v1/verify", json=body, headers=bearer(key))
+        assert r.status_code == 503 and r.json()["error"] == "unavailable"
+        page = client.post("/orgs/bulk", data={"api_key": key, "csv": "a,b"},
+                           files={"file": ("", b"", "application/octet-stream")})
+        assert page.status_code == 503 and "unavailable just now" in page.text
+    assert name not in r.text + page.text
+    assert "organisations database failed" in caplog.text and name not in caplog.text

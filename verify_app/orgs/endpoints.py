@@ -28,7 +28,14 @@ from results_online.verify_app.orgs.accounts import Registrar
 from results_online.verify_app.orgs.audit import write_audit_csv
 from results_online.verify_app.orgs.budget import OrgBudget
 from results_online.verify_app.orgs.checks import MATCH, OrgVerifier
-from results_online.verify_app.orgs.http import csv_download, error, read_body, read_form
+from results_online.verify_app.orgs.http import (
+    api_unavailable,
+    csv_download,
+    error,
+    guarded,
+    read_body,
+    read_form,
+)
 from results_online.verify_app.orgs.keys import bearer, new_key
 from results_online.verify_app.orgs.mail import Mailer
 from results_online.verify_app.orgs.rows import (
@@ -81,11 +88,11 @@ def mount(config: AppConfig, index: VerificationIndex, *,
                           public_url=config.public_url, clock=clock, random=random)
     api = _Api(store, verifier, clock, random)
     routes: list[BaseRoute] = [
-        Route("/api/v1/verify", api.verify, methods=["POST"]),
-        Route("/api/v1/verify/batch", api.batch, methods=["POST"]),
-        Route("/api/v1/keys/rotate", api.rotate, methods=["POST"]),
-        Route("/api/v1/keys/revoke", api.revoke, methods=["POST"]),
-        Route("/api/v1/audit", api.audit, methods=["GET"]),
+        Route("/api/v1/verify", guarded(api.verify, api_unavailable), methods=["POST"]),
+        Route("/api/v1/verify/batch", guarded(api.batch, api_unavailable), methods=["POST"]),
+        Route("/api/v1/keys/rotate", guarded(api.rotate, api_unavailable), methods=["POST"]),
+        Route("/api/v1/keys/revoke", guarded(api.revoke, api_unavailable), methods=["POST"]),
+        Route("/api/v1/audit", guarded(api.audit, api_unavailable), methods=["GET"]),
         *pages.routes(registrar, verifier, api.caller, trusted_networks(config.trusted_proxies)),
     ]
     return Orgs(store, verifier, registrar, routes)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
+
+log = logging.getLogger("results_online.verify_app.orgs")
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 async def read_body(request: Request, limit: int) -> bytes | None:
@@ -43,3 +50,20 @@ def error(status: int, code: str, message: str,
     return JSONResponse({"error": code, "message": message}, status_code=status,
                         headers=headers)
 
+
+
+def guarded(handler: Handler, unavailable: Callable[[], Response]) -> Handler:
+    """``handler``, answering ``unavailable()`` (a 503) when the database fails."""
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except SQLAlchemyError as exc:  # never the message: it may quote the URL or values
+            log.error("organisations database failed: %s", type(exc).__name__)
+            return unavailable()
+
+    return run
+
+
+def api_unavailable() -> Response:
+    """The API's answer while the organisations database is down."""
+    return error(503, "unavailable", "try again in a minute")

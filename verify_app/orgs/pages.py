@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from results_online.errors import MailError
 from results_online.verify_app.orgs.accounts import Registrar, valid_registration
 from results_online.verify_app.orgs.checks import OrgVerifier
-from results_online.verify_app.orgs.http import csv_download, read_form
+from results_online.verify_app.orgs.http import csv_download, guarded, read_form
 from results_online.verify_app.orgs.rows import (
     MAX_BATCH_BYTES,
     MAX_ROWS,
@@ -32,6 +32,7 @@ from results_online.web import environment
 
 TEMPLATE = "orgs.html"
 BAD_FORM = "The form could not be read. Use the form on this page."
+UNAVAILABLE = "The service for organisations is unavailable just now. Try again in a minute."
 CallerOf = Callable[[str | None], Awaitable[Caller | Response]]
 _DEFAULTS: dict[str, Any] = {"problem": None, "open": False, "name": "", "email": "",
                              "org": None, "key": None, "key_id": None, "max_rows": MAX_ROWS}
@@ -116,12 +117,15 @@ def routes(registrar: Registrar, verifier: OrgVerifier, caller_of: CallerOf,
         answers = await verifier.check(who, rows)
         return csv_download(results_csv(answers, rows), "results")
 
+    def down() -> Response:
+        return render(503, "home", open=registrar.open, problem=UNAVAILABLE)
+
     return [
         Route("/orgs", home, methods=["GET"]),
         Route("/orgs/register", register_form, methods=["GET"]),
-        Route("/orgs/register", register, methods=["POST"]),
+        Route("/orgs/register", guarded(register, down), methods=["POST"]),
         Route("/orgs/confirm", confirm_form, methods=["GET"]),
-        Route("/orgs/confirm", confirm, methods=["POST"]),
+        Route("/orgs/confirm", guarded(confirm, down), methods=["POST"]),
         Route("/orgs/bulk", bulk_form, methods=["GET"]),
-        Route("/orgs/bulk", bulk, methods=["POST"]),
+        Route("/orgs/bulk", guarded(bulk, down), methods=["POST"]),
     ]
