@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,12 +23,14 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+import redis
 import schemathesis
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 from hypothesis import HealthCheck, given, settings
 from localhost import free_port
 from postgres import pg_bin, postgres_server
+from redis_server import redis_server
 from schemathesis.checks import positive_data_acceptance
 from starlette.testclient import TestClient
 
@@ -545,3 +548,36 @@ def test_a_database_outage_answers_503_and_says_nothing_of_it(
         assert page.status_code == 503 and "unavailable just now" in page.text
     assert name not in r.text + page.text
     assert "organisations database failed" in caplog.text and name not in caplog.text
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is installed by scripts/bootstrap.sh")
+    with redis_server() as url:
+        yield url
+
+
+def test_replicas_share_organisation_budgets_through_redis(
+        fx: VerifyFixture, pg_server: str, redis_url: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    name = f"orgs_{next(_databases)}"
+    with psycopg.connect(pg_server, autocommit=True) as con:
+        con.execute(f"CREATE DATABASE {name}")
+    database = pg_server.rsplit("/", 1)[0] + "/" + name
+    redis.Redis.from_url(redis_url).flushdb()
+    key_a = add_org(database, capsys, "A", "a@a.example")
+    key_b = add_org(database, capsys, "B", "b@b.example")
+    s = fx.statements[0]
+    bad = credentials(s, wrong(s.entry.candidate.secret))
+    settings = {"database_url": database, "redis_url": redis_url, "org_failures_per_id": 4}
+    with TestClient(fx.app(**settings)) as one, TestClient(fx.app(**settings)) as two:
+        for i in range(4):  # two failures on each replica
+            assert check((one, two)[i % 2], key_a, bad)["match"] is False
+        assert check(one, key_a, credentials(s))["match"] is False
+        assert check(two, key_a, credentials(s))["match"] is False
+        assert check(two, key_b, credentials(s))["match"] is True
+        for _ in range(12):  # the anonymous limit, in the same Redis, locks the public path
+            one.post("/api/verify", json=bad)
+        assert one.post("/api/verify", json=credentials(s)).json()["match"] is False
+        assert check(one, key_b, credentials(s))["match"] is True
