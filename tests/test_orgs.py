@@ -39,7 +39,7 @@ from results_online.config import app_config, app_config_from_env, orgs_database
 from results_online.errors import ConfigError
 from results_online.verify_app.app import create_app
 from results_online.verify_app.orgs.keys import code_digest, new_code, new_key
-from results_online.verify_app.orgs.store import OrgStore
+from results_online.verify_app.orgs.store import AuditEntry, OrgStore
 from tests.verify_support import VerifyFixture, credentials, make_fixture, wrong
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -581,3 +581,28 @@ def test_replicas_share_organisation_budgets_through_redis(
             one.post("/api/verify", json=bad)
         assert one.post("/api/verify", json=credentials(s)).json()["match"] is False
         assert check(one, key_b, credentials(s))["match"] is True
+
+
+def test_a_long_audit_log_streams_whole_and_rotation_checks_the_old_key(
+        fx: VerifyFixture, database: str, capsys: pytest.CaptureFixture[str],
+        tmp_path: Any) -> None:
+    key = add_org(database, capsys)
+    store = OrgStore(database)
+    caller = store.authenticate(hashlib.sha256(key.encode()).digest())
+    assert caller is not None
+    t0 = datetime(2026, 8, 20, 9, 0, tzinfo=UTC)
+    store.record([AuditEntry(caller.org_id, t0 + timedelta(seconds=n), caller.key_id,
+                             f"{n // 100:024x}", n % 100 + 1, None, "no_match")
+                  for n in range(2500)])
+    with pytest.raises(ConfigError, match="no live key"):
+        store.rotate(caller.org_id, "notakey0", new_key(), t0)
+    assert store.authenticate(hashlib.sha256(key.encode()).digest()) == caller
+    store.close()
+    with TestClient(fx.app(database_url=database)) as client:
+        text = client.get("/api/v1/audit", headers=bearer(key)).text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 2500 and rows[0]["time"] == "2026-08-20T09:00:00+00:00"
+    assert rows[-1]["time"] == (t0 + timedelta(seconds=2499)).isoformat()
+    out = tmp_path / "audit.csv"
+    assert main(["orgs", "audit", "1", "--out", str(out), "--database", database]) == 0
+    assert out.read_bytes().decode() == text

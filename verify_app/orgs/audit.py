@@ -11,10 +11,11 @@ from results_online.verify_app.orgs.store import AuditEntry
 AUDIT_COLUMNS = ("time", "key_id", "request_id", "row", "statement_id", "outcome")
 
 
-def write_audit_csv(entries: Iterable[AuditEntry], out: TextIO) -> int:
+def write_audit_csv(entries: Iterable[AuditEntry], out: TextIO, *, header: bool = True) -> int:
     """Write the entries as CSV (UTC times, ISO 8601); return how many."""
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(AUDIT_COLUMNS)
+    if header:
+        w.writerow(AUDIT_COLUMNS)
     n = 0
     for e in entries:
         w.writerow([e.at.isoformat(timespec="seconds"), e.key_id, e.request_id, e.row,

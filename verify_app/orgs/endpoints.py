@@ -9,15 +9,16 @@ call runs in the threadpool.
 from __future__ import annotations
 
 import io
+import itertools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from results_online.config import AppConfig
@@ -171,12 +172,20 @@ class _Api:
         if not isinstance(who, Caller):
             return who
 
-        def export() -> str:
+        def export() -> Iterator[str]:  # streamed: Starlette iterates it in the threadpool
             out = io.StringIO()
-            write_audit_csv(self.store.audit_log(who.org_id), out)
-            return out.getvalue()
+            entries = self.store.audit_log(who.org_id)
+            write_audit_csv(itertools.islice(entries, 0), out)  # the header line
+            while chunk := list(itertools.islice(entries, 1000)):
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+                write_audit_csv(chunk, out, header=False)
+            yield out.getvalue()
 
-        return csv_download(await run_in_threadpool(export), "audit")
+        return StreamingResponse(export(), media_type="text/csv; charset=utf-8",
+                                 headers={"Content-Disposition":
+                                          'attachment; filename="audit.csv"'})
 
 
 def answer_json(a: Answer) -> dict[str, object]:

@@ -253,12 +253,14 @@ class OrgStore:
         return [found.get(d) for d in digests]
 
     def rotate(self, org_id: int, old_key_id: str | None, key: NewKey, now: datetime) -> None:
-        """Give the organisation ``key`` and revoke ``old_key_id`` (or none) in one step."""
+        """Give the organisation ``key`` and revoke ``old_key_id`` (or none) in one step;
+        raise ConfigError, changing nothing, if the organisation has no such live key."""
         with self.engine.begin() as con:
-            if old_key_id is not None:
-                con.execute(update(api_keys).where(
+            if old_key_id is not None and not con.execute(update(api_keys).where(
                     api_keys.c.org_id == org_id, api_keys.c.key_id == old_key_id,
-                    api_keys.c.revoked_at.is_(None)).values(revoked_at=now))
+                    api_keys.c.revoked_at.is_(None)).values(revoked_at=now)).rowcount:
+                raise ConfigError(f"organisation {org_id} has no live key {old_key_id}",
+                                  hint="see the key ids in `results orgs list`")
             self._insert_key(con, org_id, key, now)
 
     def revoke_key(self, key_id: str, now: datetime, org_id: int | None = None) -> bool:
