@@ -142,6 +142,8 @@ def test_self_registration_by_email_gives_a_key_that_verifies(
         assert len(inbox.messages) == 1
         msg = inbox.messages[0]
         assert msg["To"] == "admissions@uni.example"
+        assert msg["From"] == "noreply@verify.example"
+        assert msg["Message-ID"].endswith("@verify.example>")
         body = msg.get_content()
         code = re.search(r"\b([A-Z2-7]{4}(?:-[A-Z2-7]{1,4}){6})\b", body)
         assert code and "https://verify.example/orgs/confirm" in body

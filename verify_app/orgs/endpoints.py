@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -83,8 +84,8 @@ def mount(config: AppConfig, index: VerificationIndex, *,
     verifier = OrgVerifier(index, store, budget, clock, random)
     mailer = None
     if config.smtp is not None:
-        host = (config.public_url or "http://localhost").split("//", 1)[1].split("/")[0]
-        mailer = Mailer(*config.smtp, config.mail_from or f"noreply@{host.split(':')[0]}")
+        host = urlsplit(config.public_url or "").hostname or "localhost"
+        mailer = Mailer(*config.smtp, config.mail_from or f"noreply@{host}")
     registrar = Registrar(store, mailer, approval=config.org_approval,
                           public_url=config.public_url, clock=clock, random=random)
     api = _Api(store, verifier, clock, random)
