@@ -27,7 +27,7 @@ from pathlib import Path
 # build the same kind of statements.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from factories import make_keys, synthetic_series
+from factories import NOW, make_keys, synthetic_series
 from weasyprint import HTML
 
 from results_online.build.render.statements import render_statements, renderer
@@ -93,7 +93,7 @@ def main() -> None:
         cpu0 = total_cpu()
         t0 = time.perf_counter()
         render_statements(statements, root / "fast", workers=args.workers,
-                          batch_size=args.batch_size, progress=no_progress)
+                          batch_size=args.batch_size, progress=no_progress, now=NOW)
         fast_wall = time.perf_counter() - t0
         time.sleep(0.5)  # let the forkserver reap the workers, so their CPU time is counted
         fast_cpu = total_cpu() - cpu0

@@ -69,6 +69,7 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
         rendered = render_statements(
             to_render, private / "statements",
             workers=config.workers, batch_size=config.batch_size, progress=progress,
+            now=config.now,
         )
         if amend and previous is not None:
             rendered = carry_rendered(statements, rendered, previous, out)

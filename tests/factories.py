@@ -49,6 +49,7 @@ NAMES: tuple[str, ...] = (
     "Đorđe Petrović",
 )
 TODAY = date(2026, 8, 20)
+NOW = datetime(2026, 8, 19, 7, 30, tzinfo=UTC)  # when a test's build runs
 STEP_BOUNDARIES = {
     "9470": (("S", 96), ("1", 74), ("2", 60), ("3", 45), ("U", 0)),
     "9475": (("S", 90), ("1", 68), ("2", 55), ("3", 40), ("U", 0)),

@@ -89,7 +89,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     series = mixed_series({c: tuple(str(i.to_public()) for i in v) for c, v in ids.items()})
     statements = sealed(series, root / "keys")
     rendered = render_statements(statements, root / "rendered", workers=1, batch_size=50,
-                                 progress=no_progress)
+                                 progress=no_progress, now=NOW)
     made = build_bundles(series, rendered, root / "c", now=NOW)
     bundles = {b.centre: b.path for b in made}
     unzipped = {}

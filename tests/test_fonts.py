@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
-from factories import make_keys, step_series
+from factories import NOW, make_keys, step_series
 from fontTools.ttLib import TTFont
 from pdfcheck import embedded_programs, pdf_text, shows_name
 from PIL import Image, ImageChops
@@ -92,8 +92,8 @@ def test_statement_texts_has_every_printed_string(statements: list[Statement]) -
 @pytest.fixture(scope="module")
 def both(statements: list[Statement], fonts: SeriesFonts,
          tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Statement, Path, Path]]:
-    plain = Renderer().render_batch(statements, tmp_path_factory.mktemp("installed"))
-    reduced = Renderer(fonts).render_batch(statements, tmp_path_factory.mktemp("reduced"))
+    plain = Renderer().render_batch(statements, tmp_path_factory.mktemp("installed"), NOW)
+    reduced = Renderer(fonts).render_batch(statements, tmp_path_factory.mktemp("reduced"), NOW)
     return [(s, Path(a[0]), Path(b[0])) for s, a, b in zip(statements, plain, reduced, strict=True)]
 
 
@@ -131,8 +131,8 @@ def test_a_character_missing_from_the_copy_comes_from_the_installed_font(
         statements: list[Statement], fonts: SeriesFonts, tmp_path: Path) -> None:
     s = statements[0]
     late = replace(s, entry=replace(s.entry, candidate=replace(s.entry.candidate, name="陈静怡")))
-    ((installed, _, _),) = Renderer().render_batch([late], tmp_path / "a")
-    ((reduced, _, _),) = Renderer(fonts).render_batch([late], tmp_path / "b")
+    ((installed, _, _),) = Renderer().render_batch([late], tmp_path / "a", NOW)
+    ((reduced, _, _),) = Renderer(fonts).render_batch([late], tmp_path / "b", NOW)
     assert ImageChops.difference(_image(Path(installed)), _image(Path(reduced))).getbbox() is None
     assert shows_name(pdf_text(Path(reduced)), "陈静怡")
 

@@ -8,7 +8,7 @@ import pypdfium2 as pdfium
 import pytest
 import segno
 import zxingcpp
-from factories import cambridge_series, make_keys, step_series
+from factories import NOW, cambridge_series, make_keys, step_series
 from weasyprint import HTML
 
 from results_online.build.render.qr import make_qr, qr_svg
@@ -38,7 +38,7 @@ def rendered(keys_dir: Path, tmp_path_factory: pytest.TempPathFactory
     statements = (seal_series(step_series(per_centre=2, n_centres=1), keys)
                   + seal_series(cambridge_series(per_centre=2, n_centres=1), keys))
     return render_statements(statements, tmp_path_factory.mktemp("out"), workers=1,
-                             batch_size=10, progress=no_progress)
+                             batch_size=10, progress=no_progress, now=NOW)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pypdf
 import pypdfium2 as pdfium
 import pytest
-from factories import NAMES, cambridge_series, make_keys, step_series
+from factories import NAMES, NOW, cambridge_series, make_keys, step_series
 from pdfcheck import drawn_glyphs, embedded_font_names, pdf_text, shows_name
 from weasyprint import HTML
 
@@ -48,7 +48,8 @@ def statements(tmp_path_factory: pytest.TempPathFactory) -> tuple[Statement, ...
 def rendered(statements: tuple[Statement, ...],
              tmp_path_factory: pytest.TempPathFactory) -> tuple[RenderedStatement, ...]:
     out = tmp_path_factory.mktemp("out")
-    return render_statements(statements, out, workers=2, batch_size=3, progress=no_progress)
+    return render_statements(statements, out, workers=2, batch_size=3, progress=no_progress,
+                             now=NOW)
 
 
 def test_every_statement_has_its_files_where_documented(
@@ -127,7 +128,7 @@ def test_every_name_is_drawn_with_real_glyphs(rendered: tuple[RenderedStatement,
 def test_the_glyph_check_catches_a_character_no_font_has(
         statements: tuple[Statement, ...], tmp_path: Path) -> None:
     s = _with_name(statements[0], "Ada \U000F0001 Lovelace")  # private use: no font has it
-    (r,) = render_statements([s], tmp_path, workers=1, batch_size=5, progress=no_progress)
+    (r,) = render_statements([s], tmp_path, workers=1, batch_size=5, progress=no_progress, now=NOW)
     assert [g.text for g in drawn_glyphs(r.pdf) if not g.real] == ["\U000F0001"]
 
 
@@ -178,7 +179,7 @@ def test_web_page_is_accessible_and_its_csp_allows_only_its_own_style(
 
 def test_names_are_escaped_not_markup(statements: tuple[Statement, ...], tmp_path: Path) -> None:
     s = _with_name(statements[0], "<b>Robert</b> & 'Tables'")
-    (r,) = render_statements([s], tmp_path, workers=1, batch_size=5, progress=no_progress)
+    (r,) = render_statements([s], tmp_path, workers=1, batch_size=5, progress=no_progress, now=NOW)
     assert "&lt;b&gt;Robert&lt;/b&gt; &amp;" in r.fragment.read_text(encoding="utf-8")
     assert "<b>Robert</b> & 'Tables'" in pdf_text(r.pdf)
 
@@ -189,7 +190,7 @@ def test_a_statement_that_spills_onto_a_second_page_is_a_build_error(
     long = _with_name(statements[1], " ".join(["Bartholomew"] * 900))
     with pytest.raises(BuildError, match="does not fit on one A4 page") as err:
         render_statements([statements[0], long, *statements[2:4]], tmp_path, workers=workers,
-                          batch_size=2, progress=no_progress)
+                          batch_size=2, progress=no_progress, now=NOW)
     assert long.display_id in str(err.value)
     assert "statement_print.css" in err.value.hint  # the hint survives the worker process
 
@@ -199,7 +200,7 @@ def test_unsafe_file_names_are_refused(statements: tuple[Statement, ...], tmp_pa
     bad = replace(s, centre=replace(s.centre, number="../etc"))
     with pytest.raises(BuildError, match="file name"):
         render_statements([bad], tmp_path / "out", workers=1, batch_size=5,
-                          progress=no_progress)
+                          progress=no_progress, now=NOW)
     assert not (tmp_path / "etc").exists()
 
 
@@ -212,24 +213,25 @@ def test_progress_advances_once_per_batch(statements: tuple[Statement, ...],
         yield lambda n: calls.append((stage, total, n))
 
     few = statements[:5]  # all from centre GB001: batches of 2, 2, 1
-    render_statements(few, tmp_path, workers=1, batch_size=2, progress=record)
+    render_statements(few, tmp_path, workers=1, batch_size=2, progress=record, now=NOW)
     assert calls == [("render", 5, 2), ("render", 5, 2), ("render", 5, 1)]
 
 
 def test_a_batch_gives_the_garbage_collector_back_its_settings(
         statements: tuple[Statement, ...], tmp_path: Path) -> None:
     before = gc.get_threshold()
-    render_statements(statements[:2], tmp_path, workers=1, batch_size=2, progress=no_progress)
+    render_statements(statements[:2], tmp_path, workers=1, batch_size=2, progress=no_progress,
+                      now=NOW)
     assert gc.isenabled() and gc.get_threshold() == before
     with pytest.raises(BuildError):  # and after a batch that failed
         render_statements([_with_name(statements[0], " ".join(["Bartholomew"] * 900))],
                           tmp_path / "long",
-                          workers=1, batch_size=1, progress=no_progress)
+                          workers=1, batch_size=1, progress=no_progress, now=NOW)
     assert gc.isenabled() and gc.get_threshold() == before
     gc.disable()  # a caller that runs without the collector keeps it off
     try:
         render_statements(statements[:1], tmp_path / "off", workers=1, batch_size=1,
-                          progress=no_progress)
+                          progress=no_progress, now=NOW)
         assert not gc.isenabled()
     finally:
         gc.enable()
@@ -247,7 +249,8 @@ def test_batches_keep_to_one_centre_and_cover_every_statement(
 
 def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        render_statements(statements, tmp_path, workers=0, batch_size=5, progress=no_progress)
+        render_statements(statements, tmp_path, workers=0, batch_size=5, progress=no_progress,
+                          now=NOW)
 
 
 def _code_words(status: Status) -> str:

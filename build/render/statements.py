@@ -25,8 +25,9 @@ from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from markupsafe import Markup
 from weasyprint import CSS, HTML
@@ -39,8 +40,14 @@ from results_online.build.render.fonts import (
     reduce_fonts,
     statement_texts,
 )
-from results_online.build.render.qr import Symbol, draw_qr, make_qr, svg_of
-from results_online.build.render.weasy import anchor, painting_after
+from results_online.build.render.qr import SVG_TITLE, Symbol, draw_qr, make_qr, svg_of
+from results_online.build.render.weasy import (
+    Painter,
+    anchor,
+    archival_pdf,
+    metadata,
+    paint_into_slot,
+)
 from results_online.errors import BuildError
 from results_online.model import Statement
 from results_online.names import STATEMENT_EXTENSIONS, statement_stem
@@ -70,8 +77,9 @@ class _Item:
     @property
     def slot(self) -> Markup:
         """An empty box the batch renderer draws the QR into (see qr.py: why)."""
-        return Markup(f'<div class="qr-slot" id="qr-{self.statement.statement_id}" '  # noqa: S704
-                      'role="img" aria-label="QR code to verify this statement"></div>')
+        return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" class="qr-slot" '  # noqa: S704
+                      f'id="qr-{self.statement.statement_id}" viewBox="0 0 1 1">'
+                      f"<title>{SVG_TITLE}</title></svg>")
 
 
 class Renderer:
@@ -96,12 +104,17 @@ class Renderer:
             items=[(i.statement, i.slot if slots else i.qr) for i in items],
             embed_css=embed_css, css=Markup(self.print_css))  # noqa: S704
 
-    def render_batch(self, statements: Sequence[Statement], out_dir: Path) -> list[_Paths]:
-        """Lay out one batch as one document, then write each statement's PDF, page and fragment."""
-        with _collector_paused():
-            return self._render_batch(statements, out_dir)
+    def render_batch(self, statements: Sequence[Statement], out_dir: Path, now: datetime,
+                     ) -> list[_Paths]:
+        """Lay out one batch as one document, then write each statement's PDF, page and fragment.
 
-    def _render_batch(self, statements: Sequence[Statement], out_dir: Path) -> list[_Paths]:
+        ``now`` is the PDFs' creation time.
+        """
+        with _collector_paused():
+            return self._render_batch(statements, out_dir, now)
+
+    def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,
+                      ) -> list[_Paths]:
         items = [_item(s) for s in statements]
         document = HTML(string=self._print_html(items, embed_css=False, slots=True)).render(
             font_config=self.fonts, stylesheets=[self.css])
@@ -115,13 +128,8 @@ class Renderer:
                                             s.entry.test.code)
             stem.parent.mkdir(parents=True, exist_ok=True)
             pdf, html, frag = (stem.with_name(stem.name + ext) for ext in STATEMENT_EXTENSIONS)
-            x, y, size = _qr_slot(page, f"qr-{s.statement_id}")
-            single = document.copy([page])
-            single.metadata = DocumentMetadata(
-                title=f"Statement of Results: {s.entry.test.name}, {s.series.name}",
-                authors=[s.series.board], lang="en", generator="Results Online")
-            with painting_after(page, partial(draw_qr, code=item.code, x=x, y=y, size=size)):
-                single.write_pdf(pdf)
+            paint_into_slot(page, f"qr-{s.statement_id}", _qr_painter(item.code))
+            archival_pdf(document.copy([page]), statement_metadata(s, created), pdf)
             html.write_text(web.render(s=s, qr=item.qr, css=Markup(self.web_css),  # noqa: S704
                                        csp=self.web_csp, pdf_name=pdf.name),
                             encoding="utf-8")
@@ -143,9 +151,12 @@ def renderer(series_fonts: SeriesFonts = INSTALLED_FONTS) -> Renderer:
 
 def render_statements(
     statements: Sequence[Statement], out_dir: Path, *, workers: int, batch_size: int,
-    progress: Progress,
+    progress: Progress, now: datetime,
 ) -> tuple[RenderedStatement, ...]:
-    """Render every statement to out_dir/<centre>/<number>-<test>.{pdf,html,fragment.html}."""
+    """Render every statement to out_dir/<centre>/<number>-<test>.{pdf,html,fragment.html}.
+
+    ``now`` (the build's time) is the PDFs' creation date.
+    """
     if workers < 1 or batch_size < 1:
         raise ValueError("workers and batch_size must be at least 1")
     batches = make_batches(statements, batch_size)
@@ -156,18 +167,19 @@ def render_statements(
                  len(statements), len(batches), workers)
         with progress("render", len(statements)) as advance:
             paths = _render_batches(statements, batches, out_dir, fonts, workers=workers,
-                                    advance=advance)
+                                    advance=advance, now=now)
     return tuple(RenderedStatement(s, *(Path(p) for p in paths[i]))
                  for i, s in enumerate(statements))
 
 
 def _render_batches(statements: Sequence[Statement], batches: list[list[int]], out_dir: Path,
-                    fonts: SeriesFonts, *, workers: int, advance: Advance) -> dict[int, _Paths]:
+                    fonts: SeriesFonts, *, workers: int, advance: Advance, now: datetime,
+                    ) -> dict[int, _Paths]:
     paths: dict[int, _Paths] = {}
     if workers == 1 or len(batches) <= 1:
         for batch in batches:
-            paths.update(zip(batch, _render_batch([statements[i] for i in batch], out_dir, fonts),
-                             strict=True))
+            paths.update(zip(batch, _render_batch([statements[i] for i in batch], out_dir, fonts,
+                                                  now), strict=True))
             advance(len(batch))
         return paths
     context = multiprocessing.get_context("forkserver")
@@ -175,7 +187,7 @@ def _render_batches(statements: Sequence[Statement], batches: list[list[int]], o
     with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context,
                              initializer=renderer, initargs=(fonts,)) as pool:
         futures: dict[Future[list[_Paths]], list[int]] = {
-            pool.submit(_render_batch, [statements[i] for i in batch], out_dir, fonts):
+            pool.submit(_render_batch, [statements[i] for i in batch], out_dir, fonts, now):
             batch
             for batch in batches}
         try:
@@ -203,9 +215,9 @@ def make_batches(statements: Sequence[Statement], batch_size: int) -> list[list[
 
 
 def _render_batch(batch: Sequence[Statement], out_dir: Path, fonts: SeriesFonts,
-                  ) -> list[_Paths]:
+                  now: datetime) -> list[_Paths]:
     try:
-        return renderer(fonts).render_batch(batch, out_dir)
+        return renderer(fonts).render_batch(batch, out_dir, now)
     except BuildError:
         raise
     except Exception as exc:
@@ -236,13 +248,17 @@ def _item(s: Statement) -> _Item:
     return _Item(s, code, Markup(svg_of(code)))  # noqa: S704 - module runs, no user text
 
 
-def _qr_slot(page: Page, name: str) -> tuple[float, float, float]:
-    """Where the print template left room for the QR: x, y and width in CSS px."""
-    box = anchor(page, name)
-    if box is None:
-        raise BuildError("the print template has no QR slot")
-    x1, y1, x2, _ = box
-    return x1, y1, x2 - x1
+def _qr_painter(code: Symbol) -> Painter:
+    def paint(stream: Any, x: float, y: float, width: float, height: float) -> None:
+        draw_qr(stream, code, x, y, width)
+    return paint
+
+
+def statement_metadata(s: Statement, created: datetime) -> DocumentMetadata:
+    """The statement PDF's title, author, language and creation time."""
+    return metadata(title=f"Statement of Results: {s.entry.test.name}, {s.series.name}, "
+                          f"{s.entry.candidate.name}",
+                    author=s.series.board, lang="en", created=created)
 
 
 def _page_per_statement(document: Document, statements: Sequence[Statement]) -> list[Page]:
