@@ -20,12 +20,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pyrage
-from pypdf import PdfWriter
 
 from results_online.build.bundle.explanation import explanation_pdf
 from results_online.build.bundle.overview import overview_html, statement_pdf_name
+from results_online.build.bundle.pdfmerge import merge_tagged
 from results_online.build.bundle.spreadsheet import Kind, Sheet, workbook
 from results_online.build.render.statements import RenderedStatement
+from results_online.build.render.weasy import metadata
 from results_online.dates import board_day, board_time
 from results_online.errors import BuildError
 from results_online.model import Centre, Series, Statement
@@ -96,7 +97,9 @@ def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement
                                      now=now).encode("utf-8")),
         ("results.csv", results_csv(series, [r.statement for r in items])),
         ("results.xlsx", results_xlsx(series, [r.statement for r in items])),
-        ("statements.pdf", merge_pdfs([r.pdf for r in items])),
+        ("statements.pdf", merge_tagged([r.pdf for r in items], metadata(
+            title=f"Statements of Results: {series.info.name}, centre {centre.number} "
+                  f"{centre.name}", author=series.info.board, lang="en", created=now))),
         ("explanation-of-results.pdf", explanation),
     ]
     files += [(statement_pdf_name(r.statement), r.pdf.read_bytes()) for r in items]
@@ -157,16 +160,6 @@ def results_xlsx(series: Series, statements: Sequence[Statement]) -> bytes:
 def _cells(row: list[str]) -> list[str]:
     """Neutralise text a spreadsheet would run as a formula (leading apostrophe)."""
     return ["'" + v if v.startswith(_FORMULA_START) else v for v in row]
-
-
-def merge_pdfs(paths: Sequence[Path]) -> bytes:
-    """One PDF with every page of ``paths``, in order."""
-    writer = PdfWriter()
-    for p in paths:
-        writer.append(str(p))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def encrypt_to(data: bytes, centre: Centre) -> bytes:

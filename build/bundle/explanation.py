@@ -17,6 +17,7 @@ from weasyprint import HTML
 
 from results_online.build.grading.enquiry import APPEAL_RULE, enquiry_rule
 from results_online.build.grading.rules import EXAMS
+from results_online.build.render.weasy import archival_pdf, metadata
 from results_online.model import ComponentResult, Entry, Family, Series, Status, Test
 from results_online.web import environment, read_asset
 
@@ -117,9 +118,11 @@ def bar_chart_svg(d: Distribution, *, width: int = 480, height: int = 170) -> Ma
     bar = min(slot * 0.6, 60)
     peak = max([g.percent for g in d.grades] + [1.0])
     scale = 100.0 if peak > 50 else 50.0 if peak > 25 else 25.0
+    label = f"{escape(d.subject)}: percentage of candidates at each grade"
+    # The title is the chart's alternative text in the tagged PDF, aria-label on the web.
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} '
-             f'{height}" width="{width}" height="{height}" role="img" aria-label="'
-             f'{escape(d.subject)}: percentage of candidates at each grade">']
+             f'{height}" width="{width}" height="{height}" role="img" aria-label="{label}">'
+             f"<title>{label}</title>"]
     for tick in (0.0, scale / 2, scale):
         y = top + plot_h * (1 - tick / scale)
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 4}" y2="{y:.1f}" '
@@ -191,7 +194,10 @@ def explanation_html(series: Series, *, now: datetime) -> str:
 
 def explanation_pdf(series: Series, *, now: datetime) -> bytes:
     """The Explanation of Results PDF for the whole series (the same for every centre)."""
-    pdf = HTML(string=explanation_html(series, now=now)).write_pdf()
+    document = HTML(string=explanation_html(series, now=now)).render()
+    pdf = archival_pdf(document, metadata(
+        title=f"Explanation of Results: {series.info.name}", author=series.info.board,
+        lang="en", created=now))
     if not isinstance(pdf, bytes):
         raise TypeError("WeasyPrint returned no PDF bytes")
     return pdf

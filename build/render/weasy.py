@@ -37,6 +37,7 @@ from unicodedata import bidirectional
 from xml.etree.ElementTree import Element, SubElement, fromstring, register_namespace, tostring
 
 import pydyf
+import weasyprint
 from weasyprint.document import Document, DocumentMetadata, Page
 from weasyprint.formatting_structure.boxes import TextBox
 
@@ -114,6 +115,28 @@ def metadata(*, title: str, author: str, lang: str, created: datetime) -> Docume
     stamp = created.replace(microsecond=0).isoformat()
     return _ArchivalMetadata(title=title, authors=[author], lang=lang, generator="Results Online",
                              created=stamp, modified=stamp)
+
+
+def xmp_packet(meta: DocumentMetadata) -> bytes:
+    """The XMP metadata stream WeasyPrint writes for ``meta`` under ``PDF_VARIANT``."""
+    rdf = meta.generate_rdf_metadata("a", 3, "U")
+    packet: bytes = (b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+                     b'<x:xmpmeta xmlns:x="adobe:ns:meta/">' + rdf
+                     + b'</x:xmpmeta>\n<?xpacket end="r"?>')
+    return packet
+
+
+def info_entries(meta: DocumentMetadata) -> dict[str, str]:
+    """The document information entries that match ``xmp_packet(meta)`` (PDF/A 6.6.2.3)."""
+    return {"/Title": meta.title, "/Author": ", ".join(meta.authors),
+            "/Creator": meta.generator, "/Producer": f"WeasyPrint {weasyprint.__version__}",
+            "/CreationDate": _pdf_date(meta.created), "/ModDate": _pdf_date(meta.modified)}
+
+
+def _pdf_date(w3c: str) -> str:
+    when = datetime.fromisoformat(w3c)
+    offset = when.strftime("%z")
+    return f"D:{when:%Y%m%d%H%M%S}{offset[:3]}'{offset[3:]}"
 
 
 def archival_pdf(document: Document, meta: DocumentMetadata, target: Path | None = None,
