@@ -4,7 +4,8 @@ pypdf copies pages but not the logical structure (it drops a page's
 ``StructParents``), so the merged file would be untagged and no longer PDF/UA. Here
 each source's structure (its Document element's children) is copied under one new
 Document element, page and annotation keys are renumbered into one parent tree,
-element ids (table header cells) are made unique per source, and the catalogue gets
+element ids (table header cells) are made unique per source and listed in one IDTree, and
+the catalogue gets
 what PDF/A and PDF/UA ask of it: MarkInfo, language, DisplayDocTitle, the sRGB output
 intent of the sources, and XMP metadata that matches the document information.
 """
@@ -39,6 +40,7 @@ def merge_tagged(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
     document = _object(writer, {"/Type": NameObject("/StructElem"),
                                 "/S": NameObject("/Document"), "/K": ArrayObject()})
     nums = ArrayObject()
+    ids: list[tuple[str, Any]] = []
     next_key = 0
     for number, path in enumerate(paths):
         reader = PdfReader(path)
@@ -54,7 +56,7 @@ def merge_tagged(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
         for top in _kids(source.get_object()):  # WeasyPrint: one Document element
             for kid in _kids(top.get_object()):
                 copied = kid.get_object().clone(writer, ignore_fields=["/P"])
-                _adopt(copied.get_object(), document, f"s{number}-")
+                ids += _adopt(copied.get_object(), document, f"s{number}-")
                 document["/K"].append(copied.indirect_reference or copied)
         for key, value in keys:
             nums += [NumberObject(key + shift), value.clone(writer, ignore_fields=["/P"])]
@@ -63,6 +65,10 @@ def merge_tagged(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
         "/Type": NameObject("/StructTreeRoot"), "/K": ArrayObject([document.indirect_reference]),
         "/ParentTree": _object(writer, {"/Nums": nums}).indirect_reference,
         "/ParentTreeNextKey": NumberObject(next_key)})
+    if ids:
+        root[NameObject("/IDTree")] = _object(writer, {"/Names": ArrayObject(
+            item for key, ref in sorted(ids) for item in (TextStringObject(key), ref))},
+        ).indirect_reference
     document[NameObject("/P")] = root.indirect_reference
     _catalogue(writer, paths, root, meta)
     out = io.BytesIO()
@@ -91,14 +97,20 @@ def _renumber(old: DictionaryObject, new: DictionaryObject, shift: int) -> None:
             annot[NameObject("/StructParent")] = NumberObject(int(annot["/StructParent"]) + shift)
 
 
-def _adopt(element: DictionaryObject, parent: DictionaryObject, prefix: str) -> None:
-    """Point the copied element (and its descendants) at their parents; prefix element ids."""
+def _adopt(element: DictionaryObject, parent: DictionaryObject, prefix: str,
+           ) -> list[tuple[str, Any]]:
+    """Point the copied element (and its descendants) at their parents; prefix element ids.
+
+    Returns the (new id, element) pairs for the IDTree.
+    """
+    ids: list[tuple[str, Any]] = []
     stack = [(element, parent)]
     while stack:
         node, up = stack.pop()
         node[NameObject("/P")] = up.indirect_reference
         if "/ID" in node:
             node[NameObject("/ID")] = TextStringObject(prefix + str(node["/ID"]))
+            ids.append((str(node["/ID"]), node.indirect_reference))
         attributes = node.get("/A")
         if isinstance(attributes, DictionaryObject) and "/Headers" in attributes:
             attributes[NameObject("/Headers")] = ArrayObject(
@@ -108,6 +120,7 @@ def _adopt(element: DictionaryObject, parent: DictionaryObject, prefix: str) -> 
             # An MCID (number), a marked-content or object reference (/MCR, /OBJR) has no /S.
             if isinstance(kid, DictionaryObject) and "/S" in kid:
                 stack.append((kid, node))
+    return ids
 
 
 def _kids(node: DictionaryObject) -> list[Any]:

@@ -21,6 +21,7 @@ What it adds:
   maps (ToUnicode) to them in visual order, which both read back in logical
   order. (ActualText on a right-to-left run is reversed by both, so it is not used
   there.)
+- Header cells with a Scope and an IDTree for the element ids table cells refer to.
 - Figures drawn by the caller into an inline ``<svg>`` slot, inside the slot's
   own tagged Figure (its ``<title>`` is the alternative text), so that drawing
   fast vector content (the QR) keeps the page fully tagged.
@@ -147,11 +148,32 @@ def archival_pdf(document: Document, meta: DocumentMetadata, target: Path | None
     document.metadata = meta
     try:
         out: bytes | None = document.write_pdf(target, pdf_variant=PDF_VARIANT, pdf_tags=True,
-                                               pdf_identifier=True)
+                                               pdf_identifier=True, finisher=_finish_tags)
     finally:
         for page in document.pages:
             page.__dict__.pop("paint", None)  # the hook refers to the page: break the cycle
     return out
+
+
+def _finish_tags(document: Document, pdf: Any) -> None:
+    """Header cells get a Scope, element ids an IDTree: WeasyPrint writes neither."""
+    def deref(ref: Any) -> Any:
+        return pdf.objects[int(ref.split()[0])]
+
+    ids: list[tuple[str, Any]] = []
+    for obj in pdf.objects:
+        if not isinstance(obj, dict) or obj.get("Type") != "/StructElem":
+            continue
+        if obj["S"] == "/TH":
+            group = deref(deref(obj["P"])["P"])["S"]
+            obj["A"]["Scope"] = "/Column" if group == "/THead" else "/Row"
+        if "ID" in obj:
+            ids.append((obj["ID"].string, obj.reference))
+    if ids and "StructTreeRoot" in pdf.catalog:
+        names = pydyf.Array()
+        for key, ref in sorted(ids):
+            names += [pydyf.String(key), ref]
+        deref(pdf.catalog["StructTreeRoot"])["IDTree"] = pydyf.Dictionary({"Names": names})
 
 
 def paint_into_slot(page: Page, element_id: str, painter: Painter) -> None:
