@@ -26,6 +26,7 @@ from results_online.build.site.pages import write_site
 from results_online.build.verification.index import write_index, write_status_list
 from results_online.config import BuildConfig
 from results_online.errors import BuildError, InvalidToken
+from results_online.keys.seal import load_seal
 from results_online.keys.store import KeyStore, load_keys
 from results_online.names import status_list_path
 from results_online.progress import Progress, no_progress
@@ -54,6 +55,7 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     log.info("stage: load %s", config.series_dir)
     series = load_series(config.series_dir)
     keys = load_keys(config.keys_dir, config.passphrase)
+    seal = load_seal(config.keys_dir, config.passphrase)
     check_signing_key(keys, series.info.issue_date)
     previous = read_previous(config.out_dir, series.info.code)
     if amend and previous is None:
@@ -69,7 +71,7 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
         rendered = render_statements(
             to_render, private / "statements",
             workers=config.workers, batch_size=config.batch_size, progress=progress,
-            now=config.now,
+            now=config.now, seal=seal,
         )
         if amend and previous is not None:
             rendered = carry_rendered(statements, rendered, previous, out)
@@ -84,7 +86,7 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
         # Staged privately, laid out as the site's c/<centre>/<series>.zip.age; the
         # release plan decides when they go public.
         log.info("stage: centre bundles")
-        bundles = build_bundles(series, rendered, private / "c", now=config.now)
+        bundles = build_bundles(series, rendered, private / "c", now=config.now, seal=seal)
         # Last: it plans every file the stages above put in site/, plus the bundles.
         log.info("stage: release plan and outbox")
         release_stage(series.info, out, [b.path for b in bundles], config.now)

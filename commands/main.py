@@ -81,6 +81,13 @@ def cmd_keys(args: argparse.Namespace) -> int:
     if args.action == "init":
         kid = store.init_keys(folder, today, passphrase)
         print(f"created key store {folder} with signing key {kid.hex()}")
+        if args.seal_cert:
+            from results_online.keys.seal import init_seal_cert
+
+            init_seal_cert(folder, args.seal_name, datetime.now(UTC), passphrase)
+            print(f"created a PDF seal (ECDSA P-256, self-signed for {args.seal_name!r}) in "
+                  f"{folder}/seal; replace seal.crt with a certificate issued for seal.key "
+                  "to have readers trust it")
     elif args.action == "rotate":
         kid = store.rotate_keys(folder, today, passphrase)
         print(f"new signing key {kid.hex()} is active; the old one still verifies what it signed")
@@ -238,6 +245,11 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--valid-from", metavar="DATE",
                    help="init/rotate: the new key signs statements issued from this date "
                         "(YYYY-MM-DD; default today)")
+    k.add_argument("--seal-cert", action="store_true",
+                   help="init: also make a PDF seal key and self-signed certificate; every "
+                        "PDF the build writes then carries a PAdES signature")
+    k.add_argument("--seal-name", default="Results Online",
+                   help="init --seal-cert: the certificate's name (the awarding body)")
     k.set_defaults(func=cmd_keys)
 
     v = sub.add_parser("verify-token", help="check a token or QR URL against a keyset")

@@ -25,10 +25,12 @@ from results_online.build.bundle.explanation import explanation_pdf
 from results_online.build.bundle.overview import overview_html, statement_pdf_name
 from results_online.build.bundle.pdfmerge import merge_tagged
 from results_online.build.bundle.spreadsheet import Kind, Sheet, workbook
+from results_online.build.render.sealpdf import SEAL_REASON, seal_pdf
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.render.weasy import metadata
 from results_online.dates import board_day, board_time
 from results_online.errors import BuildError
+from results_online.keys.seal import Seal
 from results_online.model import Centre, Series, Statement
 from results_online.names import bundle_path
 from results_online.wording import component_result, overall_grade
@@ -59,7 +61,7 @@ class Bundle:
 
 
 def build_bundles(series: Series, rendered: Sequence[RenderedStatement], out_dir: Path, *,
-                  now: datetime) -> tuple[Bundle, ...]:
+                  now: datetime, seal: Seal | None = None) -> tuple[Bundle, ...]:
     """Write out_dir/<centre>/<series>.zip.age for every centre with statements."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -67,11 +69,13 @@ def build_bundles(series: Series, rendered: Sequence[RenderedStatement], out_dir
     for r in rendered:
         by_centre.setdefault(r.statement.centre.number, []).append(r)
     explanation = explanation_pdf(series, now=now) if by_centre else b""
+    if seal is not None and explanation:
+        explanation = seal_pdf(explanation, seal, SEAL_REASON)
     bundles: list[Bundle] = []
     for number in sorted(by_centre):
         centre = series.centre(number)
         items = sorted(by_centre[number], key=lambda r: statement_order(r.statement))
-        data = centre_zip(series, centre, items, explanation, now=now)
+        data = centre_zip(series, centre, items, explanation, now=now, seal=seal)
         path = out_dir / bundle_path(centre.number, series.info.code).removeprefix("c/")
         _write_atomic(path, encrypt_to(data, centre))
         people = {r.statement.entry.candidate.candidate_id for r in items}
@@ -89,17 +93,20 @@ def statement_order(s: Statement) -> tuple[int, int, str, str]:
 
 
 def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
-               explanation: bytes, *, now: datetime) -> bytes:
+               explanation: bytes, *, now: datetime, seal: Seal | None = None) -> bytes:
     """The centre's zip: results.csv and .xlsx, the PDFs, the explanation and index.html."""
     stamp = board_time(series.info.centres_release).timetuple()[:6]
+    combined = merge_tagged([r.pdf for r in items], metadata(
+        title=f"Statements of Results: {series.info.name}, centre {centre.number} {centre.name}",
+        author=series.info.board, lang="en", created=now))
+    if seal is not None:  # the statements' own seals do not survive the merge: seal it anew
+        combined = seal_pdf(combined, seal, SEAL_REASON)
     files: list[tuple[str, bytes]] = [
         ("index.html", overview_html(series, centre, [r.statement for r in items],
                                      now=now).encode("utf-8")),
         ("results.csv", results_csv(series, [r.statement for r in items])),
         ("results.xlsx", results_xlsx(series, [r.statement for r in items])),
-        ("statements.pdf", merge_tagged([r.pdf for r in items], metadata(
-            title=f"Statements of Results: {series.info.name}, centre {centre.number} "
-                  f"{centre.name}", author=series.info.board, lang="en", created=now))),
+        ("statements.pdf", combined),
         ("explanation-of-results.pdf", explanation),
     ]
     files += [(statement_pdf_name(r.statement), r.pdf.read_bytes()) for r in items]

@@ -45,8 +45,10 @@ def merge_tagged(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
     for number, path in enumerate(paths):
         reader = PdfReader(path)
         first = len(writer.pages)
-        writer.append(reader)
-        source = reader.trailer["/Root"].get("/StructTreeRoot")
+        # Without annotations: the only ones are the statements' seals, void once merged.
+        writer.append(reader, excluded_fields=["/Annots", "/B"])
+        catalogue: Any = reader.trailer["/Root"]
+        source = catalogue.get("/StructTreeRoot")
         if source is None:
             continue
         keys = _parent_keys(source.get_object())
@@ -70,24 +72,25 @@ def merge_tagged(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
             item for key, ref in sorted(ids) for item in (TextStringObject(key), ref))},
         ).indirect_reference
     document[NameObject("/P")] = root.indirect_reference
+    writer.root_object.pop(NameObject("/AcroForm"), None)
     _catalogue(writer, paths, root, meta)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
 
 
-def _object(writer: PdfWriter, entries: dict[str, Any]) -> DictionaryObject:
+def _object(writer: PdfWriter, entries: dict[str, Any]) -> Any:
     obj = DictionaryObject({NameObject(k): v for k, v in entries.items()})
     # pypdf has no public way to add an indirect object.
-    return writer._add_object(obj).get_object()  # type: ignore[no-any-return]
+    return writer._add_object(obj).get_object()
 
 
-def _parent_keys(root: DictionaryObject) -> list[tuple[int, Any]]:
+def _parent_keys(root: Any) -> list[tuple[int, Any]]:
     nums = root["/ParentTree"].get_object().get("/Nums", ArrayObject())
     return [(int(nums[i]), nums[i + 1]) for i in range(0, len(nums), 2)]
 
 
-def _renumber(old: DictionaryObject, new: DictionaryObject, shift: int) -> None:
+def _renumber(old: Any, new: Any, shift: int) -> None:
     """Give the copied page (and its annotations) their keys in the merged parent tree."""
     if "/StructParents" in old:
         new[NameObject("/StructParents")] = NumberObject(int(old["/StructParents"]) + shift)
@@ -97,7 +100,7 @@ def _renumber(old: DictionaryObject, new: DictionaryObject, shift: int) -> None:
             annot[NameObject("/StructParent")] = NumberObject(int(annot["/StructParent"]) + shift)
 
 
-def _adopt(element: DictionaryObject, parent: DictionaryObject, prefix: str,
+def _adopt(element: Any, parent: Any, prefix: str,
            ) -> list[tuple[str, Any]]:
     """Point the copied element (and its descendants) at their parents; prefix element ids.
 
@@ -113,8 +116,9 @@ def _adopt(element: DictionaryObject, parent: DictionaryObject, prefix: str,
             ids.append((str(node["/ID"]), node.indirect_reference))
         attributes = node.get("/A")
         if isinstance(attributes, DictionaryObject) and "/Headers" in attributes:
+            headers: Any = attributes["/Headers"]
             attributes[NameObject("/Headers")] = ArrayObject(
-                TextStringObject(prefix + str(h)) for h in attributes["/Headers"])
+                TextStringObject(prefix + str(h)) for h in headers)
         for ref in _kids(node):
             kid = ref.get_object()
             # An MCID (number), a marked-content or object reference (/MCR, /OBJR) has no /S.
@@ -123,15 +127,15 @@ def _adopt(element: DictionaryObject, parent: DictionaryObject, prefix: str,
     return ids
 
 
-def _kids(node: DictionaryObject) -> list[Any]:
+def _kids(node: Any) -> list[Any]:
     kids = node.get("/K")
     return list(kids) if isinstance(kids, ArrayObject) else [] if kids is None else [kids]
 
 
-def _catalogue(writer: PdfWriter, paths: Sequence[Path], root: DictionaryObject,
+def _catalogue(writer: PdfWriter, paths: Sequence[Path], root: Any,
                meta: DocumentMetadata) -> None:
     catalogue = writer.root_object
-    first = PdfReader(paths[0]).trailer["/Root"] if paths else DictionaryObject()
+    first: Any = PdfReader(paths[0]).trailer["/Root"] if paths else DictionaryObject()
     if "/OutputIntents" in first:
         catalogue[NameObject("/OutputIntents")] = first["/OutputIntents"].clone(writer)
     catalogue[NameObject("/StructTreeRoot")] = root.indirect_reference

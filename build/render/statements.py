@@ -41,6 +41,7 @@ from results_online.build.render.fonts import (
     statement_texts,
 )
 from results_online.build.render.qr import SVG_TITLE, Symbol, draw_qr, make_qr, svg_of
+from results_online.build.render.sealpdf import SEAL_REASON, seal_pdf
 from results_online.build.render.weasy import (
     Painter,
     anchor,
@@ -49,6 +50,7 @@ from results_online.build.render.weasy import (
     paint_into_slot,
 )
 from results_online.errors import BuildError
+from results_online.keys.seal import Seal
 from results_online.model import Statement
 from results_online.names import STATEMENT_EXTENSIONS, statement_stem
 from results_online.progress import Advance, Progress
@@ -105,16 +107,16 @@ class Renderer:
             embed_css=embed_css, css=Markup(self.print_css))  # noqa: S704
 
     def render_batch(self, statements: Sequence[Statement], out_dir: Path, now: datetime,
-                     ) -> list[_Paths]:
+                     seal: Seal | None = None) -> list[_Paths]:
         """Lay out one batch as one document, then write each statement's PDF, page and fragment.
 
-        ``now`` is the PDFs' creation time.
+        ``now`` is the PDFs' creation time; with a ``seal`` each PDF is sealed.
         """
         with _collector_paused():
-            return self._render_batch(statements, out_dir, now)
+            return self._render_batch(statements, out_dir, now, seal)
 
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,
-                      ) -> list[_Paths]:
+                      seal: Seal | None) -> list[_Paths]:
         items = [_item(s) for s in statements]
         document = HTML(string=self._print_html(items, embed_css=False, slots=True)).render(
             font_config=self.fonts, stylesheets=[self.css])
@@ -129,7 +131,12 @@ class Renderer:
             stem.parent.mkdir(parents=True, exist_ok=True)
             pdf, html, frag = (stem.with_name(stem.name + ext) for ext in STATEMENT_EXTENSIONS)
             paint_into_slot(page, f"qr-{s.statement_id}", _qr_painter(item.code))
-            archival_pdf(document.copy([page]), statement_metadata(s, created), pdf)
+            data = archival_pdf(document.copy([page]), statement_metadata(s, created))
+            if data is None:
+                raise BuildError("WeasyPrint wrote no PDF")
+            if seal is not None:
+                data = seal_pdf(data, seal, SEAL_REASON)
+            pdf.write_bytes(data)
             html.write_text(web.render(s=s, qr=item.qr, css=Markup(self.web_css),  # noqa: S704
                                        csp=self.web_csp, pdf_name=pdf.name),
                             encoding="utf-8")
@@ -151,11 +158,12 @@ def renderer(series_fonts: SeriesFonts = INSTALLED_FONTS) -> Renderer:
 
 def render_statements(
     statements: Sequence[Statement], out_dir: Path, *, workers: int, batch_size: int,
-    progress: Progress, now: datetime,
+    progress: Progress, now: datetime, seal: Seal | None = None,
 ) -> tuple[RenderedStatement, ...]:
     """Render every statement to out_dir/<centre>/<number>-<test>.{pdf,html,fragment.html}.
 
-    ``now`` (the build's time) is the PDFs' creation date.
+    ``now`` (the build's time) is the PDFs' creation date; with a ``seal`` every PDF
+    carries a PAdES signature by it.
     """
     if workers < 1 or batch_size < 1:
         raise ValueError("workers and batch_size must be at least 1")
@@ -167,19 +175,19 @@ def render_statements(
                  len(statements), len(batches), workers)
         with progress("render", len(statements)) as advance:
             paths = _render_batches(statements, batches, out_dir, fonts, workers=workers,
-                                    advance=advance, now=now)
+                                    advance=advance, now=now, seal=seal)
     return tuple(RenderedStatement(s, *(Path(p) for p in paths[i]))
                  for i, s in enumerate(statements))
 
 
 def _render_batches(statements: Sequence[Statement], batches: list[list[int]], out_dir: Path,
                     fonts: SeriesFonts, *, workers: int, advance: Advance, now: datetime,
-                    ) -> dict[int, _Paths]:
+                    seal: Seal | None) -> dict[int, _Paths]:
     paths: dict[int, _Paths] = {}
     if workers == 1 or len(batches) <= 1:
         for batch in batches:
             paths.update(zip(batch, _render_batch([statements[i] for i in batch], out_dir, fonts,
-                                                  now), strict=True))
+                                                  now, seal), strict=True))
             advance(len(batch))
         return paths
     context = multiprocessing.get_context("forkserver")
@@ -187,7 +195,8 @@ def _render_batches(statements: Sequence[Statement], batches: list[list[int]], o
     with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context,
                              initializer=renderer, initargs=(fonts,)) as pool:
         futures: dict[Future[list[_Paths]], list[int]] = {
-            pool.submit(_render_batch, [statements[i] for i in batch], out_dir, fonts, now):
+            pool.submit(_render_batch, [statements[i] for i in batch], out_dir, fonts, now,
+                        seal):
             batch
             for batch in batches}
         try:
@@ -215,9 +224,9 @@ def make_batches(statements: Sequence[Statement], batch_size: int) -> list[list[
 
 
 def _render_batch(batch: Sequence[Statement], out_dir: Path, fonts: SeriesFonts,
-                  now: datetime) -> list[_Paths]:
+                  now: datetime, seal: Seal | None) -> list[_Paths]:
     try:
-        return renderer(fonts).render_batch(batch, out_dir, now)
+        return renderer(fonts).render_batch(batch, out_dir, now, seal)
     except BuildError:
         raise
     except Exception as exc:

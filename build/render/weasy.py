@@ -161,9 +161,10 @@ def _finish_tags(document: Document, pdf: Any) -> None:
         return pdf.objects[int(ref.split()[0])]
 
     ids: list[tuple[str, Any]] = []
-    for obj in pdf.objects:
-        if not isinstance(obj, dict) or obj.get("Type") != "/StructElem":
+    for item in pdf.objects:
+        if not isinstance(item, dict) or item.get("Type") != "/StructElem":
             continue
+        obj: Any = item
         if obj["S"] == "/TH":
             group = deref(deref(obj["P"])["P"])["S"]
             obj["A"]["Scope"] = "/Column" if group == "/THead" else "/Row"
