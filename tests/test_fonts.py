@@ -146,7 +146,7 @@ def test_a_face_that_cannot_be_reduced_is_used_whole(
 ) -> None:
     broken = tmp_path / "Broken-CJK.otf"
     broken.write_bytes(b"OTTO" + bytes(64))  # an OpenType header and nothing else
-    monkeypatch.setattr(fonts_module, "_locate", lambda family, style: (broken, 0))
+    monkeypatch.setattr(fonts_module, "locate", lambda family, style: (broken, 0))
     out = tmp_path / "out"
     out.mkdir()
     assert reduce_fonts(["王小明"], out) == INSTALLED_FONTS

@@ -17,18 +17,16 @@ from weasyprint import HTML
 
 from results_online.build.grading.enquiry import APPEAL_RULE, enquiry_rule
 from results_online.build.grading.rules import EXAMS
+from results_online.build.render.chart import BAR, FONT
 from results_online.build.render.weasy import archival_pdf, metadata
 from results_online.model import ComponentResult, Entry, Family, Series, Status, Test
 from results_online.web import environment, read_asset
 
 NO_GRADE = "No certificate"  # an overall result below every certificate band
-# Presentation attributes, not CSS classes: WeasyPrint styles inline SVG from its attributes.
-_FONT = 'font-family="Noto Sans, DejaVu Sans, sans-serif"'
-_BAR = "#1b3a6b"
 _GRID = 'stroke="#cccccc" stroke-width="0.8"'
-_TICK = f'{_FONT} font-size="9" fill="#555555" text-anchor="end"'
-_VALUE = f'{_FONT} font-size="11" fill="#111111" text-anchor="middle"'
-_LABEL = f'{_FONT} font-size="12" font-weight="bold" fill="#111111" text-anchor="middle"'
+_TICK = f'{FONT} font-size="9" fill="#555555" text-anchor="end"'
+_VALUE = f'{FONT} font-size="11" fill="#111111" text-anchor="middle"'
+_LABEL = f'{FONT} font-size="12" font-weight="bold" fill="#111111" text-anchor="middle"'
 _CE_ORDER = ("A", "B", "C")
 # OCR's STEP grade descriptors.
 STEP_GRADE_WORDS = {"S": "Outstanding", "1": "Very good", "2": "Good", "3": "Satisfactory",
@@ -134,7 +132,7 @@ def bar_chart_svg(d: Distribution, *, width: int = 480, height: int = 170) -> Ma
         y = top + plot_h - h
         cx = x + bar / 2
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                     f'fill="{_BAR}"/><text x="{cx:.1f}" y="{y - 4:.1f}" {_VALUE}>'
+                     f'fill="{BAR}"/><text x="{cx:.1f}" y="{y - 4:.1f}" {_VALUE}>'
                      f'{g.percent:g}%</text><text x="{cx:.1f}" y="{height - bottom + 16}" '
                      f'{_LABEL}>{escape(g.grade)}</text>')
     parts.append("</svg>")

@@ -56,6 +56,13 @@ def _bands(lows: tuple[int, int, int, int, int],
             Band(below, f"Level {level_below}", level_below), Band(no_cert, None, None))
 
 
+# The Cambridge English Scale and where each CEFR level starts on it (best first);
+# each exam reports a part of it (Exam.low to Exam.high).
+SCALE_TOP = 230
+SCALE_LEVELS: tuple[tuple[int, str], ...] = (
+    (200, "C2"), (180, "C1"), (160, "B2"), (140, "B1"), (120, "A2"), (100, "A1"),
+    (80, "Below A1"))
+
 # Published Cambridge English Scale score ranges for each exam.
 EXAMS: dict[str, Exam] = {e.code: e for e in (
     Exam("KET", "A2 Key", (("RW", "Reading and Writing", 2), ("L", "Listening", 1),

@@ -87,7 +87,7 @@ def reduce_fonts(texts: Iterable[str], folder: Path) -> SeriesFonts:
     made: list[ReducedFont] = []
     for family in REDUCED_FAMILIES:
         for weight, style in WEIGHTS.items():
-            found = _locate(family, style)
+            found = locate(family, style)
             if found is None:
                 log.warning("font %s %s is not installed; statements use the fallback",
                             family, style)
@@ -118,7 +118,7 @@ def statement_texts(value: object) -> Iterator[str]:
             yield from statement_texts(item)
 
 
-def _locate(family: str, style: str) -> tuple[Path, int] | None:
+def locate(family: str, style: str) -> tuple[Path, int] | None:
     """The installed file and face index of family in style, by fontconfig."""
     try:
         out = subprocess.run(

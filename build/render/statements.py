@@ -34,6 +34,13 @@ from weasyprint import CSS, HTML
 from weasyprint.document import Document, DocumentMetadata, Page
 from weasyprint.text.fonts import FontConfiguration
 
+from results_online.build.render.chart import (
+    ChartLayout,
+    chart_layout,
+    chart_svg,
+    paint_chart,
+    print_markup,
+)
 from results_online.build.render.fonts import (
     INSTALLED_FONTS,
     SeriesFonts,
@@ -75,6 +82,18 @@ class _Item:
     statement: Statement
     code: Symbol
     qr: Markup  # inline SVG, for the web page, the fragment and the naive print path
+    chart: ChartLayout | None  # the Cambridge English Scale chart (chart.py), or None
+
+    @property
+    def web_chart(self) -> Markup | None:
+        """The chart as inline SVG for the web page and the fragment."""
+        return None if self.chart is None else chart_svg(self.chart)
+
+    def print_chart(self, *, painted: bool) -> Markup | None:
+        """The chart for print: its slot and HTML labels (chart.py says why)."""
+        if self.chart is None:
+            return None
+        return print_markup(self.chart, f"chart-{self.statement.statement_id}", painted=painted)
 
     @property
     def slot(self) -> Markup:
@@ -103,7 +122,8 @@ class Renderer:
 
     def _print_html(self, items: Sequence[_Item], embed_css: bool, slots: bool = False) -> str:
         return self.env.get_template("statement_print.html").render(
-            items=[(i.statement, i.slot if slots else i.qr) for i in items],
+            items=[(i.statement, i.slot if slots else i.qr, i.print_chart(painted=slots))
+                   for i in items],
             embed_css=embed_css, css=Markup(self.print_css))  # noqa: S704
 
     def render_batch(self, statements: Sequence[Statement], out_dir: Path, now: datetime,
@@ -131,16 +151,20 @@ class Renderer:
             stem.parent.mkdir(parents=True, exist_ok=True)
             pdf, html, frag = (stem.with_name(stem.name + ext) for ext in STATEMENT_EXTENSIONS)
             paint_into_slot(page, f"qr-{s.statement_id}", _qr_painter(item.code))
+            if item.chart is not None:
+                paint_into_slot(page, f"chart-{s.statement_id}", paint_chart(item.chart))
             data = archival_pdf(document.copy([page]), statement_metadata(s, created))
             if data is None:
                 raise BuildError("WeasyPrint wrote no PDF")
             if seal is not None:
                 data = seal_pdf(data, seal, SEAL_REASON)
             pdf.write_bytes(data)
-            html.write_text(web.render(s=s, qr=item.qr, css=Markup(self.web_css),  # noqa: S704
+            html.write_text(web.render(s=s, qr=item.qr, chart=item.web_chart,
+                                       css=Markup(self.web_css),  # noqa: S704
                                        csp=self.web_csp, pdf_name=pdf.name),
                             encoding="utf-8")
-            frag.write_text(fragment.render(s=s, qr=item.qr), encoding="utf-8")
+            frag.write_text(fragment.render(s=s, qr=item.qr, chart=item.web_chart),
+                            encoding="utf-8")
             out.append((str(pdf), str(html), str(frag)))
         return out
 
@@ -254,7 +278,8 @@ def _collector_paused() -> Iterator[None]:
 
 def _item(s: Statement) -> _Item:
     code = make_qr(s.qr_text)
-    return _Item(s, code, Markup(svg_of(code)))  # noqa: S704 - module runs, no user text
+    return _Item(s, code, Markup(svg_of(code)),  # noqa: S704 - module runs, no user text
+                 chart_layout(s.entry))
 
 
 def _qr_painter(code: Symbol) -> Painter:
