@@ -8,6 +8,11 @@ scripts), signs it with a key store made in a temporary folder, renders it with
 naive way: one ``HTML(...).write_pdf()`` per statement, CSS parsed and fonts set up
 each time. Prints statements per second, ms per statement per core, and the ratio.
 Both wall-clock and CPU time are shown: on a shared machine CPU time is the steadier.
+
+Then what the documents' features cost, per B2 First statement, in one worker
+process (CPU time, best of three rounds of a batch): untagged PDFs without the chart
+(as before issue 14), tagged PDF/A-3u + PDF/UA-1, plus the scale chart, plus the
+PAdES seal.
 """
 
 from __future__ import annotations
@@ -30,8 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from factories import NOW, make_keys, synthetic_series
 from weasyprint import HTML
 
+from results_online.build.render import statements as render_module
+from results_online.build.render import weasy
 from results_online.build.render.statements import render_statements, renderer
 from results_online.build.verification.seal import seal_series
+from results_online.keys.seal import init_seal_cert, load_seal
 from results_online.model import Statement
 from results_online.progress import no_progress
 
@@ -74,6 +82,38 @@ def render_naively(sample: list[Statement], out: Path) -> tuple[float, float]:
     return time.perf_counter() - t0, cpu_seconds(resource.RUSAGE_SELF) - cpu0
 
 
+def _untagged_pdf(document: object, meta: object, target: object = None) -> bytes | None:
+    """What the renderer wrote before issue 14: no PDF/A variant, no tags (QR still drawn)."""
+    for page in document.pages:  # type: ignore[attr-defined]
+        weasy._hook_page(page)
+    document.metadata = meta  # type: ignore[attr-defined]
+    out: bytes | None = document.write_pdf(target)  # type: ignore[attr-defined]
+    return out
+
+
+def feature_costs(batch: list[Statement], keys_dir: Path, out: Path) -> dict[str, float]:
+    """CPU ms per statement of one batch rendered with each feature added in turn."""
+    init_seal_cert(keys_dir, "Benchmark Board", NOW)
+    seal = load_seal(keys_dir)
+    tagged, chart = render_module.archival_pdf, render_module.chart_layout
+    steps = [("untagged, no chart", _untagged_pdf, lambda e: None, None),
+             ("tagged PDF/A-3u + UA-1", tagged, lambda e: None, None),
+             ("+ scale chart", tagged, chart, None),
+             ("+ PAdES seal", tagged, chart, seal)]
+    best: dict[str, float] = {}
+    r = renderer()
+    r.render_batch(batch, out / "warm", NOW, seal)  # fonts, outlines and the signer loaded
+    for round_ in range(3):
+        for name, write, layout, sealing in steps:
+            render_module.archival_pdf, render_module.chart_layout = write, layout
+            t0 = time.process_time()
+            r.render_batch(batch, out / f"{round_}-{len(best)}", NOW, sealing)
+            ms = (time.process_time() - t0) / len(batch) * 1000
+            best[name] = min(best.get(name, ms), ms)
+    render_module.archival_pdf, render_module.chart_layout = tagged, chart
+    return best
+
+
 def main() -> None:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -81,6 +121,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=50)
     parser.add_argument("--sample", type=int, default=40, help="statements rendered naively")
+    parser.add_argument("--features", type=int, default=40,
+                        help="B2 First statements in the feature-cost batch (0: skip)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="results-bench-") as tmp:
@@ -104,6 +146,13 @@ def main() -> None:
         context = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
             naive_wall, naive_cpu = pool.submit(render_naively, sample, root / "naive").result()
+        english = [s for s in statements if s.entry.test.code == "FCE"][: args.features]
+        costs = {}
+        if english:
+            (root / "features").mkdir()
+            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+                costs = pool.submit(feature_costs, english, root / "seal-keys",
+                                    root / "features").result()
 
     n, k = len(statements), len(sample)
     fast_ms_core = fast_wall * args.workers / n * 1000
@@ -119,6 +168,11 @@ def main() -> None:
           f"{'met' if throughput >= TARGET else 'NOT met'}); "
           f"{naive_ms / fast_ms_core:.1f}x per core (wall), "
           f"{(naive_cpu / k) / (fast_cpu / n):.1f}x by CPU time")
+    previous = None
+    for name, ms in costs.items():
+        added = "" if previous is None else f"   ({ms - previous:+.1f} ms)"
+        print(f"features: {name:24s} CPU {ms:6.1f} ms/statement{added}")
+        previous = ms
 
 
 if __name__ == "__main__":
