@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import shutil
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from factories import EXAMPLES
 
 from results_online.build.pipeline import build
 from results_online.config import build_config
+from results_online.keys.seal import init_seal_cert
 from results_online.keys.store import init_keys
 
 EXAMPLE = EXAMPLES / "step-2026-06"
@@ -52,8 +53,11 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> None:
         w.writerows(rows)
 
 
-def small_build(tmp: Path, now: str = BEFORE_ANY) -> SmallBuild:
-    """Build two candidates at each of the example's first two centres, at ``now``."""
+def small_build(tmp: Path, now: str = BEFORE_ANY, seal: str | None = None) -> SmallBuild:
+    """Build two candidates at each of the example's first two centres, at ``now``.
+
+    With ``seal`` (a name), the key store gets a PDF seal certificate for that name.
+    """
     series = tmp / "series"
     shutil.copytree(EXAMPLE, series)
     by_centre: dict[str, list[dict[str, str]]] = {}
@@ -69,6 +73,8 @@ def small_build(tmp: Path, now: str = BEFORE_ANY) -> SmallBuild:
            [r for r in read_rows(series / "results.csv") if r["candidate_id"] in ids])
     keys = tmp / "keys"
     init_keys(keys, date(2026, 8, 1))
+    if seal is not None:
+        init_seal_cert(keys, seal, datetime(2026, 8, 1, tzinfo=UTC))
     out = tmp / "out"
     build(build_config(str(series), str(keys), str(out), now=now, workers=1))
     return SmallBuild(out, keys, {r["centre_number"]: r["email"] for r in centres}, kept)

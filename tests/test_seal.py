@@ -170,3 +170,15 @@ def test_keys_init_seal_cert_makes_a_seal_the_build_uses(tmp_path: Path,
     assert cert.subject.rfc4514_string() == "O=Example Board,CN=Example Board"
     assert main(["keys", "init", "--keys", str(tmp_path / "plain")]) == 0
     assert load_seal(tmp_path / "plain") is None
+
+
+@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="needs poppler-utils")
+def test_a_build_with_a_sealing_key_store_seals_every_statement(tmp_path: Path) -> None:
+    from release_support import small_build
+
+    built = small_build(tmp_path, seal="Example Board")
+    pdfs = sorted((built.out / "private" / "statements").rglob("*.pdf"))
+    assert len(pdfs) == len(built.candidates)
+    for pdf in pdfs:
+        report = pdfsig(pdf.read_bytes(), tmp_path)
+        assert "Signature is Valid." in report and "Example Board" in report, report
