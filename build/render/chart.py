@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 
 from results_online.build.grading.rules import EXAMS, SCALE_LEVELS, SCALE_TOP
 from results_online.build.render.outlines import outlines
+from results_online.build.render.weasy import append_operators
 from results_online.model import Entry, Family, Status
 
 # Presentation attributes, not CSS classes: WeasyPrint styles inline SVG from its attributes.
@@ -154,7 +155,7 @@ def paint_chart(chart: ChartLayout) -> Any:
         _paint_shapes(stream, chart)
         for t in chart.labels:
             stream.set_color_rgb(*_rgb(t.color))
-            stream.stream.append(outlines(t.bold).draw(t.text, t.size, t.x, t.y, t.anchor))
+            append_operators(stream, outlines(t.bold).draw(t.text, t.size, t.x, t.y, t.anchor))
     return paint
 
 
