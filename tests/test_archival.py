@@ -211,6 +211,11 @@ def test_statements_have_headings_a_results_table_and_described_figures(made: Ma
         alts = [str(e.Alt) for e in elements if e.S == "/Figure"]
         chart = chart_layout(r.statement.entry)
         assert sorted(alts) == sorted([SVG_TITLE] + ([chart.description] if chart else []))
+        (qr,) = [e for e in elements if e.S == "/Figure" and str(e.Alt) == SVG_TITLE]
+        x1, y1, x2, y2 = (float(v) for v in qr.A.BBox)  # user space: points, bottom left
+        assert x2 - x1 == pytest.approx(30 / 25.4 * 72, abs=0.5) == pytest.approx(y2 - y1, abs=0.5)
+        assert 0 < x1 < x2 < float(pdf.pages[0].MediaBox[2])
+        assert 0 < y1 < y2 < float(pdf.pages[0].MediaBox[3]) / 2  # in the lower half
 
 
 def test_statements_pdf_keeps_every_statement_with_its_own_structure(made: Made) -> None:

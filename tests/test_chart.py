@@ -36,7 +36,7 @@ def english(rendered: tuple[RenderedStatement, ...]) -> list[RenderedStatement]:
 
 
 def figures(path: Path) -> list[tuple[str, list[float]]]:
-    """(alternative text, bounding box in CSS px from the top left) of each Figure."""
+    """(alternative text, bounding box in points from the bottom left) of each Figure."""
     out = []
     with pikepdf.open(path) as pdf:
         stack = [pdf.Root.StructTreeRoot.K[0]]
@@ -78,9 +78,11 @@ def test_the_bars_end_at_the_scores(rendered: tuple[RenderedStatement, ...]) -> 
     layout = chart_layout(e)
     assert layout is not None
     ((_, box),) = [(a, b) for a, b in figures(r.pdf) if "Cambridge English Scale" in a]
-    x1, y1, x2, _ = (v * 0.75 for v in box)  # CSS px to points
-    unit = (x2 - x1) / WIDTH
     page = pdfium.PdfDocument(r.pdf)[0]
+    x1, _, x2, top = box
+    y1 = page.get_height() - top  # from the top, as the image's rows count
+    unit = (x2 - x1) / WIDTH
+    assert unit * layout.height == pytest.approx(box[3] - box[1], rel=0.02)
     image = page.render(scale=SCALE).to_pil().convert("RGB")
     dark = tuple(int(BAR[i:i + 2], 16) for i in (1, 3, 5))
     bars = [s for s in layout.shapes if s.color == BAR]

@@ -21,7 +21,8 @@ What it adds:
   maps (ToUnicode) to them in visual order, which both read back in logical
   order. (ActualText on a right-to-left run is reversed by both, so it is not used
   there.)
-- Header cells with a Scope and an IDTree for the element ids table cells refer to.
+- Header cells with a Scope, an IDTree for the element ids table cells refer to, and
+  Figure bounding boxes in PDF user space.
 - Figures drawn by the caller into an inline ``<svg>`` slot, inside the slot's
   own tagged Figure (its ``<title>`` is the alternative text), so that drawing
   fast vector content (the QR) keeps the page fully tagged.
@@ -156,7 +157,11 @@ def archival_pdf(document: Document, meta: DocumentMetadata, target: Path | None
 
 
 def _finish_tags(document: Document, pdf: Any) -> None:
-    """Header cells get a Scope, element ids an IDTree: WeasyPrint writes neither."""
+    """Header cells get a Scope, element ids an IDTree: WeasyPrint writes neither.
+
+    And a Figure's BBox is put in PDF user space (points, from the bottom left), where
+    WeasyPrint leaves it in CSS px from the top left.
+    """
     def deref(ref: Any) -> Any:
         return pdf.objects[int(ref.split()[0])]
 
@@ -165,6 +170,8 @@ def _finish_tags(document: Document, pdf: Any) -> None:
         if not isinstance(item, dict) or item.get("Type") != "/StructElem":
             continue
         obj: Any = item
+        if obj["S"] == "/Figure" and "A" in obj and "BBox" in obj["A"]:
+            obj["A"]["BBox"] = _user_space(obj["A"]["BBox"], deref(obj["Pg"]))
         if obj["S"] == "/TH":
             group = deref(deref(obj["P"])["P"])["S"]
             obj["A"]["Scope"] = "/Column" if group == "/THead" else "/Row"
@@ -175,6 +182,14 @@ def _finish_tags(document: Document, pdf: Any) -> None:
         for key, ref in sorted(ids):
             names += [pydyf.String(key), ref]
         deref(pdf.catalog["StructTreeRoot"])["IDTree"] = pydyf.Dictionary({"Names": names})
+
+
+def _user_space(box: Any, page: Any) -> Any:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    height = float(page["MediaBox"][3])
+    points = 0.75  # 72 points per inch / 96 CSS px per inch
+    return pydyf.Array([round(v, 2) for v in (
+        x1 * points, height - y2 * points, x2 * points, height - y1 * points)])
 
 
 def paint_into_slot(page: Page, element_id: str, painter: Painter) -> None:
