@@ -1,9 +1,9 @@
 """Statements, statements.pdf and the explanation are tagged PDF/A-3u + PDF/UA-1, read with pikepdf.
 
 pikepdf (qpdf) is independent of what writes these files (WeasyPrint's pydyf, pypdf in
-the merge). No veraPDF is to be had here (not in Debian, on PyPI or npm: the packages
-that name it download its jar at run time), so the checks below are the standard's
-requirements spelled out, plus the ``pdfua`` checker (a pikepdf-based subset of the
+the merge). No veraPDF is to be had here (no Debian, Python or JavaScript package
+ships it; the Python packages that name it fetch its jar at run time), so the checks are
+the requirements spelled out, plus the ``pdfua`` checker (a pikepdf-based subset of the
 PDF/UA-1 machine-checkable rules), and poppler's pdftotext for the text.
 """
 
