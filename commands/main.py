@@ -212,6 +212,21 @@ def _add_release_commands(sub: Any) -> None:
     srv.set_defaults(func=cmd_serve)
 
 
+def _keys_parser(k: argparse.ArgumentParser) -> None:
+    """The options of `results keys`."""
+    k.add_argument("action", choices=["init", "rotate", "export"])
+    k.add_argument("--keys", default=_default_keys(), help="the key store folder")
+    k.add_argument("--valid-from", metavar="DATE",
+                   help="init/rotate: the new key signs statements issued from this date "
+                        "(YYYY-MM-DD; default today)")
+    k.add_argument("--seal-cert", action="store_true",
+                   help="init: also make a PDF seal key and self-signed certificate; every "
+                        "PDF the build writes then carries a PAdES signature")
+    k.add_argument("--seal-name", default="Results Online",
+                   help="init --seal-cert: the certificate's name (the awarding body)")
+    k.set_defaults(func=cmd_keys)
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the `results` command."""
     p = argparse.ArgumentParser(prog="results", description="Publish exam results.")
@@ -239,18 +254,7 @@ def parser() -> argparse.ArgumentParser:
                    help="statements per render batch")
     m.set_defaults(func=cmd_amend)
 
-    k = sub.add_parser("keys", help="create, rotate or export signing keys")
-    k.add_argument("action", choices=["init", "rotate", "export"])
-    k.add_argument("--keys", default=_default_keys(), help="the key store folder")
-    k.add_argument("--valid-from", metavar="DATE",
-                   help="init/rotate: the new key signs statements issued from this date "
-                        "(YYYY-MM-DD; default today)")
-    k.add_argument("--seal-cert", action="store_true",
-                   help="init: also make a PDF seal key and self-signed certificate; every "
-                        "PDF the build writes then carries a PAdES signature")
-    k.add_argument("--seal-name", default="Results Online",
-                   help="init --seal-cert: the certificate's name (the awarding body)")
-    k.set_defaults(func=cmd_keys)
+    _keys_parser(sub.add_parser("keys", help="create, rotate or export signing keys"))
 
     v = sub.add_parser("verify-token", help="check a token or QR URL against a keyset")
     v.add_argument("token", help="the QR text, or the token as decimal digits")
