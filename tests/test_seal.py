@@ -20,6 +20,8 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from results_online.build.bundle.centre import centre_zip
+from results_online.build.bundle.explanation import explanation_pdf
+from results_online.build.render.sealpdf import SEAL_REASON, seal_pdf
 from results_online.build.render.statements import RenderedStatement, render_statements
 from results_online.build.verification.seal import seal_series
 from results_online.errors import KeyStoreError
@@ -154,6 +156,11 @@ def test_statements_pdf_and_the_explanation_carry_their_own_valid_seal(
     assert pyhanko_status(combined, seal)[:2] == (True, True)
     with pikepdf.open(io.BytesIO(combined)) as pdf:
         assert len(pdf.pages) == len(items)
+    explanation = seal_pdf(explanation_pdf(series, now=NOW), seal, SEAL_REASON)
+    report = pdfsig(explanation, tmp_path)
+    assert "Signature is Valid." in report, report
+    with pikepdf.open(io.BytesIO(explanation)) as pdf, pdf.open_metadata() as meta:
+        assert meta.pdfa_status == "3U" and "/StructTreeRoot" in pdf.Root
 
 
 def test_keys_init_seal_cert_makes_a_seal_the_build_uses(tmp_path: Path,
