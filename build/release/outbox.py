@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, select_autoescape
 
+from results_online.build.grading.enquiry import series_closed_days, test_enquiry_deadline
 from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
 from results_online.names import bundle_path, safe_name
@@ -104,10 +105,15 @@ def write_outbox(series: Series, statements: Sequence[Statement], statement_secr
     for link in links:
         by_candidate.setdefault(link.candidate_id, []).append(link)
     tests = {t.code: t.name for t in series.tests}
+    closed = series_closed_days(info)
+    deadlines = {t.code: test_enquiry_deadline(info, t, closed) for t in series.tests}
     for group in by_candidate.values():
         first = group[0]
         context = {"info": info, "name": first.name, "tests": tests,
-                   "links": [(tests.get(g.test, g.test), g.link) for g in group]}
+                   "candidate_id": first.candidate_id,
+                   "links": [(tests.get(g.test, g.test), g.link) for g in group],
+                   "enquiries": [(tests.get(g.test, g.test), deadlines[g.test]) for g in group
+                                 if g.test in deadlines]}
         msg = _message(env, "email_candidate", context, info.site_url,
                        to=Address(display_name=first.name, addr_spec=first.email),
                        subject=f"{info.board}: your {info.name} results",

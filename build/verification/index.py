@@ -90,7 +90,8 @@ def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
         with con:
             con.executescript(SCHEMA)
             con.executemany("INSERT INTO meta VALUES (?, ?)",
-                            [("format", FORMAT), ("pepper_check", pepper_check(pepper))])
+                            [("format", FORMAT), ("pepper_check", pepper_check(pepper)),
+                             *_about(statements)])
             con.executemany(
                 "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [row_values(r) for r in (*rows, *superseded)])
@@ -98,6 +99,14 @@ def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
         con.close()
     tmp.chmod(0o600)
     tmp.replace(path)
+
+
+def _about(statements: Sequence[Statement]) -> list[tuple[str, str]]:
+    # Who the app speaks for: its pages show the board, its contact and the site.
+    if not statements:
+        return []
+    info = statements[0].series
+    return [("board", info.board), ("contact", info.contact), ("site_url", info.site_url)]
 
 
 def status_list(rows: Sequence[IndexRow]) -> dict[str, object]:
