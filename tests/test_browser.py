@@ -106,6 +106,9 @@ def open_link(browser: Any, url: str, today: str = "2026-11-23T12:00:00Z") -> An
     page.clock.set_fixed_time(today)  # the page words a missing statement by the date
     page.goto(url)
     page.wait_for_selector("main[data-state]")
+    if page.get_attribute("main", "data-state") == "ready":  # nothing decrypted on load
+        page.click("#open")
+        page.wait_for_selector("main[data-state=open], main[data-state=error]")
     return page
 
 

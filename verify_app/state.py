@@ -25,7 +25,8 @@ FAILURE = ("No result matches this candidate ID and secret number. Check both an
 # Static files of results_online.templates served from the app's origin.
 ASSETS = {"verify_app.css": "text/css", "verify.js": "text/javascript",
           "verify_status.js": "text/javascript", "token.js": "text/javascript",
-          "wording.js": "text/javascript", "site.css": "text/css"}
+          "wording.js": "text/javascript", "site.css": "text/css",
+          "textsize.js": "text/javascript"}
 
 
 class Verifier:
@@ -56,18 +57,23 @@ class Verifier:
 class Pages:
     """The HTML pages and static assets, rendered or read once."""
 
-    def __init__(self) -> None:
-        """Load the templates."""
+    def __init__(self, about: dict[str, str] | None = None) -> None:
+        """Load the templates; ``about`` names the board, its contact and its site."""
         env = environment()
+        self.about = {"board": "", "contact": "", "site_url": ""} | (about or {})
         self.template: Template = env.get_template("verify_app.html")
-        self.qr_page = env.get_template("verify.html").render(csp=app_csp(header=False)).encode()
+        self.help_page = env.get_template("verify_help.html").render(
+            about=self.about, status_words=STATUS_WORDS).encode()
+        self.qr_page = env.get_template("verify.html").render(
+            csp=app_csp(header=False), about=self.about).encode()
         self.wording = wording_json().encode()
         self.cache: dict[str, bytes | None] = {}
 
     def render(self, status: int, **context: Any) -> Response:
         """The form page, with a result or a failure."""
         values: dict[str, Any] = {"statements": (), "failed": False, "failure": FAILURE,
-                                  "status_words": STATUS_WORDS}
+                                  "status_words": STATUS_WORDS, "about": self.about,
+                                  "candidate_id": ""}
         return HTMLResponse(self.template.render(values | context), status_code=status)
 
     def asset(self, name: str) -> Response:
@@ -111,7 +117,7 @@ def open_state(config: AppConfig) -> AppState:
     index = VerificationIndex(config.index_path, pepper)
     throttle = Throttle(config.failures_per_id, config.failures_per_address, config.redis_url)
     verifier = Verifier(index, throttle, trusted_networks(config.trusted_proxies))
-    return AppState(index, throttle, verifier, Pages(), keyset_json)
+    return AppState(index, throttle, verifier, Pages(index.about), keyset_json)
 
 
 def _read_pepper(config: AppConfig) -> bytes:

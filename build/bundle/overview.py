@@ -126,7 +126,8 @@ def overview_html(series: Series, centre: Centre, statements: Sequence[Statement
                   now: datetime) -> str:
     """The centre's Results Overview page for these statements (already in list order)."""
     closed = series_closed_days(series.info)
-    css, js = read_asset("overview.css"), read_asset("overview.js")
+    # The text size control shares its one script with the site, inlined like the rest.
+    css, js = read_asset("overview.css"), read_asset("overview.js") + read_asset("textsize.js")
     csp = offline_page_csp(js, css)
     pdfs = {s.statement_id: statement_pdf_name(s) for s in statements}
     return environment().get_template("overview.html").render(

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from results_online.build.site.catalogue import catalogue_json, catalogue_path
 from results_online.index import (
     FORMAT,
     SCHEMA,
@@ -106,7 +107,10 @@ def _about(statements: Sequence[Statement]) -> list[tuple[str, str]]:
     if not statements:
         return []
     info = statements[0].series
-    return [("board", info.board), ("contact", info.contact), ("site_url", info.site_url)]
+    tests = {s.entry.test.code: s.entry.test for s in statements}
+    return [("board", info.board), ("contact", info.contact), ("site_url", info.site_url),
+            ("catalogue_path", catalogue_path(info.year, info.month)),
+            ("catalogue", catalogue_json(info, tests.values()))]
 
 
 def status_list(rows: Sequence[IndexRow]) -> dict[str, object]:
