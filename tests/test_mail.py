@@ -210,3 +210,24 @@ def test_a_selector_without_a_dkim_key_is_a_clear_error(
     err = capsys.readouterr().err
     assert err.startswith("error: no DKIM key") and "hint: " in err
     assert inbox.arrivals == []
+
+
+def test_the_candidate_mail_states_the_enquiry_deadline_and_the_id(built: rs.SmallBuild) -> None:
+    from results_online.build.grading.enquiry import enquiry_deadline_of
+    from results_online.build.inputs.load import load_series
+
+    series = load_series(built.out.parent / "series")
+    deadline = enquiry_deadline_of(series.info, series.tests[0])
+    words = f"{deadline:%A} {deadline.day} {deadline:%B} {deadline.year}"
+    outbox = built.out / "private" / "outbox"
+    ids = {c["email"]: c["candidate_id"] for c in built.candidates}
+    items = [i for i in read_outbox(built.out / "private") if i.kind == "candidate"]
+    assert items
+    for item in items:
+        msg = _parse((outbox / item.file).read_bytes())
+        for subtype in ("plain", "html"):
+            part = msg.get_body(preferencelist=(subtype,))
+            assert part is not None
+            text = part.get_content()
+            assert words in text and "through your centre" in text
+            assert ids[msg["To"].addresses[0].addr_spec] in text

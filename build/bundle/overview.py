@@ -20,11 +20,11 @@ from markupsafe import Markup
 from results_online.build.grading.enquiry import (
     APPEAL_RULE,
     APPEAL_WORKING_DAYS,
+    enquiry_deadline_of,
     enquiry_open,
     enquiry_rule,
     results_release_day,
     series_closed_days,
-    test_enquiry_deadline,
 )
 from results_online.dates import board_day, board_time
 from results_online.model import Centre, Series, Statement, Status, Test
@@ -97,7 +97,7 @@ def available_rows(series: Series, statements: Sequence[Statement], *,
                   if s.entry.test.code == test.code}
         if not people:
             continue
-        deadline = test_enquiry_deadline(series.info, test, closed)
+        deadline = enquiry_deadline_of(series.info, test, closed)
         rows.append(AvailableRow(test, released, until, max((until - start).days, 0), len(people),
                                  enquiry_rule(test).describe(), deadline,
                                  enquiry_open(deadline, board_day(now))))

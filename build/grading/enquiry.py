@@ -101,7 +101,7 @@ def series_closed_days(info: SeriesInfo) -> frozenset[date]:
     return bank_holidays(range(results_release_day(info).year, info.available_until.year + 2))
 
 
-def test_enquiry_deadline(info: SeriesInfo, test: Test,
+def enquiry_deadline_of(info: SeriesInfo, test: Test,
                           closed: Container[date] | None = None) -> date:
     """The results-enquiry deadline of ``test``: the one the centre and its candidates see."""
     days = series_closed_days(info) if closed is None else closed

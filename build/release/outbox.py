@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, select_autoescape
 
-from results_online.build.grading.enquiry import series_closed_days, test_enquiry_deadline
+from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
 from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
 from results_online.names import bundle_path, safe_name
@@ -106,7 +106,7 @@ def write_outbox(series: Series, statements: Sequence[Statement], statement_secr
         by_candidate.setdefault(link.candidate_id, []).append(link)
     tests = {t.code: t.name for t in series.tests}
     closed = series_closed_days(info)
-    deadlines = {t.code: test_enquiry_deadline(info, t, closed) for t in series.tests}
+    deadlines = {t.code: enquiry_deadline_of(info, t, closed) for t in series.tests}
     for group in by_candidate.values():
         first = group[0]
         context = {"info": info, "name": first.name, "tests": tests,

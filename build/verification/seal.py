@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from results_online import token
-from results_online.build.grading.enquiry import series_closed_days, test_enquiry_deadline
+from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
 from results_online.ids import id_to_text, statement_id_bytes
 from results_online.keys.store import KeyStore
 from results_online.model import Entry, Series, Statement, Status
@@ -42,7 +42,7 @@ def seal_series(series: Series, keys: KeyStore) -> tuple[Statement, ...]:
     """Sign one statement per entry, in centre then candidate-number order."""
     centres = {c.number: c for c in series.centres}
     closed = series_closed_days(series.info)
-    deadlines = {t.code: test_enquiry_deadline(series.info, t, closed) for t in series.tests}
+    deadlines = {t.code: enquiry_deadline_of(series.info, t, closed) for t in series.tests}
     out = []
     for entry in sorted(series.entries,
                         key=lambda e: (e.candidate.centre, e.candidate.number, e.test.code)):
