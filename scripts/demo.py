@@ -116,12 +116,12 @@ def print_samples(name: str, series: Path, out: Path, home: Path, site_port: int
                   f"{who['secret_number']}")
         if first.get("share_code"):
             print(f"  sample share code:    {first['share_code']}")
-    with (series / "centres.csv").open(encoding="utf-8-sig", newline="") as f:
-        centre = next(csv.DictReader(f), None)  # prepare_series wrote it comma-separated
-    if centre:
-        number = centre["centre_number"]
-        print(f"  centres open page:    http://127.0.0.1:{site_port}/centres/open/ "
-              f"(centre {number}, identity file {home / 'identities' / (number + '.txt')})")
+    # A centre whose bundle is live on the site at the demo's time.
+    centre = next(iter(sorted((out / "site" / "c").glob("*"))), None)
+    if centre is not None:
+        print(f"  centres open page:    http://127.0.0.1:{site_port}/centres/open/?centre="
+              f"{centre.name}\n    with the identity file "
+              f"{home / 'identities' / (centre.name + '.txt')}")
 
 
 def main() -> int:
@@ -163,10 +163,6 @@ def main() -> int:
         ]))
         print(f"  site:             http://127.0.0.1:{site_port}/")
         print(f"  verification app: http://127.0.0.1:{app_port}/")
-        centre = next(iter(sorted((out / "site" / "c").glob("*"))), None)
-        if centre is not None:
-            print(f"  centres open page: http://127.0.0.1:{site_port}/centres/open/?centre="
-                  f"{centre.name} (identity file {home / 'identities' / (centre.name + '.txt')})")
     if not procs:
         return 0
     print(f"\nserving since {datetime.now(UTC):%H:%M UTC}; Ctrl-C stops")
