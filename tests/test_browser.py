@@ -178,6 +178,9 @@ def test_every_hostile_fragment_shows_the_damaged_link_message(site: Site, brows
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{site.base}/statement#{make(sid, key)}")
     page.wait_for_selector("main[data-state]")
+    if page.get_attribute("main", "data-state") == "ready":  # well-formed: fails on opening
+        page.click("#open")
+        page.wait_for_selector("main[data-state=error], main[data-state=open]")
     assert page.get_attribute("main", "data-state") == "error"
     assert "damaged" in page.inner_text("#message")
     assert page.get_attribute("#message", "role") == "alert"

@@ -261,7 +261,7 @@ def _pages(live: Live) -> list[tuple[str, str | None]]:
         if path == "/statement/":
             pages.append((site.links[0]["link"], "open"))
         elif path == "/q/":
-            pages.append((f"{site.base}/q/#{digits}", "verdict"))
+            pages.append((f"{site.base}/q#{digits}", "verdict"))  # the QR's exact path
         else:
             pages.append((site.base + path, None))
     pages += [(live.app + "/", None), (live.app + "/help", None),
@@ -353,3 +353,17 @@ def test_doubling_the_browsers_font_size_doubles_body_text(live: Live, browser: 
     for (url, _), small, big in zip(pages, sizes[16], sizes[32], strict=True):
         assert big == pytest.approx(2 * small), url
         assert small >= 15, url  # body text is not smaller than the browser's default
+
+
+def test_a_focused_heading_has_no_box_and_keyboard_focus_always_shows(
+        live: Live, browser: Any) -> None:
+    page = open_link(browser, live.site.links[0]["link"])
+    assert page.evaluate("document.activeElement.id") == "page-title"  # moved there on open
+    assert page.eval_on_selector("#page-title", "e => getComputedStyle(e).outlineStyle") == "none"
+    for _ in range(6):  # each control the keyboard reaches shows where it is
+        page.keyboard.press("Tab")
+        style = page.evaluate("""() => {
+            const e = document.activeElement, s = getComputedStyle(e);
+            return [e.tagName, s.outlineStyle, parseFloat(s.outlineWidth)]; }""")
+        assert style[1] != "none" and style[2] >= 2, style
+    page.close()
