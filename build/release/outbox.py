@@ -189,5 +189,6 @@ def _email_environment() -> Environment:
 
 
 def _write_private(path: Path, data: bytes) -> None:
+    path.unlink(missing_ok=True)  # a carried file may be a hard link into the previous output
     path.write_bytes(data)
     path.chmod(0o600)
