@@ -30,7 +30,11 @@ from results_online.build.release.plan import release_stage
 from results_online.build.render.statements import RenderedStatement, render_statements
 from results_online.build.site.pages import write_site
 from results_online.build.stream import AfterRender
-from results_online.build.verification.index import write_index, write_status_list
+from results_online.build.verification.index import (
+    update_index,
+    write_index,
+    write_status_list,
+)
 from results_online.config import BuildConfig
 from results_online.errors import BuildError, InvalidToken
 from results_online.keys.seal import load_seal
@@ -92,8 +96,11 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
             rendered = _in_order(statements, (*fresh, *carried))
             write_manifest(out, rendered)
             log.info("stage: index")
-            write_index(statements, keys.pepper, private / "verify.sqlite",
-                        superseded=plan.retired)
+            index = private / "verify.sqlite"
+            if not (amend and previous is not None and update_index(
+                    previous.root / "private" / "verify.sqlite", index, to_render, keys.pepper,
+                    retired=plan.retired)):
+                write_index(statements, keys.pepper, index, superseded=plan.retired)
             write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
             log.info("stage: site pages")
             write_site(series, keys.keyset, out / "site")

@@ -9,6 +9,7 @@ say nothing about results; the link opens them. Nothing here logs a link.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, select_autoescape
 
 from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
+from results_online.build.output import carry
 from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
 from results_online.names import bundle_path, safe_name
@@ -53,6 +55,7 @@ class OutboxItem:
     file: str  # name inside outbox/
     kind: str  # "candidate" or "centre"
     send_after: datetime
+    inputs: str = ""  # digest of what the message is made from: unchanged, it is carried over
 
 
 def open_page_url(site_url: str, centre: str) -> str:
@@ -98,7 +101,7 @@ def write_outbox(series: Series, statements: Sequence[Statement], statement_secr
     _write_private(private_dir / LINKS_FILE, links_csv(links))
     outbox = private_dir / OUTBOX_DIR
     outbox.mkdir(exist_ok=True)
-    env = _email_environment()
+    mail = _Mail(_email_environment(), outbox, previous)
     info = series.info
     items = []
     by_candidate: dict[str, list[Link]] = {}
@@ -114,47 +117,72 @@ def write_outbox(series: Series, statements: Sequence[Statement], statement_secr
                    "links": [(tests.get(g.test, g.test), g.link) for g in group],
                    "enquiries": [(tests.get(g.test, g.test), deadlines[g.test]) for g in group
                                  if g.test in deadlines]}
-        msg = _message(env, "email_candidate", context, info.site_url,
-                       to=Address(display_name=first.name, addr_spec=first.email),
-                       subject=f"{info.board}: your {info.name} results",
-                       msgid=f"candidate.{first.statement_id}.{info.code}")
         name = f"candidate-{first.statement_id}.eml"
-        _write_private(outbox / name, bytes(msg))
-        items.append(OutboxItem(name, "candidate", info.candidates_release))
+        inputs = mail.put(name, "email_candidate", context, info.site_url,
+                          to=Address(display_name=first.name, addr_spec=first.email),
+                          subject=f"{info.board}: your {info.name} results",
+                          msgid=f"candidate.{first.statement_id}.{info.code}")
+        items.append(OutboxItem(name, "candidate", info.candidates_release, inputs))
     with_bundles = sorted({s.centre.number for s in statements})
     for number in with_bundles:
         centre = series.centre(number)
-        items.append(_centre_message(env, series, centre, outbox))
+        items.append(_centre_message(mail, series, centre))
     if previous is not None:
         _carry_sent(previous / OUTBOX_DIR / SENT_FILE, outbox / SENT_FILE,
                     {i.file for i in items})
     _write_private(outbox / OUTBOX_INDEX, json.dumps({"messages": [
-        {"file": i.file, "kind": i.kind, "send_after": i.send_after.isoformat()}
-        for i in items]}, indent=1).encode() + b"\n")
+        {"file": i.file, "kind": i.kind, "send_after": i.send_after.isoformat(),
+         "inputs": i.inputs} for i in items]}, indent=1).encode() + b"\n")
     return tuple(items)
 
 
 def read_outbox(private_dir: Path) -> tuple[OutboxItem, ...]:
     """The outbox items written by ``write_outbox``; ValueError if the index is damaged."""
     doc = json.loads((private_dir / OUTBOX_DIR / OUTBOX_INDEX).read_text(encoding="utf-8"))
-    return tuple(OutboxItem(m["file"], m["kind"], datetime.fromisoformat(m["send_after"]))
-                 for m in doc["messages"])
+    return tuple(OutboxItem(m["file"], m["kind"], datetime.fromisoformat(m["send_after"]),
+                            m.get("inputs", "")) for m in doc["messages"])
 
 
-def _centre_message(env: Environment, series: Series, centre: Centre,
-                    outbox: Path) -> OutboxItem:
+def _centre_message(mail: _Mail, series: Series, centre: Centre) -> OutboxItem:
     info = series.info
     context = {"info": info, "centre": centre,
                "url": bundle_url(info.site_url, centre.number, info.code),
                "open_url": open_page_url(info.site_url, centre.number),
                "file": f"{safe_name(info.code)}.zip.age"}
-    msg = _message(env, "email_centre", context, info.site_url,
-                   to=Address(display_name=centre.name, addr_spec=centre.email),
-                   subject=f"{info.board}: {info.name} results for centre {centre.number}",
-                   msgid=f"centre.{safe_name(centre.number)}.{info.code}")
     name = f"centre-{safe_name(centre.number)}.eml"
-    _write_private(outbox / name, bytes(msg))
-    return OutboxItem(name, "centre", info.centres_release)
+    inputs = mail.put(name, "email_centre", context, info.site_url,
+                      to=Address(display_name=centre.name, addr_spec=centre.email),
+                      subject=f"{info.board}: {info.name} results for centre {centre.number}",
+                      msgid=f"centre.{safe_name(centre.number)}.{info.code}")
+    return OutboxItem(name, "centre", info.centres_release, inputs)
+
+
+class _Mail:
+    """Writes outbox messages, carrying over (hard-linking) those whose inputs are unchanged."""
+
+    def __init__(self, env: Environment, outbox: Path, previous: Path | None) -> None:
+        self.env, self.outbox = env, outbox
+        self.before: dict[str, str] = {}
+        self.old = previous / OUTBOX_DIR if previous is not None else None
+        if previous is not None:
+            try:
+                self.before = {i.file: i.inputs for i in read_outbox(previous) if i.inputs}
+            except (OSError, ValueError, KeyError, TypeError):
+                self.before = {}
+
+    def put(self, name: str, template: str, context: dict[str, object], site_url: str, *,
+            to: Address, subject: str, msgid: str) -> str:
+        """Write (or carry) one message; return the digest of its inputs."""
+        inputs = hashlib.sha256(repr((template, sorted(context.items()), site_url, str(to),
+                                      subject, msgid)).encode()).hexdigest()
+        if self.old is not None and self.before.get(name) == inputs \
+                and (self.old / name).is_file():
+            carry(self.old / name, self.outbox / name)
+        else:
+            msg = _message(self.env, template, context, site_url, to=to, subject=subject,
+                           msgid=msgid)
+            _write_private(self.outbox / name, bytes(msg))
+        return inputs
 
 
 def _message(env: Environment, template: str, context: dict[str, object], site_url: str, *,

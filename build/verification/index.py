@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -111,6 +112,47 @@ def _about(statements: Sequence[Statement]) -> list[tuple[str, str]]:
     return [("board", info.board), ("contact", info.contact), ("site_url", info.site_url),
             ("catalogue_path", catalogue_path(info.year, info.month)),
             ("catalogue", catalogue_json(info, tests.values()))]
+
+
+def update_index(previous: Path, path: Path, new: Sequence[Statement], pepper: bytes, *,
+                 retired: Sequence[IndexRow], current: Sequence[Statement]) -> bool:
+    """Write ``path`` as ``previous`` plus the new statements, with the retired rows updated.
+
+    ``current`` are all the series' statements, for what the index says about the series.
+    What ``write_index`` would write for the whole series, in time proportional to the
+    change (an amend). False, writing nothing, if ``previous`` is of another format or
+    pepper: then the whole index is written again.
+    """
+    if not _same_format(previous, pepper):
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    shutil.copyfile(previous, tmp)  # a copy, not a link: it is changed below
+    con = sqlite3.connect(tmp)
+    try:
+        with con:
+            con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", _about(current))
+            con.executemany(
+                "INSERT OR REPLACE INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [row_values(r) for r in (*(row_for(s, pepper) for s in new), *retired)])
+    finally:
+        con.close()
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return True
+
+
+def _same_format(index: Path, pepper: bytes) -> bool:
+    try:
+        con = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
+        try:
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+    return meta.get("format") == FORMAT and meta.get("pepper_check") == pepper_check(pepper)
 
 
 def status_list(rows: Sequence[IndexRow]) -> dict[str, object]:
