@@ -92,7 +92,7 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
             fresh = render_statements(
                 to_render, private / "statements", workers=config.workers,
                 batch_size=config.batch_size, progress=progress, now=config.now, seal=seal,
-                on_batch=after.batch)
+                on_batch=after.batch, scheduler=config.scheduler)
             rendered = _in_order(statements, (*fresh, *carried))
             write_manifest(out, rendered)
             log.info("stage: index")

@@ -186,14 +186,15 @@ def renderer(series_fonts: SeriesFonts = INSTALLED_FONTS) -> Renderer:
 def render_statements(
     statements: Sequence[Statement], out_dir: Path, *, workers: int, batch_size: int,
     progress: Progress, now: datetime, seal: Seal | None = None,
-    on_batch: BatchDone | None = None,
+    on_batch: BatchDone | None = None, scheduler: str | None = None,
 ) -> tuple[RenderedStatement, ...]:
     """Render every statement to out_dir/<centre>/<number>-<test>.{pdf,html,fragment.html}.
 
     ``now`` (the build's time) is the PDFs' creation date; with a ``seal`` every PDF
     carries a PAdES signature by it. ``on_batch`` is called in this process with each
     batch as soon as it is written, so later stages can start on it while the other
-    batches render.
+    batches render. ``scheduler``: run the batches on Dask distributed instead of the
+    process pool (cluster.py).
     """
     if workers < 1 or batch_size < 1:
         raise ValueError("workers and batch_size must be at least 1")
@@ -214,8 +215,14 @@ def render_statements(
                     on_batch(made)
                 advance(len(batch))
 
-            _render_batches(statements, batches, out_dir, fonts, workers=workers, done=done,
-                            now=now, seal=seal)
+            if scheduler is None:
+                _render_batches(statements, batches, out_dir, fonts, workers=workers,
+                                done=done, now=now, seal=seal)
+            else:
+                from results_online.build.render.cluster import render_on_cluster
+
+                render_on_cluster(scheduler, statements, batches, out_dir, fonts,
+                                  workers=workers, done=done, now=now, seal=seal)
     return tuple(rendered[i] for i in range(len(statements)))
 
 
