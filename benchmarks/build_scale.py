@@ -58,7 +58,8 @@ STAGES = {
     "index update": ("results_online.build.pipeline", "update_index"),
     "site": ("results_online.build.pipeline", "write_site"),
     "release plan": ("results_online.build.pipeline", "release_stage"),
-    "outbox": ("results_online.build.pipeline", "write_outbox"),
+    "outbox*": ("results_online.build.release.outbox.Outbox", "candidates"),
+    "outbox": ("results_online.build.release.outbox.Outbox", "finish"),
 }
 
 
@@ -113,8 +114,9 @@ def timed_stages() -> Iterator[dict[str, float]]:
     undo: list[Callable[[], None]] = []
     for name, (module, attr) in STAGES.items():
         owner: Any
-        if module.endswith("AfterRender"):
-            owner = importlib.import_module(module.rsplit(".", 1)[0]).AfterRender
+        if module.rsplit(".", 1)[1][0].isupper():  # a class: module.Class
+            path, cls = module.rsplit(".", 1)
+            owner = getattr(importlib.import_module(path), cls)
         else:
             owner = importlib.import_module(module)
         original = getattr(owner, attr)

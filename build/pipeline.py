@@ -1,6 +1,7 @@
 """``build()``: chain the stages, from a series folder to the output folder, atomically.
 
-    load → seal → render (each batch encrypted, each centre bundled as it completes)
+    load → seal → render (each batch encrypted, each centre bundled and its candidates'
+         messages written as it completes)
          → manifest, index, site → release plan, outbox
 
 Each stage is a plain function in its own module; the output is written into a
@@ -25,7 +26,7 @@ from results_online.build.amend import (
 from results_online.build.inputs.load import load_series
 from results_online.build.manifest import write_manifest
 from results_online.build.output import staged_output
-from results_online.build.release.outbox import write_outbox
+from results_online.build.release.outbox import Outbox
 from results_online.build.release.plan import release_stage
 from results_online.build.render.statements import RenderedStatement, render_statements
 from results_online.build.site.pages import write_site
@@ -87,8 +88,11 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
         log.info("stage: render, encrypt and bundle")
         # Bundles are staged privately, laid out as the site's c/<centre>/<series>.zip.age;
         # the release plan decides when they go public.
+        outbox = Outbox(series, keys.statement_secret, private,
+                        previous=config.out_dir / "private")
         with AfterRender(series, to_render, out, statement_secret=keys.statement_secret,
-                         now=config.now, carried=carried, centres=centres, seal=seal) as after:
+                         now=config.now, carried=carried, centres=centres, seal=seal,
+                         outbox=outbox, order=statements) as after:
             fresh = render_statements(
                 to_render, private / "statements", workers=config.workers,
                 batch_size=config.batch_size, progress=progress, now=config.now, seal=seal,
@@ -110,8 +114,7 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
         # Last: it plans every file the stages above put in site/, plus the bundles.
         log.info("stage: release plan and outbox")
         release_stage(series.info, out, sorted(bundles), config.now)
-        write_outbox(series, statements, keys.statement_secret, private,
-                     previous=config.out_dir / "private")
+        outbox.finish(statements)
     log.info("done: %d statements for %d centres", len(statements), len(series.centres))
     return BuildReport(config.out_dir, len(statements), len(series.centres), len(to_render),
                        len(plan.retired))

@@ -2,9 +2,9 @@
 
 Each rendered batch is encrypted into ``site/s/`` as soon as it arrives (in this
 process: AES-GCM is quick), and a centre's bundle is made as soon as the last of
-its statements is in, on a background thread, so bundles no longer wait for the
-whole series and then run one after another on one core. Only the last centre's
-bundle is left after the last batch.
+its statements is in, on a background thread, together with the outbox messages
+of its candidates, so these no longer wait for the whole series and then run one
+after another on one core. Only the last centre's work is left after the last batch.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from results_online.build.bundle.centre import Bundle, build_bundle, sealed_explanation
+from results_online.build.release.outbox import Outbox
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.site.encrypt import encrypt_statements
 from results_online.keys.seal import Seal
@@ -30,13 +31,15 @@ class AfterRender:
     """Encrypts batches as they come and bundles each centre once all its statements are in.
 
     ``carried`` are statements whose files are already in the output (an amend);
-    ``centres`` limits which centres get a new bundle (None: every centre).
+    ``centres`` limits which centres get a new bundle (None: every centre); ``outbox``
+    gets each completed centre's statements in ``order`` (the series' order).
     """
 
     def __init__(self, series: Series, to_render: Sequence[Statement], out: Path, *,
                  statement_secret: bytes, now: datetime,
                  carried: Sequence[RenderedStatement] = (),
-                 centres: frozenset[str] | None = None, seal: Seal | None = None) -> None:
+                 centres: frozenset[str] | None = None, seal: Seal | None = None,
+                 outbox: Outbox | None = None, order: Sequence[Statement] = ()) -> None:
         self._series, self._out, self._secret, self._now = series, out, statement_secret, now
         self._waiting = Counter(s.centre.number for s in to_render)
         self._items: dict[str, list[RenderedStatement]] = {}
@@ -44,6 +47,9 @@ class AfterRender:
             self._items.setdefault(r.statement.centre.number, []).append(r)
         self._centres = centres
         self._seal = seal
+        self._outbox = outbox
+        self._order = {st.statement_id: i for i, st in enumerate(order)}
+        self._side: list[Future[None]] = []
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundles")
         self._explanation: Future[bytes] | None = None
         self._bundles: list[Future[Bundle]] = []
@@ -71,9 +77,16 @@ class AfterRender:
 
     def bundles(self) -> tuple[Bundle, ...]:
         """Every bundle made, by centre number, once all are written (re-raises a failure)."""
-        return tuple(sorted((f.result() for f in self._bundles), key=lambda b: b.centre))
+        bundles = tuple(sorted((f.result() for f in self._bundles), key=lambda b: b.centre))
+        for side in self._side:  # the outbox messages written beside them
+            side.result()
+        return bundles
 
     def _bundle(self, number: str) -> None:
+        if self._outbox is not None:
+            mine = sorted((r.statement for r in self._items[number]),
+                          key=lambda st: self._order.get(st.statement_id, 0))
+            self._side.append(self._pool.submit(self._outbox.candidates, mine))
         if self._centres is not None and number not in self._centres:
             return
         if self._explanation is None:

@@ -96,44 +96,70 @@ def write_outbox(series: Series, statements: Sequence[Statement], statement_secr
     ``previous`` is the private folder of the build being replaced: its record of sent
     messages is kept for the messages that are still the same, so none goes twice.
     """
-    links = candidate_links(statements, statement_secret)
-    private_dir.mkdir(parents=True, exist_ok=True)
-    _write_private(private_dir / LINKS_FILE, links_csv(links))
-    outbox = private_dir / OUTBOX_DIR
-    outbox.mkdir(exist_ok=True)
-    mail = _Mail(_email_environment(), outbox, previous)
-    info = series.info
-    items = []
-    by_candidate: dict[str, list[Link]] = {}
-    for link in links:
-        by_candidate.setdefault(link.candidate_id, []).append(link)
-    tests = {t.code: t.name for t in series.tests}
-    closed = series_closed_days(info)
-    deadlines = {t.code: enquiry_deadline_of(info, t, closed) for t in series.tests}
-    for group in by_candidate.values():
-        first = group[0]
-        context = {"info": info, "name": first.name, "tests": tests,
-                   "candidate_id": first.candidate_id,
-                   "links": [(tests.get(g.test, g.test), g.link) for g in group],
-                   "enquiries": [(tests.get(g.test, g.test), deadlines[g.test]) for g in group
-                                 if g.test in deadlines]}
-        name = f"candidate-{first.statement_id}.eml"
-        inputs = mail.put(name, "email_candidate", context, info.site_url,
-                          to=Address(display_name=first.name, addr_spec=first.email),
-                          subject=f"{info.board}: your {info.name} results",
-                          msgid=f"candidate.{first.statement_id}.{info.code}")
-        items.append(OutboxItem(name, "candidate", info.candidates_release, inputs))
-    with_bundles = sorted({s.centre.number for s in statements})
-    for number in with_bundles:
-        centre = series.centre(number)
-        items.append(_centre_message(mail, series, centre))
-    if previous is not None:
-        _carry_sent(previous / OUTBOX_DIR / SENT_FILE, outbox / SENT_FILE,
-                    {i.file for i in items})
-    _write_private(outbox / OUTBOX_INDEX, json.dumps({"messages": [
-        {"file": i.file, "kind": i.kind, "send_after": i.send_after.isoformat(),
-         "inputs": i.inputs} for i in items]}, indent=1).encode() + b"\n")
-    return tuple(items)
+    outbox = Outbox(series, statement_secret, private_dir, previous)
+    outbox.candidates(statements)
+    return outbox.finish(statements)
+
+
+class Outbox:
+    """Writes the outbox in parts: candidates' messages as their centre is done, then the rest.
+
+    ``candidates`` may run on a thread beside rendering, one centre at a time;
+    ``finish`` runs once after it and writes what lists the whole series.
+    """
+
+    def __init__(self, series: Series, statement_secret: bytes, private_dir: Path,
+                 previous: Path | None = None) -> None:
+        self.series, self.secret, self.private, self.previous = (
+            series, statement_secret, private_dir, previous)
+        self.dir = private_dir / OUTBOX_DIR
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.mail = _Mail(_email_environment(), self.dir, previous)
+        self.written: dict[str, OutboxItem] = {}  # candidate ID -> its message
+        closed = series_closed_days(series.info)
+        self.deadlines = {t.code: enquiry_deadline_of(series.info, t, closed)
+                          for t in series.tests}
+
+    def candidates(self, statements: Sequence[Statement]) -> None:
+        """Write one message per candidate of these statements (all of each one's tests)."""
+        info = self.series.info
+        by_candidate: dict[str, list[Link]] = {}
+        for link in candidate_links(statements, self.secret):
+            by_candidate.setdefault(link.candidate_id, []).append(link)
+        tests = {t.code: t.name for t in self.series.tests}
+        for cid, group in by_candidate.items():
+            first = group[0]
+            context = {"info": info, "name": first.name, "tests": tests,
+                       "candidate_id": first.candidate_id,
+                       "links": [(tests.get(g.test, g.test), g.link) for g in group],
+                       "enquiries": [(tests.get(g.test, g.test), self.deadlines[g.test])
+                                     for g in group if g.test in self.deadlines]}
+            name = f"candidate-{first.statement_id}.eml"
+            inputs = self.mail.put(name, "email_candidate", context, info.site_url,
+                                   to=Address(display_name=first.name, addr_spec=first.email),
+                                   subject=f"{info.board}: your {info.name} results",
+                                   msgid=f"candidate.{first.statement_id}.{info.code}")
+            self.written[cid] = OutboxItem(name, "candidate", info.candidates_release, inputs)
+
+    def finish(self, statements: Sequence[Statement]) -> tuple[OutboxItem, ...]:
+        """links.csv, the centres' messages, the sent record and outbox.json, in series order."""
+        self.private.mkdir(parents=True, exist_ok=True)
+        _write_private(self.private / LINKS_FILE,
+                       links_csv(candidate_links(statements, self.secret)))
+        order = dict.fromkeys(s.entry.candidate.candidate_id for s in statements)
+        missing = {s.entry.candidate.candidate_id for s in statements} - set(self.written)
+        if missing:
+            self.candidates([s for s in statements if s.entry.candidate.candidate_id in missing])
+        items = [self.written[cid] for cid in order]
+        for number in sorted({s.centre.number for s in statements}):
+            items.append(_centre_message(self.mail, self.series, self.series.centre(number)))
+        if self.previous is not None:
+            _carry_sent(self.previous / OUTBOX_DIR / SENT_FILE, self.dir / SENT_FILE,
+                        {i.file for i in items})
+        _write_private(self.dir / OUTBOX_INDEX, json.dumps({"messages": [
+            {"file": i.file, "kind": i.kind, "send_after": i.send_after.isoformat(),
+             "inputs": i.inputs} for i in items]}, indent=1).encode() + b"\n")
+        return tuple(items)
 
 
 def read_outbox(private_dir: Path) -> tuple[OutboxItem, ...]:
