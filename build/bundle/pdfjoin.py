@@ -34,12 +34,14 @@ def join_pdfs(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
     ids: list[tuple[str, Object]] = []
     next_key = 0
     tagged = False
+    version = "1.4"
     for number, path in enumerate(paths):
         with Pdf.open(path) as src:
+            version = max(version, src.pdf_version)
             first = len(out.pages)
             out.pages.extend(src.pages)
             if number == 0 and "/OutputIntents" in src.Root:
-                out.Root.OutputIntents = out.copy_foreign(src.Root.OutputIntents)
+                out.Root.OutputIntents = _copy(out, src.Root.OutputIntents)
             root = src.Root.get("/StructTreeRoot")
             if root is None:
                 continue
@@ -65,7 +67,7 @@ def join_pdfs(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
     _describe(out, meta)
     buffer = io.BytesIO()
     # Streams the sources compressed stay so; the XMP stays plain, as PDF/A wants.
-    out.save(buffer, deterministic_id=True, compress_streams=False,
+    out.save(buffer, deterministic_id=True, compress_streams=False, min_version=version,
              object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return buffer.getvalue()
 
