@@ -23,7 +23,7 @@ import pyrage
 
 from results_online.build.bundle.explanation import explanation_pdf
 from results_online.build.bundle.overview import overview_html, statement_pdf_name
-from results_online.build.bundle.pdfjoin import join_pdfs
+from results_online.build.bundle.pdfmerge import merge_tagged
 from results_online.build.bundle.spreadsheet import Kind, Sheet, workbook
 from results_online.build.render.sealpdf import SEAL_REASON, seal_pdf
 from results_online.build.render.statements import RenderedStatement
@@ -109,7 +109,7 @@ def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement
                explanation: bytes, *, now: datetime, seal: Seal | None = None) -> bytes:
     """The centre's zip: results.csv and .xlsx, the PDFs, the explanation and index.html."""
     stamp = board_time(series.info.centres_release).timetuple()[:6]
-    combined = join_pdfs([r.pdf for r in items], metadata(
+    combined = merge_tagged([r.pdf for r in items], metadata(
         title=f"Statements of Results: {series.info.name}, centre {centre.number} {centre.name}",
         author=series.info.board, lang="en", created=now))
     if seal is not None:  # the statements' own seals do not survive the merge: seal it anew
