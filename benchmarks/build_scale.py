@@ -50,7 +50,7 @@ STAGES = {
     "carry": ("results_online.build.pipeline", "carry_rendered"),
     "render": ("results_online.build.pipeline", "render_statements"),
     "encrypt": ("results_online.build.stream", "encrypt_statements"),
-    "explanation*": ("results_online.build.stream", "explanation_pdf"),
+    "explanation*": ("results_online.build.stream", "sealed_explanation"),
     "bundles*": ("results_online.build.stream", "build_bundle"),
     "bundle wait": ("results_online.build.stream.AfterRender", "bundles"),
     "manifest": ("results_online.build.pipeline", "write_manifest"),
