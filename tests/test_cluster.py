@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,8 @@ def test_a_failing_batch_fails_the_build_with_the_pools_error(series: Series,
     for scheduler in (None, cluster.scheduler_address):
         with pytest.raises(BuildError) as err:
             render_statements(batch, tmp_path / str(scheduler is None), workers=2,
-                              batch_size=2, progress=_no_progress, scheduler=scheduler)
+                              batch_size=2, progress=_no_progress, scheduler=scheduler,
+                              now=datetime.fromisoformat(NOW))
         errors.append((str(err.value), err.value.hint))
     assert errors[0] == errors[1]
     assert "does not fit on one A4 page" in errors[0][0]
