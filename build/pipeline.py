@@ -103,7 +103,7 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
             index = private / "verify.sqlite"
             if not (amend and previous is not None and update_index(
                     previous.root / "private" / "verify.sqlite", index, to_render, keys.pepper,
-                    retired=plan.retired)):
+                    retired=plan.retired, current=statements)):
                 write_index(statements, keys.pepper, index, superseded=plan.retired)
             write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
             log.info("stage: site pages")
