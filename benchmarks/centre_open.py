@@ -25,13 +25,12 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
-import httpx
 import pyrage
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from localhost import free_port  # noqa: E402
-from test_browser import CHROMIUM_FLAGS, build_example  # noqa: E402
+from localhost import chromium, free_port, results_server  # noqa: E402
+from test_browser import build_example  # noqa: E402
 
 from results_online.keys.store import init_keys  # noqa: E402
 
@@ -62,7 +61,6 @@ def main() -> None:
     parser.add_argument("--statements", type=int, default=500)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -77,34 +75,19 @@ def main() -> None:
         identity = pyrage.x25519.Identity.generate()
         (tmp / "id.txt").write_text(f"{identity}\n", encoding="utf-8")
         size = big_bundle(tmp / "out", identity, args.statements)
-        proc = subprocess.Popen([sys.executable, "-m", "results_online.commands", "serve",
-                                 str(tmp / "out"), "--port", str(port)],
-                                stdout=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                try:
-                    httpx.get(base + "/", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            times = []
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                            args=CHROMIUM_FLAGS)
-                for _ in range(args.runs):
-                    page = browser.new_page()
-                    page.goto(f"{base}/centres/open/?centre={CENTRE}")
-                    page.wait_for_selector("main[data-state=ready]")
-                    page.set_input_files("#identity", str(tmp / "id.txt"))
-                    start = time.perf_counter()
-                    page.click("#open")
-                    page.wait_for_selector("main[data-state=open]", timeout=300_000)
-                    times.append(time.perf_counter() - start)
-                    page.close()
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
+        times = []
+        with results_server(["serve", str(tmp / "out"), "--port", str(port)], base + "/",
+                            stdout=subprocess.DEVNULL), chromium() as browser:
+            for _ in range(args.runs):
+                page = browser.new_page()
+                page.goto(f"{base}/centres/open/?centre={CENTRE}")
+                page.wait_for_selector("main[data-state=ready]")
+                page.set_input_files("#identity", str(tmp / "id.txt"))
+                start = time.perf_counter()
+                page.click("#open")
+                page.wait_for_selector("main[data-state=open]", timeout=300_000)
+                times.append(time.perf_counter() - start)
+                page.close()
     mb = size / 1e6
     print(f"bundle: {args.statements} statements, {mb:.1f} MB encrypted")
     print(f"open (fetch + decrypt + unzip + show), {args.runs} runs: median "

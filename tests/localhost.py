@@ -1,8 +1,22 @@
-"""Helpers for the servers tests start on 127.0.0.1."""
+"""Helpers for the servers and the browser tests start on 127.0.0.1."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+
+# Debian's chromium, headless, with nothing that reaches past this machine.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"]
 
 
 def free_port() -> int:
@@ -10,3 +24,39 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_for(url: str, attempts: int = 400) -> None:
+    """Return once ``url`` answers at all; RuntimeError if it never does."""
+    for _ in range(attempts):
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing answered at {url}")
+
+
+@contextmanager
+def results_server(args: Sequence[str], url: str, **popen: Any) -> Iterator[None]:
+    """Run ``results ARGS`` (serve, verify-app) until the block ends, once ``url`` answers."""
+    proc = subprocess.Popen([sys.executable, "-m", "results_online.commands", *args], **popen)
+    try:
+        wait_for(url)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's chromium through Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

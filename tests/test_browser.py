@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,11 +16,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pypdf
 import pytest
 from factories import EXAMPLES
-from localhost import free_port
+from localhost import free_port, results_server
 from release_support import read_rows, write_rows
 from test_qr import read_qr
 
@@ -34,9 +30,6 @@ from results_online.keys.store import init_keys
 pytestmark = pytest.mark.browser
 EXAMPLE = EXAMPLES / "cambridge-2026-06"
 RELEASED = "2026-09-01T09:00:00+00:00"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                  "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"]
 
 
 @dataclass(frozen=True)
@@ -68,21 +61,10 @@ def served_example(tmp: Path) -> Iterator[Site]:
     init_keys(tmp / "keys", date(2026, 1, 1))
     out = tmp / "out"
     build_example(series, tmp / "keys", out)
-    proc = subprocess.Popen([sys.executable, "-m", "results_online.commands", "serve", str(out),
-                             "--port", str(port)])
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(base + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with results_server(["serve", str(out), "--port", str(port)], base + "/"):
         manifest = json.loads((out / "private" / "manifest.json").read_text("utf-8"))
         yield Site(base, out, read_rows(out / "private" / "links.csv"), manifest["statements"],
                    read_rows(series / "results.csv"))
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -90,15 +72,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with served_example(tmp_path_factory.mktemp("browser")) as s:
         yield s
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
 
 
 def open_link(browser: Any, url: str, today: str = "2026-11-23T12:00:00Z") -> Any:

@@ -24,13 +24,12 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pyrage
 import pytest
 from factories import EXAMPLES
-from localhost import free_port
+from localhost import free_port, results_server
 from release_support import read_rows, write_rows
-from test_browser import CHROMIUM_FLAGS, build_example
+from test_browser import build_example
 
 from results_online.keys.store import init_keys
 
@@ -96,29 +95,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     init_keys(root / "keys", date(2026, 1, 1))
     s = Served(base, root, root / "officer.txt", root / "stranger.txt")
     s.rebuild()
-    proc = subprocess.Popen([sys.executable, "-m", "results_online.commands", "serve", str(s.out),
-                             "--port", str(port)])
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(base + "/", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.05)
+    with results_server(["serve", str(s.out), "--port", str(port)], base + "/"):
         yield s
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
 
 
 @dataclass

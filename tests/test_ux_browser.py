@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -15,11 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from factories import sealed, step_series
-from localhost import free_port
-from test_browser import CHROMIUM_FLAGS, Site, open_link, served_example
+from localhost import free_port, results_server
+from test_browser import Site, open_link, served_example
 from test_qr import read_qr
 
 from results_online.build.bundle.overview import overview_html
@@ -44,32 +42,13 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     tmp = tmp_path_factory.mktemp("ux")
     with served_example(tmp) as site:
         port = free_port()
-        app = subprocess.Popen([sys.executable, "-m", "results_online.commands", "verify-app",
-                                "--index", str(site.out / "private" / "verify.sqlite"),
-                                "--keyset", str(tmp / "keys"), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(400):
-                try:
-                    httpx.get(base + "/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
+        args = ["verify-app", "--index", str(site.out / "private" / "verify.sqlite"),
+                "--keyset", str(tmp / "keys"), "--port", str(port)]
+        with results_server(args, base + "/healthz", stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL):
             yield Live(site, base)
-        finally:
-            app.terminate()
-            app.wait(timeout=20)
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        yield b
-        b.close()
 
 
 def _qr_of(site: Site, index: int) -> tuple[str, dict[str, str]]:
