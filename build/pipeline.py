@@ -23,9 +23,14 @@ from results_online.build.release.plan import release_stage
 from results_online.build.render.statements import render_statements
 from results_online.build.site.encrypt import encrypt_statements
 from results_online.build.site.pages import write_site
-from results_online.build.verification.index import write_index, write_status_list
+from results_online.build.verification.index import (
+    shortest_secret,
+    write_index,
+    write_status_list,
+)
 from results_online.config import BuildConfig
 from results_online.errors import BuildError, InvalidToken
+from results_online.index import GUESS_TARGET, SecretBudget
 from results_online.keys.seal import load_seal
 from results_online.keys.store import KeyStore, load_keys
 from results_online.names import status_list_path
@@ -43,6 +48,7 @@ class BuildReport:
     centres: int
     rendered: int = 0  # statements rendered (all, or only the new ones when amending)
     retired: int = 0  # statements superseded or withdrawn so far
+    guessing: str = ""  # the secret-number bound (``guess_bound``), for the CLI to print
 
 
 def build(config: BuildConfig, progress: Progress = no_progress, *,
@@ -77,7 +83,9 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
             rendered = carry_rendered(statements, rendered, previous, out)
         write_manifest(out, rendered)
         log.info("stage: index")
-        write_index(statements, keys.pepper, private / "verify.sqlite", superseded=plan.retired)
+        budget = write_index(statements, keys.pepper, private / "verify.sqlite",
+                             superseded=plan.retired)
+        guessing = guess_bound(budget, shortest_secret(statements))
         write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
         log.info("stage: encrypt statements")
         encrypt_statements(rendered, keys.statement_secret, out / "site")
@@ -94,7 +102,23 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
                      previous=config.out_dir / "private")
     log.info("done: %d statements for %d centres", len(statements), len(series.centres))
     return BuildReport(config.out_dir, len(statements), len(series.centres), len(to_render),
-                       len(plan.retired))
+                       len(plan.retired), guessing)
+
+
+def guess_bound(budget: SecretBudget, digits: int) -> str:
+    """The chance of guessing the series' shortest secret per ID per year, logged and returned.
+
+    A warning when it is 1% or more: then only the share code is a sound proof.
+    """
+    chance = budget.chance(digits)
+    line = (f"secret numbers: shortest {digits} digits; the app's per-ID budget of "
+            f"{budget.describe()} allows at most {budget.per_year()} guesses a year, "
+            f"a {chance:.2%} chance per ID per year")
+    if chance >= GUESS_TARGET:
+        log.warning("%s: above the 1%% target; use longer secret numbers", line)
+        return line + " (WARNING: above 1%; use longer secret numbers)"
+    log.info("%s", line)
+    return line
 
 
 def check_signing_key(keys: KeyStore, issued: date) -> None:

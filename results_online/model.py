@@ -152,6 +152,7 @@ class Statement:
     qr_text: str  # https://<verify host>/q#<digits>
     issue_date: date
     key_id: str = field(default="")  # hex of the signing key id
+    share_code: str = field(default="", repr=False)  # ids.share_code: the strong proof to verify
 
     @property
     def display_id(self) -> str:

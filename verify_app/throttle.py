@@ -1,7 +1,12 @@
 """Failure limits per candidate ID and per client address, on the `limits` library.
 
-Only failures count: a check first ``test``s both limits and, when it fails,
-``hit``s them. Storage is in memory by default, or Redis so replicas share it.
+Only failures count: a check first ``test``s its limits and, when it fails,
+``hit``s them. Secret-number failures count per ID (the budget the build sized,
+``results_online.index.SecretBudget``) and per address; share-code failures count
+per address only, in a budget of their own, so no one can lock a share code.
+Addresses are normalised first: an IPv4-mapped IPv6 address is its IPv4 address,
+and IPv6 clients count per network prefix (/64 by default: one subscriber's block).
+Storage is in memory by default, or Redis so replicas share it.
 The ID's limiter key is its keyed hash, never the ID. Within one process the
 test-compare-hit sequence for one ID is serialised, so concurrent guesses
 cannot all slip past the limit together; across N replicas at most N-1 extra
@@ -20,6 +25,8 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.types import Scope
 
+from results_online.config import IPV6_PREFIX
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -27,8 +34,12 @@ class Throttle:
     """Failure counters for candidate IDs and client addresses."""
 
     def __init__(self, per_id: int, per_address: int, redis_url: str | None = None,
-                 namespace: str = "results-online") -> None:
-        """Count failures in memory, or in Redis at ``redis_url``."""
+                 namespace: str = "results-online", *, id_window_days: int = 1) -> None:
+        """Count failures in memory, or in Redis at ``redis_url``.
+
+        ``per_id`` failures per ``id_window_days`` days per ID; ``per_address`` a day for
+        each of the two paths (secret number, share code) per address.
+        """
         storage: Storage
         if redis_url:
             storage = RedisStorage("async+" + redis_url, implementation="redispy",
@@ -37,8 +48,9 @@ class Throttle:
             storage = MemoryStorage()
         self.storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
-        self._per_id = RateLimitItemPerDay(per_id, namespace="id")
+        self._per_id = RateLimitItemPerDay(per_id, id_window_days, namespace="id")
         self._per_address = RateLimitItemPerDay(per_address, namespace="addr")
+        self._share_per_address = RateLimitItemPerDay(per_address, namespace="share")
         self._locks: weakref.WeakValueDictionary[bytes, asyncio.Lock] = (
             weakref.WeakValueDictionary())
 
@@ -61,6 +73,14 @@ class Throttle:
         await self._limiter.hit(self._per_id, key.hex())
         await self._limiter.hit(self._per_address, address)
 
+    async def share_allowed(self, address: str) -> bool:
+        """Whether the address has share-code failures left (no ID is consulted)."""
+        return await self._limiter.test(self._share_per_address, address)
+
+    async def share_failed(self, address: str) -> None:
+        """Count one share-code failure against the address."""
+        await self._limiter.hit(self._share_per_address, address)
+
     async def healthy(self) -> bool:
         """Whether the limiter storage answers."""
         return bool(await self.storage.check())
@@ -71,8 +91,29 @@ def trusted_networks(proxies: Sequence[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
-def client_address(scope: Scope, trusted: Sequence[Network]) -> str:
-    """The client's address: the peer, or from X-Forwarded-For when the peer is a trusted proxy."""
+def client_address(scope: Scope, trusted: Sequence[Network], ipv6_prefix: int = IPV6_PREFIX
+                   ) -> str:
+    """The client's limiter address: the peer, or from X-Forwarded-For behind a trusted proxy.
+
+    Normalised (``normalise``), so one client cannot spread over many budgets.
+    """
+    return normalise(_client(scope, trusted), ipv6_prefix)
+
+
+def normalise(text: str, ipv6_prefix: int = IPV6_PREFIX) -> str:
+    """IPv4 as itself (also when IPv4-mapped), IPv6 as its network of ``ipv6_prefix`` bits."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text  # "unknown", or a test transport's name: counted as given
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, ipv6_prefix), strict=False))
+    return str(address)
+
+
+def _client(scope: Scope, trusted: Sequence[Network]) -> str:
     client = scope.get("client")
     peer = client[0] if client else "unknown"
     if not trusted or not _within(peer, trusted):
@@ -90,6 +131,18 @@ def client_address(scope: Scope, trusted: Sequence[Network]) -> str:
     return peer
 
 
+def is_https(scope: Scope, trusted: Sequence[Network]) -> bool:
+    """Whether the request came over HTTPS: its scheme, or a trusted proxy's X-Forwarded-Proto."""
+    if scope.get("scheme") == "https":
+        return True
+    client = scope.get("client")
+    if not trusted or not client or not _within(client[0], trusted):
+        return False
+    proto = [v.decode("latin-1") for k, v in scope.get("headers", ())
+             if k == b"x-forwarded-proto"]
+    return bool(proto) and proto[-1].split(",")[-1].strip().lower() == "https"
+
+
 def _valid(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -103,4 +156,6 @@ def _within(text: str, trusted: Sequence[Network]) -> bool:
         address = ipaddress.ip_address(text)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # a mapped proxy address is the proxy
     return any(address in net for net in trusted)
