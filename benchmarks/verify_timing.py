@@ -190,7 +190,7 @@ def main() -> None:
             }
             order = [(name, req) for name, reqs in kinds.items() for req in reqs[:args.samples]]
             rng.shuffle(order)
-            for name, req in order[:300]:  # warm-up, not counted
+            for _, req in order[:300]:  # warm-up, not counted
                 conn.post(req)
             times: dict[str, list[int]] = {name: [] for name in kinds}
             bodies = set()
@@ -221,7 +221,8 @@ def report(times: dict[str, list[int]], bodies: set[bytes]) -> None:
         z = mann_whitney_z(times[a], times[b])
         worst = max(worst, abs(z))
         delta = (statistics.median(times[a]) - statistics.median(times[b])) / 1000
-        print(f"  {a:15s} vs {b:15s} {delta:+8.2f}  {z:+6.2f}{'  <-- |z|>=3' if abs(z) >= 3 else ''}")
+        flag = "  <-- |z|>=3" if abs(z) >= 3 else ""
+        print(f"  {a:15s} vs {b:15s} {delta:+8.2f}  {z:+6.2f}{flag}")
     print(f"largest |z| {worst:.2f}; target every pair |z| < 3: "
           f"{'met' if worst < 3 and len(bodies) == 1 else 'NOT met'}")
 

@@ -78,7 +78,7 @@ def _traced(fx: VerifyFixture, monkeypatch: pytest.MonkeyPatch, **settings_: obj
     monkeypatch.setattr(lookup.json, "loads", lambda text: trace.append("decode")
                         or real_loads(text))
     throttle = state.throttle
-    for name in ("allowed", "failed"):
+    for name in ("reserve", "failed"):
         real = getattr(throttle, name)
 
         def traced(*args: Any, _real: Any = real, _name: str = name) -> Any:
@@ -114,7 +114,7 @@ def test_every_failure_kind_does_the_same_work_in_the_same_order(
     first = traces["unknown ID"]
     assert all(t == first for t in traces.values()), traces
     # the lock is read before the index is touched
-    assert first.index("limit:allowed") < min(i for i, t in enumerate(first) if t.startswith("sql"))
+    assert first.index("limit:reserve") < min(i for i, t in enumerate(first) if t.startswith("sql"))
     assert "decode" in first
 
 
@@ -314,3 +314,33 @@ def test_the_index_refuses_an_old_format_clearly(fx: VerifyFixture, tmp_path: Pa
     with pytest.raises(ConfigError, match=r"format '1'.*share codes") as err:
         create_app(app_config(str(old), str(fx.keys_dir)))
     assert "rebuild" in (err.value.hint or "")
+
+
+def test_concurrent_guesses_of_one_id_get_no_more_than_its_budget(fx: VerifyFixture) -> None:
+    import asyncio
+
+    import httpx
+
+    s = fx.statements[2]
+    app = fx.app(failures_per_id=3)
+    throttle = app.state.results.throttle
+    granted: list[bool] = []
+    real_reserve = throttle.reserve
+
+    async def counting_reserve(key: bytes, address: str) -> bool:
+        granted.append(await real_reserve(key, address))
+        return granted[-1]
+
+    throttle.reserve = counting_reserve
+    bad = credentials(s, wrong(s.entry.candidate.secret))
+
+    async def run() -> bool:
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=("192.0.2.200", 1))
+            async with httpx.AsyncClient(transport=transport, base_url="http://v.test") as c:
+                await asyncio.gather(*(c.post("/api/verify", json=bad) for _ in range(20)))
+                return bool((await c.post("/api/verify", json=credentials(s))).json()["match"])
+
+    assert asyncio.run(run()) is False
+    assert granted.count(True) == 3  # 20 guesses at once were checked as 3, the budget
+    assert throttle._flights == {}

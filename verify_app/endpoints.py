@@ -6,7 +6,6 @@ import json
 import logging
 from collections.abc import Mapping
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
@@ -80,7 +79,8 @@ async def status_api(request: Request) -> Response:
     sid = body.get("statement_id")
     if not _text(sid):
         return _unprocessable("statement_id is a required string, e.g. ABCD-EFGH-JKMN-PQRS")
-    answer = await run_in_threadpool(_state(request).index.status, str(sid))
+    state = _state(request)
+    answer = await state.worker.run(state.index.status, str(sid))
     if answer is None:
         return JSONResponse({"status": "unknown"}, status_code=404)
     return JSONResponse({"statement_id": answer.statement_id, "status": answer.status,
@@ -90,7 +90,7 @@ async def status_api(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     """GET /healthz: the index opens and the limiter storage answers."""
     state = _state(request)
-    ok = await run_in_threadpool(state.index.status, "0000000000000000") is None and \
+    ok = await state.worker.run(state.index.status, "0000000000000000") is None and \
         await _safe_health(state)
     return JSONResponse({"status": "ok" if ok else "unavailable"},
                         status_code=200 if ok else 503)

@@ -8,9 +8,9 @@ Addresses are normalised first: an IPv4-mapped IPv6 address is its IPv4 address,
 and IPv6 clients count per network prefix (/64 by default: one subscriber's block).
 Storage is in memory by default, or Redis so replicas share it.
 The ID's limiter key is its keyed hash, never the ID. Within one process the
-test-compare-hit sequence for one ID is serialised, so concurrent guesses
-cannot all slip past the limit together; across N replicas at most N-1 extra
-guesses can.
+checks of one ID under way are counted against its remaining failures
+(``reserve``), so concurrent guesses cannot all slip past the limit together;
+across N replicas at most N-1 extra guesses can.
 """
 
 from __future__ import annotations
@@ -19,15 +19,31 @@ import asyncio
 import ipaddress
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from limits import RateLimitItemPerDay
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import BlockingConnectionPool
 from starlette.types import Scope
 
 from results_online.config import IPV6_PREFIX
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+REDIS_CONNECTIONS = 64  # per process
+REDIS_WAIT = 5.0  # seconds a command waits for a free connection before failing (503)
+_READS = 20  # a check re-reads at most this often while failures of its ID keep landing
+
+
+@dataclass
+class _Flight:
+    """The checks of one ID under way in this process, and how many failures they counted."""
+
+    pending: int = 0
+    epoch: int = 0  # failures counted by checks of this ID that landed
+    landed: asyncio.Event = field(default_factory=asyncio.Event)  # set when one lands
 
 
 class Throttle:
@@ -42,8 +58,12 @@ class Throttle:
         """
         storage: Storage
         if redis_url:
+            # A pool that waits for a free connection under load instead of failing.
+            pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS,
+                                                   timeout=REDIS_WAIT)
             storage = RedisStorage("async+" + redis_url, implementation="redispy",
-                                   wrap_exceptions=True, key_prefix=namespace)
+                                   wrap_exceptions=True, key_prefix=namespace,
+                                   connection_pool=pool)  # type: ignore[arg-type]
         else:
             storage = MemoryStorage()
         self.storage = storage
@@ -53,6 +73,7 @@ class Throttle:
         self._share_per_address = RateLimitItemPerDay(per_address, namespace="share")
         self._locks: weakref.WeakValueDictionary[bytes, asyncio.Lock] = (
             weakref.WeakValueDictionary())
+        self._flights: dict[bytes, _Flight] = {}  # checks of an ID under way in this process
 
     def lock(self, key: bytes) -> asyncio.Lock:
         """The in-process lock that serialises checks of one ID."""
@@ -72,6 +93,54 @@ class Throttle:
         """Count one failure against the ID and the address."""
         await self._limiter.hit(self._per_id, key.hex())
         await self._limiter.hit(self._per_address, address)
+
+    async def reserve(self, key: bytes, address: str) -> bool:
+        """Whether a check of this ID may count as a guess; if so it holds one of the ID's
+        remaining failures until ``settle``.
+
+        The ID's lock is held only to read its remaining failures and take a place, not
+        while the check runs: checks of one ID run side by side, as many as it has
+        failures left; more wait for one to land. A read during which a failure landed
+        is read again, so no more checks guess than the ID has failures left.
+        """
+        async with self.lock(key):
+            flight = self._flights.setdefault(key, _Flight())
+            try:
+                for _ in range(_READS):
+                    epoch = flight.epoch
+                    by_id, by_address = await asyncio.gather(
+                        self._limiter.get_window_stats(self._per_id, key.hex()),
+                        self._limiter.test(self._per_address, address))
+                    if flight.epoch != epoch:
+                        continue
+                    if not by_address or by_id.remaining <= 0:
+                        return False
+                    if flight.pending < by_id.remaining:
+                        flight.pending += 1
+                        return True
+                    await flight.landed.wait()  # all its failures are in flight: wait for one
+                return False
+            finally:
+                if flight.pending <= 0:
+                    self._flights.pop(key, None)
+
+    async def settle(self, key: bytes, address: str, *, reserved: bool, failed: bool) -> None:
+        """End a check begun with ``reserve``: count it if it failed, free its place."""
+        flight = self._flights.get(key)
+        try:
+            if failed:
+                await self.failed(key, address)
+        finally:
+            if reserved and flight is not None:
+                self._land(key, flight, counted=failed)
+
+    def _land(self, key: bytes, flight: _Flight, *, counted: bool) -> None:
+        flight.pending -= 1
+        flight.epoch += counted
+        flight.landed.set()
+        flight.landed = asyncio.Event()
+        if flight.pending <= 0 and not self.lock(key).locked():
+            self._flights.pop(key, None)
 
     async def share_allowed(self, address: str) -> bool:
         """Whether the address has share-code failures left (no ID is consulted)."""
