@@ -104,10 +104,13 @@ def write_outbox(series: Series, statements: Sequence[Statement], statement_secr
     for link in links:
         by_candidate.setdefault(link.candidate_id, []).append(link)
     tests = {t.code: t.name for t in series.tests}
+    codes = {s.statement_id: s.share_code for s in statements}
     for group in by_candidate.values():
         first = group[0]
         context = {"info": info, "name": first.name, "tests": tests,
-                   "links": [(tests.get(g.test, g.test), g.link) for g in group]}
+                   "candidate_id": first.candidate_id,
+                   "links": [(tests.get(g.test, g.test), g.link, codes[g.statement_id])
+                             for g in group]}
         msg = _message(env, "email_candidate", context, info.site_url,
                        to=Address(display_name=first.name, addr_spec=first.email),
                        subject=f"{info.board}: your {info.name} results",
