@@ -56,8 +56,8 @@ class CandidateRow:
 
 
 def release_date(series: Series) -> date:
-    """The day centres receive results, in UK time."""
-    return board_day(series.info.centres_release)
+    """The day centres receive results, in the board's time zone."""
+    return board_day(series.info.centres_release, series.info.zone)
 
 
 def available_rows(series: Series, statements: Sequence[Statement], *,
@@ -66,7 +66,7 @@ def available_rows(series: Series, statements: Sequence[Statement], *,
     released = release_date(series)
     until = series.info.available_until
     closed = bank_holidays(range(released.year, until.year + 2))
-    start = max(released, board_day(now))
+    start = max(released, board_day(now, series.info.zone))
     rows = []
     for test in series.tests:
         people = {s.entry.candidate.candidate_id for s in statements
@@ -109,7 +109,7 @@ def overview_html(series: Series, centre: Centre, statements: Sequence[Statement
         info=series.info, centre=centre, tests=available_rows(series, statements, now=now),
         candidates=candidate_rows(statements, pdfs), appeal_rule=APPEAL_RULE,
         appeal_days=APPEAL_WORKING_DAYS, bank_holidays=" ".join(sorted(map(str, closed))),
-        generated=board_time(now), csp=csp,
+        generated=board_time(now, series.info.zone), csp=csp,
         css=Markup(css), js=Markup(js))  # noqa: S704 - our own shipped assets
 
 
