@@ -105,13 +105,18 @@ def row_values(r: IndexRow) -> tuple[object, ...]:
 
 
 def read_rows(path: Path) -> tuple[IndexRow, ...]:
-    """Every row of an existing index (for `results amend`)."""
+    """Every row of an existing index (for `results amend`).
+
+    An index of format 1 had no share codes: its rows come back with an empty share
+    hash, which no share code matches (their secret numbers still do).
+    """
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        cur = con.execute("SELECT statement_id, candidate_hash, secret_hash, share_hash, test, "
-                          "revision, "
-                          "issue_date, status, status_date, superseded_by, display "
-                          "FROM statements ORDER BY statement_id")
+        columns = {r[1] for r in con.execute("PRAGMA table_info(statements)")}
+        share = "share_hash" if "share_hash" in columns else "X''"
+        cur = con.execute(f"SELECT statement_id, candidate_hash, secret_hash, {share}, "  # noqa: S608 - a column name or X''
+                          "test, revision, issue_date, status, status_date, superseded_by, "
+                          "display FROM statements ORDER BY statement_id")
         return tuple(IndexRow(
             r[0], r[1], r[2], r[3], r[4], r[5], date.fromisoformat(r[6]), StatementStatus(r[7]),
             date.fromisoformat(r[8]) if r[8] else None, r[9], r[10]) for r in cur)
