@@ -40,13 +40,15 @@ _STATEMENT = {"type": "object", "required": [
 def openapi() -> dict[str, Any]:
     """The OpenAPI document served at /openapi.json."""
     candidate = _text("the candidate's board-wide ID")
+    share = _text("the statement's share code (preferred; never locked), e.g. "
+                  "7K3M-Q9RT-4XBD-H2CN-PV8W; case, spaces and dashes ignored")
     verify_body = {"oneOf": [
         {"type": "object", "required": ["candidate_id", "share_code"],
-         "not": {"required": ["secret_number"]}, "properties": {"candidate_id": candidate, "share_code": _text(
-             "the statement's share code (preferred; never locked), e.g. "
-             "7K3M-Q9RT-4XBD-H2CN-PV8W; case, spaces and dashes ignored")}},
+         "not": {"required": ["secret_number"]},
+         "properties": {"candidate_id": candidate, "share_code": share}},
         {"type": "object", "required": ["candidate_id", "secret_number"],
-         "not": {"required": ["share_code"]}, "properties": {"candidate_id": candidate,
+         "not": {"required": ["share_code"]},
+         "properties": {"candidate_id": candidate,
                         "secret_number": _text("the candidate's secret number")}}]}
     verify_ok = {"type": "object", "required": ["match"], "properties": {
         "match": {"type": "boolean"},
