@@ -77,7 +77,7 @@ class Verifier:
             check = await self.worker.run(self.index.check, candidate_id, secret)
             matched = allowed and check.matched
         finally:
-            await self.throttle.settle(key, address, reserved=allowed, failed=not matched)
+            await self.throttle.settle(key, address, failed=not matched)
         if matched:
             log.info("verify: match")
             return check.statements

@@ -95,16 +95,18 @@ class Throttle:
         await self._limiter.hit(self._per_address, address)
 
     async def reserve(self, key: bytes, address: str) -> bool:
-        """Whether a check of this ID may count as a guess; if so it holds one of the ID's
-        remaining failures until ``settle``.
+        """Whether a check of this ID may count as a guess. Every call takes a place among
+        the ID's checks under way, which ``settle`` gives back, allowed or not, so that
+        allowed and refused checks do the same work.
 
-        The ID's lock is held only to read its remaining failures and take a place, not
+        The ID's lock is held only to read its remaining failures and take the place, not
         while the check runs: checks of one ID run side by side, as many as it has
         failures left; more wait for one to land. A read during which a failure landed
         is read again, so no more checks guess than the ID has failures left.
         """
         async with self.lock(key):
             flight = self._flights.setdefault(key, _Flight())
+            allowed = False
             try:
                 for _ in range(_READS):
                     epoch = flight.epoch
@@ -114,33 +116,32 @@ class Throttle:
                     if flight.epoch != epoch:
                         continue
                     if not by_address or by_id.remaining <= 0:
-                        return False
+                        break
                     if flight.pending < by_id.remaining:
-                        flight.pending += 1
-                        return True
-                    await flight.landed.wait()  # all its failures are in flight: wait for one
-                return False
-            finally:
-                if flight.pending <= 0:
+                        allowed = True
+                        break
+                    await flight.landed.wait()  # its failures are all in flight: wait
+            except BaseException:
+                if flight.pending <= 0:  # the storage failed: no check follows
                     self._flights.pop(key, None)
+                raise
+            flight.pending += 1
+            return allowed
 
-    async def settle(self, key: bytes, address: str, *, reserved: bool, failed: bool) -> None:
-        """End a check begun with ``reserve``: count it if it failed, free its place."""
+    async def settle(self, key: bytes, address: str, *, failed: bool) -> None:
+        """End a check begun with ``reserve``: count it if it failed, give back its place."""
         flight = self._flights.get(key)
         try:
             if failed:
                 await self.failed(key, address)
         finally:
-            if reserved and flight is not None:
-                self._land(key, flight, counted=failed)
-
-    def _land(self, key: bytes, flight: _Flight, *, counted: bool) -> None:
-        flight.pending -= 1
-        flight.epoch += counted
-        flight.landed.set()
-        flight.landed = asyncio.Event()
-        if flight.pending <= 0 and not self.lock(key).locked():
-            self._flights.pop(key, None)
+            if flight is not None:
+                flight.pending -= 1
+                flight.epoch += failed
+                flight.landed.set()
+                flight.landed = asyncio.Event()
+                if flight.pending <= 0 and not self.lock(key).locked():
+                    self._flights.pop(key, None)
 
     async def share_allowed(self, address: str) -> bool:
         """Whether the address has share-code failures left (no ID is consulted)."""
