@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from limits import RateLimitItemPerDay
+from limits import RateLimitItemPerDay, WindowStats
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import BlockingConnectionPool
@@ -99,20 +99,37 @@ class Throttle:
         the ID's checks under way, which ``settle`` gives back, allowed or not, so that
         allowed and refused checks do the same work.
 
-        The ID's lock is held only to read its remaining failures and take the place, not
-        while the check runs: checks of one ID run side by side, as many as it has
-        failures left; more wait for one to land. A read during which a failure landed
-        is read again, so no more checks guess than the ID has failures left.
+        A check takes its place first (no await between reading and writing the count,
+        so that is atomic on the event loop), then reads the ID's remaining failures: it
+        may guess if the places taken fit in them and no failure of the ID landed while
+        it read. Else (checks of one ID racing failures) it reads again under the ID's
+        lock, waiting for one to land while all the ID's failures are in flight. So no
+        more checks guess than the ID has failures left, and checks of one ID that
+        succeed never queue behind each other.
         """
+        flight = self._flights.setdefault(key, _Flight())
+        flight.pending += 1
+        epoch = flight.epoch
+        try:
+            by_id, by_address = await self._read(key, address)
+        except BaseException:
+            self._give_back(key, flight, failed=False)
+            raise
+        if not by_address or by_id.remaining <= 0:
+            return False
+        if flight.epoch == epoch and flight.pending <= by_id.remaining:
+            return True
+        self._give_back(key, flight, failed=False)
+        return await self._reserve_slowly(key, address)
+
+    async def _reserve_slowly(self, key: bytes, address: str) -> bool:
         async with self.lock(key):
             flight = self._flights.setdefault(key, _Flight())
             allowed = False
             try:
                 for _ in range(_READS):
                     epoch = flight.epoch
-                    by_id, by_address = await asyncio.gather(
-                        self._limiter.get_window_stats(self._per_id, key.hex()),
-                        self._limiter.test(self._per_address, address))
+                    by_id, by_address = await self._read(key, address)
                     if flight.epoch != epoch:
                         continue
                     if not by_address or by_id.remaining <= 0:
@@ -128,6 +145,20 @@ class Throttle:
             flight.pending += 1
             return allowed
 
+    async def _read(self, key: bytes, address: str) -> tuple[WindowStats, bool]:
+        by_id, by_address = await asyncio.gather(
+            self._limiter.get_window_stats(self._per_id, key.hex()),
+            self._limiter.test(self._per_address, address))
+        return by_id, by_address
+
+    def _give_back(self, key: bytes, flight: _Flight, *, failed: bool) -> None:
+        flight.pending -= 1
+        flight.epoch += failed
+        flight.landed.set()
+        flight.landed = asyncio.Event()
+        if flight.pending <= 0 and not self.lock(key).locked():
+            self._flights.pop(key, None)
+
     async def settle(self, key: bytes, address: str, *, failed: bool) -> None:
         """End a check begun with ``reserve``: count it if it failed, give back its place."""
         flight = self._flights.get(key)
@@ -136,12 +167,7 @@ class Throttle:
                 await self.failed(key, address)
         finally:
             if flight is not None:
-                flight.pending -= 1
-                flight.epoch += failed
-                flight.landed.set()
-                flight.landed = asyncio.Event()
-                if flight.pending <= 0 and not self.lock(key).locked():
-                    self._flights.pop(key, None)
+                self._give_back(key, flight, failed=failed)
 
     async def share_allowed(self, address: str) -> bool:
         """Whether the address has share-code failures left (no ID is consulted)."""
