@@ -268,6 +268,12 @@ def parser() -> argparse.ArgumentParser:
     centres.add_commands(sub)
     orgs_command.add_parser(sub)
 
+    _add_verify_app(sub)
+    return p
+
+
+def _add_verify_app(sub: Any) -> None:
+    """The `results verify-app` options."""
     a = sub.add_parser("verify-app", help="run the verification app (ID + secret, QR status)")
     a.add_argument("--index", required=True, help="OUT/private/verify.sqlite from a build")
     a.add_argument("--keyset", default=_default_keys(),
@@ -301,7 +307,6 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--host", default=cfg.LOCALHOST, help="address to listen on")
     a.add_argument("--port", type=int, default=cfg.APP_PORT, help="port to listen on")
     a.set_defaults(func=cmd_verify_app)
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
