@@ -154,6 +154,8 @@ def test_the_share_code_still_works_when_the_id_is_locked(fx: VerifyFixture) -> 
                                              "share_code": s.share_code.lower()})
         form = client.post("/verify", data={"candidate_id": c.candidate_id,
                                             "share_code": s.share_code.replace("-", " ")})
+        status = client.post("/api/status", json={"statement_id": s.statement_id})
+    assert status.json()["status"] == "valid"  # nor is the QR's status check paused
     assert r.json()["match"] is True
     [shown] = r.json()["statements"]
     assert shown["statement_id"] == s.statement_id
