@@ -43,6 +43,7 @@ class _Flight:
 
     pending: int = 0
     epoch: int = 0  # failures counted by checks of this ID that landed
+    waiting: int = 0  # checks waiting for one to land
     landed: asyncio.Event = field(default_factory=asyncio.Event)  # set when one lands
 
 
@@ -67,6 +68,7 @@ class Throttle:
         else:
             storage = MemoryStorage()
         self.storage = storage
+        self._local = isinstance(storage, MemoryStorage)
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_id = RateLimitItemPerDay(per_id, id_window_days, namespace="id")
         self._per_address = RateLimitItemPerDay(per_address, namespace="addr")
@@ -137,7 +139,11 @@ class Throttle:
                     if flight.pending < by_id.remaining:
                         allowed = True
                         break
-                    await flight.landed.wait()  # its failures are all in flight: wait
+                    flight.waiting += 1  # its failures are all in flight: wait for one
+                    try:
+                        await flight.landed.wait()
+                    finally:
+                        flight.waiting -= 1
             except BaseException:
                 if flight.pending <= 0:  # the storage failed: no check follows
                     self._flights.pop(key, None)
@@ -146,17 +152,21 @@ class Throttle:
             return allowed
 
     async def _read(self, key: bytes, address: str) -> tuple[WindowStats, bool]:
-        by_id, by_address = await asyncio.gather(
-            self._limiter.get_window_stats(self._per_id, key.hex()),
-            self._limiter.test(self._per_address, address))
-        return by_id, by_address
+        by_id = self._limiter.get_window_stats(self._per_id, key.hex())
+        by_address = self._limiter.test(self._per_address, address)
+        if self._local:  # nothing to wait for: tasks would only cost
+            return await by_id, await by_address
+        stats, allowed = await asyncio.gather(by_id, by_address)  # one round trip, not two
+        return stats, allowed
 
     def _give_back(self, key: bytes, flight: _Flight, *, failed: bool) -> None:
         flight.pending -= 1
         flight.epoch += failed
-        flight.landed.set()
-        flight.landed = asyncio.Event()
-        if flight.pending <= 0 and not self.lock(key).locked():
+        if flight.waiting:
+            flight.landed.set()
+            flight.landed = asyncio.Event()
+        lock = self._locks.get(key)
+        if flight.pending <= 0 and (lock is None or not lock.locked()):
             self._flights.pop(key, None)
 
     async def settle(self, key: bytes, address: str, *, failed: bool) -> None:
