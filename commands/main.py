@@ -93,6 +93,11 @@ def cmd_keys(args: argparse.Namespace) -> int:
     elif args.action == "rotate":
         kid = store.rotate_keys(folder, today, passphrase)
         print(f"new signing key {kid.hex()} is active; the old one still verifies what it signed")
+    elif args.action == "dkim":
+        made = not (folder / store.DKIM_FILE).exists()
+        record = store.init_dkim_key(folder) if made else store.dkim_dns_record(folder)
+        print(f"{'created' if made else 'the'} DKIM key in {folder}; publish this TXT record at "
+              f"SELECTOR._domainkey.DOMAIN (DOMAIN: the From address's):\n{record}")
     else:
         sys.stdout.write(load_keyset(folder).to_json())
     return 0
@@ -127,10 +132,16 @@ def cmd_verify_token(args: argparse.Namespace) -> int:
 def cmd_notify(args: argparse.Namespace) -> int:
     """results notify OUT --smtp HOST:PORT [--now TIME]"""
     from results_online.build.release.send import SmtpServer, send_outbox
+    from results_online.build.release.wire import DkimKey
+    from results_online.keys.store import load_dkim_key
 
-    config = cfg.notify_config(args.out, args.smtp, now=args.now, sender=args.sender)
+    config = cfg.notify_config(args.out, args.smtp, now=args.now, sender=args.sender,
+                               dkim_selector=args.dkim_selector, keys=args.keys)
+    dkim = (DkimKey(config.dkim_selector, load_dkim_key(config.keys))
+            if config.dkim_selector and config.keys else None)
     report = send_outbox(config.out_dir / "private",
-                         SmtpServer(config.smtp_host, config.smtp_port, config.sender),
+                         SmtpServer(config.smtp_host, config.smtp_port, config.sender,
+                                    dkim=dkim),
                          config.now)
     print(f"sent {report.sent} message(s); {report.already} sent before")
     if report.next_release is not None:
@@ -198,7 +209,12 @@ def _add_release_commands(sub: Any) -> None:
     n.add_argument("out", help="the output folder of `results build`")
     n.add_argument("--smtp", required=True, help="the mail relay, HOST:PORT")
     n.add_argument("--sender", help="From address (default: noreply@ the site's host)")
-    n.add_argument("--now", help="pretend it is this ISO 8601 time (release check)")
+    n.add_argument("--now", help="pretend it is this ISO 8601 time (release check; each "
+                                 "message's Date is still the real time it is sent)")
+    n.add_argument("--dkim-selector", help="sign every message with the key store's DKIM key, "
+                                           f"published under this selector (or set "
+                                           f"{cfg.DKIM_SELECTOR_ENV})")
+    n.add_argument("--keys", default=_default_keys(), help="the key store (its dkim.pem)")
     n.set_defaults(func=cmd_notify)
 
     pub = sub.add_parser("publish", help="upload the site files that are due to S3")
@@ -217,7 +233,8 @@ def _add_release_commands(sub: Any) -> None:
 
 def _keys_parser(k: argparse.ArgumentParser) -> None:
     """The options of `results keys`."""
-    k.add_argument("action", choices=["init", "rotate", "export"])
+    k.add_argument("action", choices=["init", "rotate", "export", "dkim"],
+                   help="dkim: make (once) the mail signing key and print its DNS record")
     k.add_argument("--keys", default=_default_keys(), help="the key store folder")
     k.add_argument("--valid-from", metavar="DATE",
                    help="init/rotate: the new key signs statements issued from this date "

@@ -6,16 +6,19 @@ A key store is a folder (mode 0700) holding:
   active               the hex key id that signs new statements
   pepper               32 random bytes keying the HMACs in the verification index, 0600
   statement-secret     32 random bytes deriving statement ids and content keys, 0600
+  dkim.pem             optional RSA-2048 key signing the outgoing mail (DKIM), 0600
 """
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from results_online import crypto
@@ -23,6 +26,8 @@ from results_online.errors import KeyStoreError
 from results_online.keyset import Keyset, PublicKey, load_keyset
 
 SECRET_SIZE = 32
+DKIM_FILE = "dkim.pem"
+DKIM_BITS = 2048  # what RFC 8301 asks signers to use at least
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,43 @@ def load_keys(folder: Path, passphrase: bytes | None = None) -> KeyStore:
         raise KeyStoreError(f"{path} does not hold the active Ed25519 key")
     return KeyStore(key, kid, keyset, _read_secret(folder / "pepper"),
                     _read_secret(folder / "statement-secret"))
+
+
+def init_dkim_key(folder: Path) -> str:
+    """Create the store's DKIM key (once); return the DNS TXT record that publishes it."""
+    _read_keyset(folder)
+    path = folder / DKIM_FILE
+    if path.exists():
+        raise KeyStoreError(f"{path} already exists", hint="`results keys dkim --show` "
+                            "prints its DNS record")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=DKIM_BITS)
+    _write_secret(path, key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    return dkim_dns_record(folder)
+
+
+def load_dkim_key(folder: Path) -> bytes:
+    """The PEM of the store's DKIM private key; KeyStoreError if there is none."""
+    try:
+        pem = (folder / DKIM_FILE).read_bytes()
+        key = serialization.load_pem_private_key(pem, password=None)
+    except FileNotFoundError:
+        raise KeyStoreError(f"no DKIM key in {folder}",
+                            hint="make one with `results keys dkim --keys DIR`") from None
+    except (TypeError, ValueError):
+        raise KeyStoreError(f"{folder / DKIM_FILE} is damaged") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise KeyStoreError(f"{folder / DKIM_FILE} does not hold an RSA key")
+    return pem
+
+
+def dkim_dns_record(folder: Path) -> str:
+    """The TXT record for <selector>._domainkey.<domain>: "v=DKIM1; k=rsa; p=..."."""
+    key = serialization.load_pem_private_key(load_dkim_key(folder), password=None)
+    der = key.public_key().public_bytes(serialization.Encoding.DER,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    return f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
 
 
 def _add_signing_key(folder: Path, keyset: Keyset, today: date, passphrase: bytes | None) -> bytes:

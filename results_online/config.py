@@ -7,6 +7,7 @@ is frozen and typed. No other module reads ``os.environ``.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -15,6 +16,9 @@ from pathlib import Path
 from results_online.errors import ConfigError
 
 PASSPHRASE_ENV = "RESULTS_KEY_PASSPHRASE"  # noqa: S105 - a variable name
+DKIM_SELECTOR_ENV = "RESULTS_DKIM_SELECTOR"
+DKIM_SELECTOR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                           r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
 
 
 BATCH_SIZE = 50  # default: statements per render batch
@@ -309,12 +313,23 @@ class NotifyConfig:
     smtp_port: int
     now: datetime
     sender: str | None = None
+    dkim_selector: str | None = None  # sign with the key store's DKIM key under this selector
+    keys: Path | None = None
 
 
 def notify_config(out_dir: str, smtp: str, *, now: str | None = None,
-                  sender: str | None = None) -> NotifyConfig:
+                  sender: str | None = None, dkim_selector: str | None = None,
+                  keys: str | None = None,
+                  environ: Mapping[str, str] | None = None) -> NotifyConfig:
     """Validate notify settings, reporting every problem at once."""
     problems: list[str] = []
+    env = os.environ if environ is None else environ
+    selector = dkim_selector or env.get(DKIM_SELECTOR_ENV) or None
+    if selector and not DKIM_SELECTOR.fullmatch(selector):
+        problems.append(f"the DKIM selector {selector!r} is not a DNS label (letters, digits, "
+                        "'-', dots between labels)")
+    if selector and not keys:
+        problems.append("a DKIM selector needs --keys, the key store holding dkim.pem")
     out = Path(out_dir)
     if not (out / "private" / "outbox").is_dir():
         problems.append(f"{out} holds no outbox (give the --out folder of `results build`)")
@@ -322,7 +337,8 @@ def notify_config(out_dir: str, smtp: str, *, now: str | None = None,
     when = parse_now(now, problems)
     if problems:
         raise ConfigError("; ".join(problems), hint="see `results notify --help`")
-    return NotifyConfig(out, host, port, when, sender or None)
+    return NotifyConfig(out, host, port, when, sender or None, selector,
+                        Path(keys) if keys else None)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
@@ -77,19 +78,35 @@ class IndexRow:
     display: str  # JSON: what the app shows on a match
 
 
+# What people type around an ID or secret that is not part of it: spaces (also
+# non-breaking ones pasted from a PDF), dashes of any kind, dots.
+_TYPED_NOISE = re.compile(r"[\s\-\u2010-\u2015\u2212.]+")
+
+
+def canonical_candidate_id(text: str) -> str:
+    """A candidate ID as stored: no spaces or dashes, upper case ("s2647 1000" -> "S26471000")."""
+    return _TYPED_NOISE.sub("", text).upper()
+
+
+def canonical_secret(text: str) -> str:
+    """A secret number as stored: no spaces or dashes ("5881 2" -> "58812")."""
+    return _TYPED_NOISE.sub("", text).upper()
+
+
 def candidate_hash(pepper: bytes, candidate_id: str) -> bytes:
-    """The index key of a candidate ID."""
-    return crypto.keyed_hash(pepper, "candidate-id", candidate_id.strip())
+    """The index key of a candidate ID, however it was typed."""
+    return crypto.keyed_hash(pepper, "candidate-id", canonical_candidate_id(candidate_id))
 
 
 def secret_hash(pepper: bytes, candidate_id: str, secret: str) -> bytes:
     """The stored form of a secret number, bound to its candidate ID."""
-    return crypto.keyed_hash(pepper, "secret-number", candidate_id.strip(), secret.strip())
+    return crypto.keyed_hash(pepper, "secret-number", canonical_candidate_id(candidate_id),
+                             canonical_secret(secret))
 
 
 def share_hash(pepper: bytes, candidate_id: str, code: str) -> bytes:
     """The stored form of a share code (canonical grouped form), bound to its candidate ID."""
-    return crypto.keyed_hash(pepper, "share-code", candidate_id.strip(), code)
+    return crypto.keyed_hash(pepper, "share-code", canonical_candidate_id(candidate_id), code)
 
 
 def pepper_check(pepper: bytes) -> str:

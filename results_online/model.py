@@ -52,6 +52,8 @@ class Test:
     enquiry_working_days: int | None  # results-enquiry deadline after release...
     enquiry_calendar_days: int | None  # ...in working days or in calendar days
     explanation: str = ""  # what the results mean, shown to candidates and centres
+    enquiry_url: str = ""  # the board's results-enquiry application, shown until the deadline
+    appeal_url: str = ""  # the board's appeal application
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ class Statement:
     qr_text: str  # https://<verify host>/q#<digits>
     issue_date: date
     key_id: str = field(default="")  # hex of the signing key id
+    enquiry_deadline: date | None = None  # last day for a results enquiry (through the centre)
     share_code: str = field(default="", repr=False)  # ids.share_code: the strong proof to verify
 
     @property

@@ -56,6 +56,8 @@
     if (now > parseDay(p.getAttribute("data-deadline"))) {
       p.classList.add("is-passed");
       p.querySelector(".passed").hidden = false;
+      // The application link goes once its deadline has passed, as the portal's does.
+      p.querySelectorAll(".until-deadline").forEach(function (link) { link.remove(); });
     }
   });
 

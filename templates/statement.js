@@ -77,7 +77,11 @@ function showStatement(link, content) {
   document.getElementById("page-title").focus();
 }
 
-async function open() {
+// On load: read the link and take the key out of the address bar, but fetch and decrypt
+// nothing until the candidate presses "Open my statement". Mail systems' link scanners
+// load and run every page a message links to; they do not press buttons, so they never
+// fetch or render the statement.
+function prepare() {
   const fragment = location.hash.slice(1);
   // Take the key out of the address bar (and history) before anything else happens.
   if (fragment) history.replaceState(null, "", location.pathname + location.search);
@@ -86,7 +90,28 @@ async function open() {
       "e-mail. Open the whole link from the e-mail (it ends with a long code after #).");
     return;
   }
-  const link = parseLink(fragment);
+  const link = parseLink(fragment);  // a damaged fragment throws here, before any button
+  const gate = document.getElementById("gate");
+  const button = document.getElementById("open");
+  gate.hidden = false;
+  main.dataset.state = "ready";
+  button.addEventListener("click", () => {
+    button.disabled = true;
+    main.dataset.state = "opening";
+    message.className = "";
+    message.setAttribute("role", "status");
+    message.textContent = "Opening your statement…";
+    open(link)
+      .catch((err) => fail(err instanceof DamagedLink ? DAMAGED : CHANGED))
+      .finally(() => {
+        if (main.dataset.state === "open") gate.hidden = true;
+        else button.disabled = false;
+      });
+  });
+  button.focus();
+}
+
+async function open(link) {
   let response;
   try {
     response = await fetch(`/s/${link.id}.bin`, { cache: "no-cache", credentials: "omit" });
@@ -121,4 +146,8 @@ async function open() {
 
 // Any step a hostile fragment can break (a bad %-escape, base64, length, id, a blob that
 // does not decrypt or does not parse) throws; none leaves the page without a message.
-open().catch((err) => fail(err instanceof DamagedLink ? DAMAGED : CHANGED));
+try {
+  prepare();
+} catch (err) {
+  fail(err instanceof DamagedLink ? DAMAGED : CHANGED);
+}

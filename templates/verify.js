@@ -1,6 +1,9 @@
 // The QR verify page (/q#<digits>): reads the token from the address, checks its signature
 // against /.well-known/results-keys.json (token.js), shows what it says, then asks for the
-// statement's status by id (verify_status.js). The token never leaves the browser.
+// statement's status by id (verify_status.js), and reads the series' public catalogue
+// (build/site/catalogue.py) for the board, test and paper or skill titles; without it
+// (offline, blocked) the page still verifies and shows the codes the QR carries.
+// The token never leaves the browser.
 
 import { InvalidToken, fromLocation, parseKeyset, verifyToken } from "./token.js";
 import { showStatus } from "./verify_status.js";
@@ -14,6 +17,55 @@ async function loadKeys() {
   const response = await fetch("/.well-known/results-keys.json", { cache: "no-cache" });
   if (!response.ok) throw new Error("no keyset");
   return parseKeyset(await response.json());
+}
+
+const CENTRE_PENDING = "Shown when the verification service answers";
+
+async function loadCatalogue(series) {
+  try {
+    const response = await fetch(`/catalogue/${series}.json`, { cache: "no-cache",
+      credentials: "omit" });
+    if (!response.ok) return null;
+    const doc = await response.json();
+    return doc && doc.format === 1 && doc.tests ? doc : null;
+  } catch {
+    return null;
+  }
+}
+
+// The titles the statement prints, in place of the codes the token carries.
+function titled(data, catalogue) {
+  const set = (id, text) => { document.getElementById(id).textContent = text; };
+  const test = catalogue && Object.hasOwn(catalogue.tests, data.test)
+    ? catalogue.tests[data.test] : null;
+  document.getElementById("catalogue-note").hidden = Boolean(test);
+  if (!test) return;
+  set("s-board", catalogue.board);
+  set("s-test-title", test.name);
+  set("s-series-name", catalogue.series);
+  set("test", `${test.name} (${data.test})`);
+  const step = test.family === "step";
+  set("part-heading", step ? "Paper" : "Skill");
+  set("results-caption", step ? "Results by paper" : "Results by skill");
+  for (const th of document.querySelectorAll("#results th[data-code]")) {
+    const code = th.dataset.code;
+    if (Object.hasOwn(test.components, code)) {
+      th.textContent = step ? `${code} ${test.components[code]}` : test.components[code];
+    }
+  }
+  if (step) {
+    const overall = document.getElementById("overall");
+    overall.textContent = "Overall result: graded by paper, with no overall grade.";
+    overall.hidden = false;
+  }
+}
+
+function clear() {
+  document.getElementById("overall").hidden = true;
+  for (const id of ["s-board", "s-test-title", "s-series-name"]) {
+    document.getElementById(id).textContent = "";
+  }
+  document.getElementById("centre").textContent = CENTRE_PENDING;
 }
 
 function show(words, data) {
@@ -30,6 +82,7 @@ function show(words, data) {
     const th = document.createElement("th");
     th.scope = "row";
     th.textContent = r.code || words.words.overall;
+    if (r.code) th.dataset.code = r.code;
     const td = document.createElement("td");
     td.textContent = resultText(words, r);
     tr.append(th, td);
@@ -46,6 +99,7 @@ function say(text, valid) {
 
 async function main() {
   statement.hidden = true;
+  clear();
   delete verdict.dataset.valid;
   delete status.dataset.status;
   status.textContent = "";
@@ -70,7 +124,13 @@ async function main() {
   say("Genuine: the awarding body signed these results.", "true");
   show(words, data);
   const series = `${data.seriesYear}-${String(data.seriesMonth).padStart(2, "0")}`;
-  showStatus(words, data.statementId, status, series);
+  const [catalogue, answer] = await Promise.all([
+    loadCatalogue(series), showStatus(words, data.statementId, status, series)]);
+  titled(data, catalogue);
+  if (answer && answer.centre) {
+    document.getElementById("centre").textContent =
+      `${answer.centre.number} ${answer.centre.name}`.trim();
+  }
 }
 
 addEventListener("hashchange", main);  // another QR opened in the same tab

@@ -53,16 +53,18 @@ export function statusText(words, answer) {
   }
 }
 
-// Ask, then write the status line into element (its data-status says which).
+// Ask, then write the status line into element (its data-status says which); the answer.
 export async function showStatus(words, statementId, element, seriesCode) {
   element.textContent = "Checking the statement's status…";
   try {
     const answer = await statementStatus(statementId, seriesCode);
     element.textContent = statusText(words, answer);
     element.dataset.status = answer.status;
+    return answer;  // the app's answer also names the statement's centre
   } catch {
     element.textContent = "The status could not be checked just now; the signature " +
       "check still holds. Try again later.";
     element.dataset.status = "error";
+    return null;
   }
 }

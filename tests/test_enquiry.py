@@ -57,7 +57,7 @@ def test_default_rules_by_family() -> None:
     assert enquiry_rule(step) == EnquiryRule(5, working=True)
     assert enquiry_rule(english) == EnquiryRule(14, working=False)
     assert enquiry_rule(step).describe() == "5 working days"
-    assert enquiry_rule(english).describe() == "14 calendar days"
+    assert enquiry_rule(english).describe() == "2 weeks"  # as Cambridge English says it
 
 
 def test_configured_rules_win_and_misuse_is_refused() -> None:

@@ -241,3 +241,43 @@ def test_a_site_without_its_bundled_libraries_is_refused(monkeypatch: pytest.Mon
     with pytest.raises(BuildError, match=r"age\.js is missing") as caught:
         pages.vendor_asset("age.js")
     assert "bootstrap" in caught.value.hint
+
+
+def test_every_page_has_the_board_its_contact_and_the_help_pages_in_its_footer(
+        examples: list[Example]) -> None:
+    from results_online.build.inputs.load import load_series
+
+    for ex in examples:
+        info = load_series(ex.series).info
+        pages_ = sorted((ex.out / "site").rglob("index.html*"))
+        assert len(pages_) >= 12
+        for page in pages_:
+            text = unescape(page.read_text(encoding="utf-8"))
+            for path in ("/help/", "/verifying/", "/terms/", "/privacy/", "/accessibility/"):
+                # Root-relative on the site's pages; the QR page, also served by the
+                # app, links the site by its address.
+                assert re.search(rf'href="({re.escape(info.site_url)})?{path}"', text), (
+                    page, path)
+            assert info.board in text and info.contact in text, page
+            assert 'data-text-size="1"' in text and "/textsize.js" in text, page
+
+
+def test_the_catalogue_names_every_test_and_paper_and_nobody(examples: list[Example]) -> None:
+    from results_online.build.inputs.load import load_series
+
+    for ex in examples:
+        series = load_series(ex.series)
+        info = series.info
+        path = ex.out / "site" / "catalogue" / f"{info.year:04d}-{info.month:02d}.json"
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert doc["board"] == info.board and doc["series"] == info.name
+        assert doc["tests"] == {
+            t.code: {"name": t.name, "family": t.family.value,
+                     "not_a_certificate": t.not_a_certificate,
+                     "components": {c.code: c.title for c in t.components}}
+            for t in series.tests}
+        text = path.read_text(encoding="utf-8")
+        for c in series.candidates:
+            assert c.name not in text and c.candidate_id not in text
+        for centre in series.centres:
+            assert centre.name not in text

@@ -100,7 +100,13 @@ def _failure_triple(fx: VerifyFixture, path: str, form: bool) -> list[tuple[int,
         def send(body: dict[str, str]):
             r = client.post(path, data=body) if form else client.post(path, json=body)
             headers = {k: v for k, v in r.headers.items() if k != "date"}
-            return r.status_code, r.content, headers
+            content = r.content
+            if form:  # the form gives back the ID as typed (the user's own input), only that
+                typed = f'value="{body["candidate_id"]}"'.encode()
+                assert content.count(typed) == 1
+                content = content.replace(typed, b'value=""')
+                headers.pop("content-length")
+            return r.status_code, content, headers
 
         wrong_secret = send(credentials(target, wrong(target.entry.candidate.secret)))
         unknown = send({"candidate_id": "C9999999", "secret_number": "123456"})
@@ -217,7 +223,9 @@ def test_status_answers_valid_and_unknown(fx: VerifyFixture) -> None:
     s = fx.statements[0]
     with TestClient(fx.app()) as client:
         r = client.post("/api/status", json={"statement_id": s.display_id.lower()})
-        assert r.json() == {"statement_id": s.statement_id, "status": "valid", "date": None}
+        centre = {"number": s.centre.number, "name": s.centre.name}  # as printed on it
+        assert r.json() == {"statement_id": s.statement_id, "status": "valid", "date": None,
+                            "centre": centre}
         assert client.post("/api/status", json={"statement_id": "0" * 16}).status_code == 404
         assert client.post("/api/status", json={"statement_id": "not an id"}).status_code == 404
         assert client.get(f"/api/status/{s.statement_id}").status_code == 404
@@ -478,7 +486,10 @@ def test_oversized_bodies_are_refused_without_buffering(fx: VerifyFixture) -> No
 def test_q_serves_the_verify_page_from_the_app_origin(fx: VerifyFixture) -> None:
     from results_online.web import app_csp, environment
 
-    page = environment().get_template("verify.html").render(csp=app_csp(header=False))
+    info = fx.statements[0].series
+    about = {"board": info.board, "contact": info.contact, "site_url": info.site_url}
+    page = environment().get_template("verify.html").render(csp=app_csp(header=False),
+                                                             about=about)
     with TestClient(fx.app()) as client:
         r = client.get("/q")
         assert r.status_code == 200 and r.text == page and "/verify.js" in page
@@ -530,3 +541,58 @@ def test_qr_page_in_chromium_checks_the_signature_and_shows_the_status(
     assert "NOT VALID" in shown["tampered"] and new.entry.candidate.name not in shown["tampered"]
     for request in seen:  # the token never leaves the browser
         assert digits[old_id] not in request and digits[new_id] not in request
+
+
+def test_the_form_keeps_the_typed_id_after_a_failure_but_never_the_secret(
+        fx: VerifyFixture) -> None:
+    s = fx.statements[0]
+    c = s.entry.candidate
+    secret = wrong(c.secret)
+    with TestClient(fx.app()) as client:
+        r = client.post("/verify", data={"candidate_id": c.candidate_id, "secret_number": secret})
+    assert "No result matches" in r.text
+    assert f'value="{c.candidate_id}"' in r.text
+    assert secret not in r.text
+
+
+def test_an_id_typed_in_lower_case_with_spaces_verifies_and_is_not_a_failure(
+        fx: VerifyFixture) -> None:
+    s = fx.statements[1]
+    c = s.entry.candidate
+    typed_id = " ".join(c.candidate_id.lower())  # "c e 4 7 1 1 ..."
+    typed_secret = "-".join(c.secret[i:i + 2] for i in range(0, len(c.secret), 2))
+    assert typed_id != c.candidate_id and typed_secret != c.secret
+    app = fx.app(failures_per_id=2)
+    with TestClient(app) as client:
+        for _ in range(3):  # more than the failure budget: none of these is a failure
+            r = client.post("/api/verify", json={"candidate_id": typed_id,
+                                                 "secret_number": typed_secret})
+            assert r.json()["match"] is True
+        form = client.post("/verify", data={"candidate_id": c.candidate_id.lower(),
+                                             "secret_number": c.secret})
+    assert c.name in form.text and "No result matches" not in form.text
+
+
+def test_the_app_pages_carry_the_board_its_contact_and_help(fx: VerifyFixture) -> None:
+    info = fx.statements[0].series
+    with TestClient(fx.app()) as client:
+        form = client.get("/").text
+        help_page = client.get("/help")
+        qr = client.get("/q").text
+        catalogue = client.get(f"/catalogue/{info.year:04d}-{info.month:02d}.json")
+        missing = client.get("/catalogue/1999-01.json")
+    for page in (form, help_page.text, qr):
+        assert info.board in page and "Privacy notice" in page
+        assert info.site_url + "/accessibility/" in page
+        if info.contact:
+            assert info.contact in page
+    assert help_page.status_code == 200
+    assert "Superseded" in help_page.text and "Withdrawn" in help_page.text
+    assert "photo identification" in help_page.text
+    doc = catalogue.json()
+    test = fx.statements[0].entry.test
+    assert doc["board"] == info.board
+    assert doc["tests"][test.code]["name"] == test.name
+    assert doc["tests"][test.code]["components"] == {c.code: c.title for c in test.components}
+    assert fx.statements[0].entry.candidate.name not in catalogue.text  # no personal data
+    assert missing.status_code == 404

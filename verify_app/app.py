@@ -36,6 +36,8 @@ ROUTES = [
     Route(f"/{KEYSET_PATH}", ep.keyset, methods=["GET"]),
     Route("/q", ep.qr_page, methods=["GET"]),
     Route("/wording.json", ep.wording, methods=["GET"]),
+    Route("/help", ep.help_page, methods=["GET"]),
+    Route("/catalogue/{name:str}", ep.catalogue, methods=["GET"]),
     Route("/{name:str}", ep.asset, methods=["GET"]),
 ]
 

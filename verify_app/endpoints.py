@@ -39,12 +39,17 @@ async def verify_form(request: Request) -> Response:
     blank = {"", None}
     values = {} if data is None else {
         k: v for k in (*PROOFS, "candidate_id") if (v := data.get(k)) not in blank}
+    typed = values.get("candidate_id")
+    # The ID is given back in the form after a failure; the secret never is.
+    kept = str(typed) if _text(typed) else ""
     fields = _fields(values)
     if fields is None:
-        return state.pages.render(400, failed=True, failure="Enter the candidate ID and "
-                                  "either the share code or the secret number.")
+        return state.pages.render(400, failed=True, candidate_id=kept,
+                                  failure="Enter the candidate ID and either the share code "
+                                  "or the secret number.")
     found = await _attempt(request, *fields)
-    return state.pages.render(200, statements=found, failed=not found, failure=FAILURE)
+    return state.pages.render(200, statements=found, failed=not found, failure=FAILURE,
+                              candidate_id="" if found else kept)
 
 
 async def verify_api(request: Request) -> Response:
@@ -84,7 +89,7 @@ async def status_api(request: Request) -> Response:
     if answer is None:
         return JSONResponse({"status": "unknown"}, status_code=404)
     return JSONResponse({"statement_id": answer.statement_id, "status": answer.status,
-                         "date": answer.date})
+                         "date": answer.date, "centre": answer.centre})
 
 
 async def healthz(request: Request) -> Response:
@@ -104,6 +109,19 @@ async def openapi_json(request: Request) -> Response:
 async def keyset(request: Request) -> Response:
     """GET /.well-known/results-keys.json: the public keyset."""
     return Response(_state(request).keyset_json, media_type="application/json")
+
+
+async def catalogue(request: Request) -> Response:
+    """GET /catalogue/<YYYY-MM>.json: the series' tests and papers, as the site publishes it."""
+    path, text = _state(request).index.catalogue
+    if not text or request.url.path != "/" + path:
+        return JSONResponse({"error": "not_found"}, status_code=404)
+    return Response(text, media_type="application/json")
+
+
+async def help_page(request: Request) -> Response:
+    """GET /help: what each check proves and how to read a result."""
+    return Response(_state(request).pages.help_page, media_type="text/html; charset=utf-8")
 
 
 async def qr_page(request: Request) -> Response:

@@ -70,6 +70,7 @@ class StatusAnswer:
     statement_id: str
     status: str  # valid, superseded, withdrawn
     date: str | None  # when it was superseded (the newer statement's date) or withdrawn
+    centre: dict[str, str] | None = None  # {"number", "name"}: printed on the statement anyway
 
 
 class VerificationIndex:
@@ -97,6 +98,10 @@ class VerificationIndex:
             raise ConfigError(f"the pepper does not belong to the index {path}",
                               hint="give the key store the series was built with")
         self._pepper = pepper
+        # The board the index speaks for (older indexes have none: the pages say less).
+        self.about = {k: str(meta.get(k, "")) for k in ("board", "contact", "site_url")}
+        # The series' public catalogue (test and paper titles) the QR page reads.
+        self.catalogue = (str(meta.get("catalogue_path", "")), str(meta.get("catalogue", "")))
         self.shortest_secret = int(meta.get("shortest_secret", "4"))
         self.budget = SecretBudget(int(meta.get("budget_failures", "0")) or
                                    secret_budget(self.shortest_secret).failures,
@@ -150,11 +155,14 @@ class VerificationIndex:
         except ValueError:
             return None
         row = self._con.execute(
-            "SELECT status, status_date FROM statements WHERE statement_id = ?",
+            "SELECT status, status_date, display FROM statements WHERE statement_id = ?",
             (sid,)).fetchone()
         if row is None:
             return None
-        return StatusAnswer(sid, row[0], row[1])
+        shown = json.loads(row[2])
+        centre = ({"number": str(shown["centre"]), "name": str(shown.get("centre_name", ""))}
+                  if "centre" in shown else None)
+        return StatusAnswer(sid, row[0], row[1], centre)
 
     def close(self) -> None:
         """Close the database."""

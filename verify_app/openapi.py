@@ -59,7 +59,10 @@ def openapi() -> dict[str, Any]:
     status_ok = {"type": "object", "required": ["status"], "properties": {
         "statement_id": {"type": "string"},
         "status": {"enum": ["valid", "superseded", "withdrawn", "unknown"]},
-        "date": {"type": ["string", "null"], "format": "date"}}}
+        "date": {"type": ["string", "null"], "format": "date"},
+        "centre": {"type": ["object", "null"], "description": "the centre printed on the "
+                   "statement", "properties": {"number": {"type": "string"},
+                                               "name": {"type": "string"}}}}}
     bad = {"400": _json(_ERROR, "the body is not a JSON object of at most 4096 bytes"),
            "422": _json(_ERROR, "a field is missing or malformed")}
     return {

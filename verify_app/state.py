@@ -30,7 +30,8 @@ FAILURE = ("No result matches this candidate ID with this share code or secret n
 # Static files of results_online.templates served from the app's origin.
 ASSETS = {"verify_app.css": "text/css", "verify.js": "text/javascript",
           "verify_status.js": "text/javascript", "token.js": "text/javascript",
-          "wording.js": "text/javascript", "site.css": "text/css"}
+          "wording.js": "text/javascript", "site.css": "text/css",
+          "textsize.js": "text/javascript"}
 
 
 class Worker:
@@ -101,18 +102,23 @@ class Verifier:
 class Pages:
     """The HTML pages and static assets, rendered or read once."""
 
-    def __init__(self) -> None:
-        """Load the templates."""
+    def __init__(self, about: dict[str, str] | None = None) -> None:
+        """Load the templates; ``about`` names the board, its contact and its site."""
         env = environment()
+        self.about = {"board": "", "contact": "", "site_url": ""} | (about or {})
         self.template: Template = env.get_template("verify_app.html")
-        self.qr_page = env.get_template("verify.html").render(csp=app_csp(header=False)).encode()
+        self.help_page = env.get_template("verify_help.html").render(
+            about=self.about, status_words=STATUS_WORDS).encode()
+        self.qr_page = env.get_template("verify.html").render(
+            csp=app_csp(header=False), about=self.about).encode()
         self.wording = wording_json().encode()
         self.cache: dict[str, bytes | None] = {}
 
     def render(self, status: int, **context: Any) -> Response:
         """The form page, with a result or a failure."""
         values: dict[str, Any] = {"statements": (), "failed": False, "failure": FAILURE,
-                                  "status_words": STATUS_WORDS}
+                                  "status_words": STATUS_WORDS, "about": self.about,
+                                  "candidate_id": ""}
         return HTMLResponse(self.template.render(values | context), status_code=status)
 
     def asset(self, name: str) -> Response:
@@ -162,7 +168,7 @@ def open_state(config: AppConfig) -> AppState:
     worker = Worker()
     verifier = Verifier(index, throttle, trusted_networks(config.trusted_proxies),
                         config.ipv6_prefix, worker)
-    return AppState(index, throttle, verifier, Pages(), keyset_json, worker)
+    return AppState(index, throttle, verifier, Pages(index.about), keyset_json, worker)
 
 
 def id_budget(config: AppConfig, index: VerificationIndex) -> SecretBudget:

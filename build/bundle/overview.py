@@ -20,12 +20,14 @@ from markupsafe import Markup
 from results_online.build.grading.enquiry import (
     APPEAL_RULE,
     APPEAL_WORKING_DAYS,
-    bank_holidays,
-    enquiry_deadline,
+    enquiry_deadline_of,
+    enquiry_open,
     enquiry_rule,
+    results_release_day,
+    series_closed_days,
 )
 from results_online.dates import board_day, board_time
-from results_online.model import Centre, Series, Statement, Test
+from results_online.model import Centre, Series, Statement, Status, Test
 from results_online.names import safe_name
 from results_online.web import environment, offline_page_csp, read_asset
 from results_online.wording import component_result, overall_grade
@@ -42,6 +44,7 @@ class AvailableRow:
     candidates: int
     enquiry_rule: str  # "5 working days"
     enquiry_deadline: date
+    enquiry_open: bool  # at the time the overview was made; the page's script rechecks
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,30 @@ class CandidateRow:
     overall: str  # "" for STEP
 
 
+@dataclass(frozen=True)
+class ForthcomingRow:
+    """A candidate's test with results still to come (pending)."""
+
+    statement: Statement
+    parts: tuple[str, ...]  # titles of the papers or skills pending ("Overall result" too)
+
+
 def release_date(series: Series) -> date:
     """The day centres receive results, in the board's time zone."""
-    return board_day(series.info.centres_release, series.info.zone)
+    return results_release_day(series.info)
+
+
+def forthcoming_rows(statements: Sequence[Statement]) -> list[ForthcomingRow]:
+    """The statements with a result pending: what the centre will still receive."""
+    rows = []
+    for s in statements:
+        e = s.entry
+        parts = [r.component.title for r in e.components if r.status is Status.PENDING]
+        if e.overall is not None and e.overall.status is Status.PENDING:
+            parts.append("Overall result")
+        if parts:
+            rows.append(ForthcomingRow(s, tuple(parts)))
+    return rows
 
 
 def available_rows(series: Series, statements: Sequence[Statement], *,
@@ -65,7 +89,7 @@ def available_rows(series: Series, statements: Sequence[Statement], *,
     """Per test the centre has results in: dates, counts and the enquiry deadline."""
     released = release_date(series)
     until = series.info.available_until
-    closed = bank_holidays(range(released.year, until.year + 2))
+    closed = series_closed_days(series.info)
     start = max(released, board_day(now, series.info.zone))
     rows = []
     for test in series.tests:
@@ -73,9 +97,10 @@ def available_rows(series: Series, statements: Sequence[Statement], *,
                   if s.entry.test.code == test.code}
         if not people:
             continue
-        rule = enquiry_rule(test)
+        deadline = enquiry_deadline_of(series.info, test, closed)
         rows.append(AvailableRow(test, released, until, max((until - start).days, 0), len(people),
-                            rule.describe(), enquiry_deadline(rule, released, closed)))
+                                 enquiry_rule(test).describe(), deadline,
+                                 enquiry_open(deadline, board_day(now, series.info.zone))))
     return rows
 
 
@@ -100,14 +125,15 @@ def candidate_rows(statements: Sequence[Statement], pdf_name: dict[str, str]) ->
 def overview_html(series: Series, centre: Centre, statements: Sequence[Statement], *,
                   now: datetime) -> str:
     """The centre's Results Overview page for these statements (already in list order)."""
-    released = release_date(series)
-    closed = bank_holidays(range(released.year, series.info.available_until.year + 2))
-    css, js = read_asset("overview.css"), read_asset("overview.js")
+    closed = series_closed_days(series.info)
+    # The text size control shares its one script with the site, inlined like the rest.
+    css, js = read_asset("overview.css"), read_asset("overview.js") + read_asset("textsize.js")
     csp = offline_page_csp(js, css)
     pdfs = {s.statement_id: statement_pdf_name(s) for s in statements}
     return environment().get_template("overview.html").render(
         info=series.info, centre=centre, tests=available_rows(series, statements, now=now),
         candidates=candidate_rows(statements, pdfs), appeal_rule=APPEAL_RULE,
+        forthcoming=forthcoming_rows(statements),
         appeal_days=APPEAL_WORKING_DAYS, bank_holidays=" ".join(sorted(map(str, closed))),
         generated=board_time(now, series.info.zone), csp=csp,
         css=Markup(css), js=Markup(js))  # noqa: S704 - our own shipped assets

@@ -14,7 +14,8 @@ from datetime import date, timedelta
 
 import holidays
 
-from results_online.model import Family, Test
+from results_online.dates import board_day
+from results_online.model import Family, SeriesInfo, Test
 
 APPEAL_WORKING_DAYS = 5
 APPEAL_RULE = (f"An appeal can be submitted within {APPEAL_WORKING_DAYS} working days of "
@@ -33,7 +34,10 @@ class EnquiryRule:
     working: bool  # True: working days in England and Wales; False: calendar days
 
     def describe(self) -> str:
-        """The rule in words: "5 working days" or "14 calendar days"."""
+        """The rule as the board words it: "5 working days", "2 weeks" or "10 calendar days"."""
+        if not self.working and self.days % 7 == 0:
+            weeks = self.days // 7
+            return f"{weeks} week{'' if weeks == 1 else 's'}"
         unit = "working day" if self.working else "calendar day"
         return f"{self.days} {unit}{'' if self.days == 1 else 's'}"
 
@@ -85,3 +89,25 @@ def enquiry_deadline(rule: EnquiryRule, released: date, closed: Container[date])
 def appeal_deadline(outcome_received: date, closed: Container[date]) -> date:
     """The last day for an appeal, counted from receiving a results-enquiry outcome."""
     return add_working_days(outcome_received, APPEAL_WORKING_DAYS, closed)
+
+
+def results_release_day(info: SeriesInfo) -> date:
+    """The day the series' results are released (to centres first), in the board's zone."""
+    return board_day(info.centres_release, info.zone)
+
+
+def series_closed_days(info: SeriesInfo) -> frozenset[date]:
+    """Bank holidays from the release to a year after results stop being available."""
+    return bank_holidays(range(results_release_day(info).year, info.available_until.year + 2))
+
+
+def enquiry_deadline_of(info: SeriesInfo, test: Test,
+                          closed: Container[date] | None = None) -> date:
+    """The results-enquiry deadline of ``test``: the one the centre and its candidates see."""
+    days = series_closed_days(info) if closed is None else closed
+    return enquiry_deadline(enquiry_rule(test), results_release_day(info), days)
+
+
+def enquiry_open(deadline: date, today: date) -> bool:
+    """Whether enquiries may still be made on ``today`` (the deadline day included)."""
+    return today <= deadline

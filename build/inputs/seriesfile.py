@@ -32,7 +32,7 @@ SERIES_KEYS = ("board", "name", "code", "year", "month", "time_zone", "centres_r
                "candidates_release", "available_until", "issue_date", "verify_url", "site_url",
                "contact", "tests")
 TEST_KEYS = ("code", "name", "family", "not_a_certificate", "enquiry_working_days",
-             "enquiry_calendar_days", "explanation", "papers")
+             "enquiry_calendar_days", "explanation", "papers", "enquiry_url", "appeal_url")
 PAPER_KEYS = ("code", "title", "max_mark", "boundaries")
 
 
@@ -265,7 +265,17 @@ def _test(t: _Table) -> Test | None:
         components = rules.cambridge_components(code)
     if not_cert is None or days is None or not components:
         return None
-    return Test(code, name, family, components, not_cert, days[0], days[1], explanation)
+    enquiry_url, appeal_url = _link(t, "enquiry_url"), _link(t, "appeal_url")
+    return Test(code, name, family, components, not_cert, days[0], days[1], explanation,
+                enquiry_url, appeal_url)
+
+
+def _link(t: _Table, key: str) -> str:
+    url = t.text(key, "")
+    if url and not re.match(r"^https?://[^\s/?#]+(?:[/?#]\S*)?$", url):
+        t.bad(key, "must be an http:// or https:// address, e.g. the board's application form")
+        return ""
+    return url
 
 
 def _enquiry(t: _Table, family: Family) -> tuple[int | None, int | None] | None:

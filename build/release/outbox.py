@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, select_autoescape
 
+from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
 from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
 from results_online.names import bundle_path, safe_name
@@ -105,12 +106,16 @@ def write_outbox(series: Series, statements: Sequence[Statement], statement_secr
         by_candidate.setdefault(link.candidate_id, []).append(link)
     tests = {t.code: t.name for t in series.tests}
     codes = {s.statement_id: s.share_code for s in statements}
+    closed = series_closed_days(info)
+    deadlines = {t.code: enquiry_deadline_of(info, t, closed) for t in series.tests}
     for group in by_candidate.values():
         first = group[0]
         context = {"info": info, "name": first.name, "tests": tests,
                    "candidate_id": first.candidate_id,
                    "links": [(tests.get(g.test, g.test), g.link, codes[g.statement_id])
-                             for g in group]}
+                             for g in group],
+                   "enquiries": [(tests.get(g.test, g.test), deadlines[g.test]) for g in group
+                                 if g.test in deadlines]}
         msg = _message(env, "email_candidate", context, info.site_url,
                        to=Address(display_name=first.name, addr_spec=first.email),
                        subject=f"{info.board}: your {info.name} results",

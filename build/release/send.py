@@ -12,13 +12,12 @@ import json
 import logging
 import os
 import smtplib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 
 from results_online.build.release.outbox import (
@@ -28,6 +27,7 @@ from results_online.build.release.outbox import (
     OutboxItem,
     read_outbox,
 )
+from results_online.build.release.wire import DkimKey, prepare
 from results_online.errors import MailError
 
 log = logging.getLogger("results_online.notify")
@@ -41,6 +41,12 @@ class SmtpServer:
     port: int
     sender: str | None = None  # replaces the From of every message when set
     timeout: float = 30
+    dkim: DkimKey | None = None  # signs every message when set
+
+
+def utc_now() -> datetime:
+    """The real clock: the Date a message carries is when it was handed to the server."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,12 @@ class SendReport:
     next_release: datetime | None  # when the first waiting message may go
 
 
-def send_outbox(private_dir: Path, server: SmtpServer, now: datetime) -> SendReport:
-    """Send every released, unsent message; raise MailError if none is released yet."""
+def send_outbox(private_dir: Path, server: SmtpServer, now: datetime,
+                clock: Callable[[], datetime] = utc_now) -> SendReport:
+    """Send every released, unsent message; raise MailError if none is released yet.
+
+    ``now`` decides what is released; ``clock`` gives each message its Date as it goes.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     outbox = private_dir / OUTBOX_DIR
@@ -76,31 +86,37 @@ def send_outbox(private_dir: Path, server: SmtpServer, now: datetime) -> SendRep
                 f"nothing may be sent before {first.isoformat()}: the results are not "
                 "released yet", hint="run `results notify` again after the release time")
         if due:
-            _send(outbox, due, sent, server, now)
+            _send(outbox, due, sent, server, clock)
     already = sum(1 for i in items if i.send_after <= now) - len(due)
     return SendReport(len(due), already, len(waiting), first)
 
 
 def _send(outbox: Path, due: list[OutboxItem], sent: dict[str, str], server: SmtpServer,
-          now: datetime) -> None:
+          clock: Callable[[], datetime]) -> None:
     refused = 0
     try:
         with smtplib.SMTP(server.host, server.port, timeout=server.timeout) as smtp:
+            smtp.ehlo_or_helo_if_needed()
+            eight_bit_ok = smtp.has_extn("8bitmime")
             for item in due:
                 msg = _load(outbox / item.file)
-                del msg["Date"]
-                msg["Date"] = format_datetime(now)
                 if server.sender:
                     del msg["From"]
                     msg["From"] = server.sender
+                at = clock()
+                wire = prepare(msg, sent_at=at, eight_bit_ok=eight_bit_ok,
+                               dkim_key=server.dkim)
                 try:
-                    smtp.send_message(msg)
+                    smtp.sendmail(wire.sender, list(wire.recipients), wire.data,
+                                  mail_options=list(wire.mail_options))
                 except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused):
                     # One bad address must not hold back everyone else's message.
                     refused += 1
                     log.warning("the mail server refused one %s message", item.kind)
                     continue
-                sent[item.file] = now.isoformat()
+                # The stored copy becomes what was sent: same Date, same signature.
+                _replace(outbox / item.file, wire.data)
+                sent[item.file] = at.isoformat()
                 _write_sent(outbox, sent)
                 log.info("sent one %s message", item.kind)
     except (OSError, smtplib.SMTPException) as exc:
@@ -126,6 +142,14 @@ def _load(path: Path) -> EmailMessage:
     if not isinstance(msg, EmailMessage):
         raise MailError(f"{path.name} in the outbox is not an e-mail message")
     return msg
+
+
+def _replace(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
 
 
 def _read_sent(outbox: Path) -> dict[str, str]:

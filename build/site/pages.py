@@ -23,16 +23,18 @@ from results_online import web
 from results_online.build.bundle.explanation import explanation_context
 from results_online.build.grading.converter import SOURCE, conversions
 from results_online.build.release.plan import BEFORE_SUFFIX, withdrawal_time
+from results_online.build.site.catalogue import catalogue_json, catalogue_path
 from results_online.errors import BuildError
 from results_online.keyset import Keyset
 from results_online.model import Family, Series
 from results_online.web import environment, read_asset
-from results_online.wording import wording_json
+from results_online.wording import STATUS_WORDS, wording_json
 
 # Assets copied as they are (templates/ → site root).
 ASSETS = ("site.css", "statement.js", "statement_blob.js", "converter.js", "explanation.css",
           "verify.js", "verify_status.js", "token.js", "wording.js", "verify_app.css",
-          "overview.js", "centres_open.js", "centres_identity.js", "centres_enrol.js")
+          "overview.js", "centres_open.js", "centres_identity.js", "centres_enrol.js",
+          "textsize.js")
 # The npm libraries bundled by scripts/bundle-js.mjs (templates/vendor/ → /vendor/).
 VENDOR = ("age.js", "fflate.js", "vendor.json")
 
@@ -55,6 +57,12 @@ PAGES = (
     Page("site_centres_enrol.html", "centres/enrol/index.html", "centres", released_only=False),
     Page("site_explanation.html", "explanation/index.html", "explanation"),
     Page("site_converter.html", "converter/index.html", "converter", released_only=False),
+    Page("site_help.html", "help/index.html", "help", released_only=False),
+    Page("site_verifying.html", "verifying/index.html", "verifying", released_only=False),
+    Page("site_terms.html", "terms/index.html", "terms", released_only=False),
+    Page("site_privacy.html", "privacy/index.html", "privacy", released_only=False),
+    Page("site_accessibility.html", "accessibility/index.html", "accessibility",
+         released_only=False),
 )
 
 
@@ -76,7 +84,7 @@ def write_site(series: Series, keyset: Keyset, site: Path) -> tuple[Path, ...]:
     common = {
         "info": info, "csp": web.site_csp(info.verify_url),
         "verify_url": info.verify_url, "converter": converter,
-        "conversions": conversions(), "source": SOURCE,
+        "conversions": conversions(), "source": SOURCE, "status_words": STATUS_WORDS,
         "withdrawn_at": withdrawal_time(info),
     } | explanation_context(series, distributions=False)
     written: list[Path] = []
@@ -95,7 +103,10 @@ def write_site(series: Series, keyset: Keyset, site: Path) -> tuple[Path, ...]:
         if page.released_only:
             write(page.path + BEFORE_SUFFIX,
                   template.render(common, page=page.key, released=False))
-    write("q/index.html", env.get_template("verify.html").render(csp=web.app_csp(header=False)))
+    about = {"board": info.board, "contact": info.contact, "site_url": info.site_url}
+    write("q/index.html", env.get_template("verify.html").render(
+        csp=web.app_csp(header=False), about=about))
+    write(catalogue_path(info.year, info.month), catalogue_json(info, series.tests))
     write("statement.css", read_asset("statement_base.css") + read_asset("statement_web.css"))
     # The bundle's overview shown inside /centres/open: its rules apply inside #bundle only.
     write("overview.css", "#bundle {\n" + read_asset("overview.css") + "}\n")

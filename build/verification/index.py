@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from results_online.build.site.catalogue import catalogue_json, catalogue_path
 from results_online.index import (
     FORMAT,
     SCHEMA,
@@ -113,7 +114,7 @@ def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
                             [("format", FORMAT), ("pepper_check", pepper_check(pepper)),
                              ("shortest_secret", str(shortest_secret(statements) or 4)),
                              ("budget_failures", str(budget.failures)),
-                             ("budget_days", str(budget.days))])
+                             ("budget_days", str(budget.days)), *_about(statements)])
             con.executemany(
                 "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [row_values(r) for r in (*rows, *superseded)])
@@ -122,6 +123,17 @@ def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
     tmp.chmod(0o600)
     tmp.replace(path)
     return budget
+
+
+def _about(statements: Sequence[Statement]) -> list[tuple[str, str]]:
+    # Who the app speaks for: its pages show the board, its contact and the site.
+    if not statements:
+        return []
+    info = statements[0].series
+    tests = {s.entry.test.code: s.entry.test for s in statements}
+    return [("board", info.board), ("contact", info.contact), ("site_url", info.site_url),
+            ("catalogue_path", catalogue_path(info.year, info.month)),
+            ("catalogue", catalogue_json(info, tests.values()))]
 
 
 def status_list(rows: Sequence[IndexRow]) -> dict[str, object]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from results_online import token
+from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
 from results_online.ids import id_to_text, share_code, statement_id_bytes
 from results_online.keys.store import KeyStore
 from results_online.model import Entry, Series, Statement, Status
@@ -40,6 +41,8 @@ def token_data(entry: Entry, sid: bytes, kid: bytes, series: Series) -> token.To
 def seal_series(series: Series, keys: KeyStore) -> tuple[Statement, ...]:
     """Sign one statement per entry, in centre then candidate-number order."""
     centres = {c.number: c for c in series.centres}
+    closed = series_closed_days(series.info)
+    deadlines = {t.code: enquiry_deadline_of(series.info, t, closed) for t in series.tests}
     out = []
     for entry in sorted(series.entries,
                         key=lambda e: (e.candidate.centre, e.candidate.number, e.test.code)):
@@ -52,6 +55,7 @@ def seal_series(series: Series, keys: KeyStore) -> tuple[Statement, ...]:
             series=series.info, token=signed,
             qr_text=token.qr_text(series.info.verify_url, signed),
             issue_date=series.info.issue_date, key_id=keys.signing_kid.hex(),
+            enquiry_deadline=deadlines[entry.test.code],
             share_code=share_code(keys.statement_secret, text_id),
         ))
     return tuple(out)
