@@ -6,19 +6,21 @@ issue date, so it seals to the same statement id and the same token; a changed
 one (a results enquiry) gets the next revision, hence a new statement id, and
 today's issue date, and the old statement is marked superseded on that date.
 An entry that disappeared is withdrawn. Statements retired earlier stay
-retired. `results amend` renders only the new statements and carries the files
-of the others over from the previous output.
+retired. `results amend` renders only the new statements, hard-links the files
+of the others and the bundles of unaffected centres from the previous output.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from results_online.build.bundle.centre import bundle_file
 from results_online.build.manifest import MANIFEST, ManifestItem, read_manifest
+from results_online.build.output import carry
+from results_online.build.release.plan import SITE_DIR, STAGED_DIR, Kind
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.verification.index import results_hash
 from results_online.build.verification.seal import seal_series
@@ -26,6 +28,7 @@ from results_online.errors import BuildError
 from results_online.index import IndexRow, StatementStatus, candidate_hash, read_rows
 from results_online.keys.store import KeyStore
 from results_online.model import Entry, Series, Statement
+from results_online.names import blob_path
 
 _Key = tuple[str, str]  # (candidate ID, test code)
 
@@ -99,27 +102,63 @@ def plan_statements(series: Series, keys: KeyStore, previous: Previous | None,
                 _retired(ordered, previous, replaced, today))
 
 
-def carry_rendered(statements: Sequence[Statement], rendered: Sequence[RenderedStatement],
-                   previous: Previous, out: Path) -> tuple[RenderedStatement, ...]:
-    """Every statement's files: the newly rendered, and the others copied from ``previous``."""
-    fresh = {r.statement.statement_id: r for r in rendered}
+def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previous: Previous,
+                   out: Path) -> tuple[RenderedStatement, ...]:
+    """The files of every statement not in ``new``, carried (hard-linked) from ``previous``.
+
+    Its page, fragment, PDF and ciphertext are the same bytes: the statement id and
+    token did not change, so nothing in them did.
+    """
     items = {i.statement_id: i for i in previous.items.values()}
     result = []
     for s in statements:
-        if s.statement_id in fresh:
-            result.append(fresh[s.statement_id])
+        if s.statement_id in new:
             continue
         item = items[s.statement_id]
         pdf, html, fragment = Path(item.pdf), Path(item.html), Path(item.fragment)
-        if not (previous.root / pdf).is_file():
-            raise BuildError(f"the previous output lacks {pdf}, so it cannot be carried over",
+        blob = _previous_blob(previous.root, s.statement_id)
+        if not (previous.root / pdf).is_file() or blob is None:
+            raise BuildError(f"the previous output lacks the files of {s.display_id}, so they "
+                             "cannot be carried over",
                              hint="run `results build` to render every statement again")
         for rel in (pdf, html, fragment):
-            (out / rel).parent.mkdir(parents=True, exist_ok=True)
             if (previous.root / rel).is_file():
-                shutil.copy2(previous.root / rel, out / rel)
+                carry(previous.root / rel, out / rel)
+        carry(blob, out / SITE_DIR / blob_path(s.statement_id))
         result.append(RenderedStatement(s, out / pdf, out / html, out / fragment))
     return tuple(result)
+
+
+def affected_centres(statements: Sequence[Statement], new: frozenset[str],
+                     previous: Previous) -> frozenset[str]:
+    """Centres whose bundle changes: a new statement, or one gone since the previous build."""
+    current = {s.statement_id for s in statements}
+    return frozenset({s.centre.number for s in statements if s.statement_id in new} | {
+        i.centre for i in previous.items.values() if i.statement_id not in current})
+
+
+def carry_bundles(series: Series, rebuilt: frozenset[str], previous: Previous,
+                  out: Path) -> list[Path]:
+    """Hard-link the previous bundles of the centres not rebuilt; return their new paths."""
+    carried = []
+    for number in sorted({i.centre for i in previous.items.values()} - rebuilt):
+        old = bundle_file(previous.root / "private" / "c", number, series.info.code)
+        if not old.is_file():
+            raise BuildError(f"the previous output lacks the bundle of centre {number}",
+                             hint="run `results build` to make every bundle again")
+        new = bundle_file(out / "private" / "c", number, series.info.code)
+        carry(old, new)
+        carried.append(new)
+    return carried
+
+
+def _previous_blob(root: Path, statement_id: str) -> Path | None:
+    """Where the previous build left a statement's ciphertext: site/, or staged until release."""
+    rel = blob_path(statement_id)
+    for place in (root / SITE_DIR / rel, root / STAGED_DIR / Kind.CANDIDATE.value / rel):
+        if place.is_file():
+            return place
+    return None
 
 
 def _revisions(rows: Sequence[IndexRow]) -> dict[tuple[bytes, str], int]:

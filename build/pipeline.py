@@ -1,6 +1,8 @@
 """``build()``: chain the stages, from a series folder to the output folder, atomically.
 
-    load → seal → render → manifest → (index, encrypt, site, bundles) → release plan, outbox
+    load → seal → render (each batch encrypted, each centre bundled and its candidates'
+         messages written as it completes)
+         → manifest, index, site → release plan, outbox
 
 Each stage is a plain function in its own module; the output is written into a
 staging folder that replaces the previous output only when every stage succeeded.
@@ -9,22 +11,30 @@ staging folder that replaces the previous output only when every stage succeeded
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from results_online.build.amend import carry_rendered, plan_statements, read_previous
-from results_online.build.bundle.centre import build_bundles
+from results_online.build.amend import (
+    affected_centres,
+    carry_bundles,
+    carry_rendered,
+    plan_statements,
+    read_previous,
+)
 from results_online.build.inputs.load import load_series
 from results_online.build.manifest import write_manifest
 from results_online.build.output import staged_output
-from results_online.build.release.outbox import write_outbox
+from results_online.build.release.outbox import Outbox
 from results_online.build.release.plan import release_stage
-from results_online.build.render.statements import render_statements
-from results_online.build.site.encrypt import encrypt_statements
+from results_online.build.render.statements import RenderedStatement, render_statements
 from results_online.build.site.pages import write_site
+from results_online.build.stream import AfterRender
 from results_online.build.verification.index import (
+    budget_for,
     shortest_secret,
+    update_index,
     write_index,
     write_status_list,
 )
@@ -33,6 +43,7 @@ from results_online.errors import BuildError, InvalidToken
 from results_online.index import GUESS_TARGET, SecretBudget
 from results_online.keys.seal import load_seal
 from results_online.keys.store import KeyStore, load_keys
+from results_online.model import Statement
 from results_online.names import status_list_path
 from results_online.progress import Progress, no_progress
 
@@ -73,33 +84,42 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     to_render = [s for s in statements if s.statement_id in plan.new] if amend else statements
     with staged_output(config.out_dir) as out:
         private = out / "private"
-        log.info("stage: render")
-        rendered = render_statements(
-            to_render, private / "statements",
-            workers=config.workers, batch_size=config.batch_size, progress=progress,
-            now=config.now, seal=seal,
-        )
+        carried: tuple[RenderedStatement, ...] = ()
+        centres: frozenset[str] | None = None
         if amend and previous is not None:
-            rendered = carry_rendered(statements, rendered, previous, out)
-        write_manifest(out, rendered)
-        log.info("stage: index")
-        budget = write_index(statements, keys.pepper, private / "verify.sqlite",
-                             superseded=plan.retired)
-        guessing = guess_bound(budget, shortest_secret(statements))
-        write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
-        log.info("stage: encrypt statements")
-        encrypt_statements(rendered, keys.statement_secret, out / "site")
-        log.info("stage: site pages")
-        write_site(series, keys.keyset, out / "site")
-        # Staged privately, laid out as the site's c/<centre>/<series>.zip.age; the
-        # release plan decides when they go public.
-        log.info("stage: centre bundles")
-        bundles = build_bundles(series, rendered, private / "c", now=config.now, seal=seal)
+            carried = carry_rendered(statements, plan.new, previous, out)
+            centres = affected_centres(statements, plan.new, previous)
+        log.info("stage: render, encrypt and bundle")
+        # Bundles are staged privately, laid out as the site's c/<centre>/<series>.zip.age;
+        # the release plan decides when they go public.
+        outbox = Outbox(series, keys.statement_secret, private,
+                        previous=config.out_dir / "private")
+        with AfterRender(series, to_render, out, statement_secret=keys.statement_secret,
+                         now=config.now, carried=carried, centres=centres, seal=seal,
+                         outbox=outbox, order=statements) as after:
+            fresh = render_statements(
+                to_render, private / "statements", workers=config.workers,
+                batch_size=config.batch_size, progress=progress, now=config.now, seal=seal,
+                on_batch=after.batch, scheduler=config.scheduler)
+            rendered = _in_order(statements, (*fresh, *carried))
+            write_manifest(out, rendered)
+            log.info("stage: index")
+            index = private / "verify.sqlite"
+            if not (amend and previous is not None and update_index(
+                    previous.root / "private" / "verify.sqlite", index, to_render, keys.pepper,
+                    retired=plan.retired, current=statements)):
+                write_index(statements, keys.pepper, index, superseded=plan.retired)
+            guessing = guess_bound(budget_for(statements), shortest_secret(statements))
+            write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
+            log.info("stage: site pages")
+            write_site(series, keys.keyset, out / "site")
+            bundles = [b.path for b in after.bundles()]
+        if centres is not None and previous is not None:
+            bundles += carry_bundles(series, centres, previous, out)
         # Last: it plans every file the stages above put in site/, plus the bundles.
         log.info("stage: release plan and outbox")
-        release_stage(series.info, out, [b.path for b in bundles], config.now)
-        write_outbox(series, statements, keys.statement_secret, private,
-                     previous=config.out_dir / "private")
+        release_stage(series.info, out, sorted(bundles), config.now)
+        outbox.finish(statements)
     log.info("done: %d statements for %d centres", len(statements), len(series.centres))
     return BuildReport(config.out_dir, len(statements), len(series.centres), len(to_render),
                        len(plan.retired), guessing)
@@ -119,6 +139,12 @@ def guess_bound(budget: SecretBudget, digits: int) -> str:
         return line + " (WARNING: above 1%; use longer secret numbers)"
     log.info("%s", line)
     return line
+
+
+def _in_order(statements: Sequence[Statement], rendered: Sequence[RenderedStatement],
+              ) -> tuple[RenderedStatement, ...]:
+    by_id = {r.statement.statement_id: r for r in rendered}
+    return tuple(by_id[s.statement_id] for s in statements)
 
 
 def check_signing_key(keys: KeyStore, issued: date) -> None:

@@ -47,7 +47,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     config = cfg.build_config(
         args.series, args.keys, args.out, now=args.now, workers=args.workers,
-        batch_size=args.batch_size, show_progress=True,
+        batch_size=args.batch_size, show_progress=True, scheduler=args.scheduler,
     )
     report = build(config, progress=_tqdm_progress)
     print(f"built {report.statements} statements for {report.centres} centres"
@@ -62,7 +62,7 @@ def cmd_amend(args: argparse.Namespace) -> int:
 
     config = cfg.build_config(
         args.series, args.keys, args.out, now=args.now, workers=args.workers,
-        batch_size=args.batch_size, show_progress=True,
+        batch_size=args.batch_size, show_progress=True, scheduler=args.scheduler,
     )
     report = build(config, progress=_tqdm_progress, amend=True)
     print(f"amended {report.out_dir}: {report.rendered} new statement(s) rendered, "
@@ -261,6 +261,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
     b.add_argument("--batch-size", type=int, default=cfg.BATCH_SIZE,
                    help="statements per render batch")
+    b.add_argument("--scheduler", help="render on Dask distributed: tcp://HOST:8786, or "
+                   "'local' for a LocalCluster of --workers processes")
     b.set_defaults(func=cmd_build)
 
     m = sub.add_parser("amend", help="after results enquiries: new statements for changed "
@@ -272,6 +274,8 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
     m.add_argument("--batch-size", type=int, default=cfg.BATCH_SIZE,
                    help="statements per render batch")
+    m.add_argument("--scheduler", help="render on Dask distributed: tcp://HOST:8786, or "
+                   "'local' for a LocalCluster of --workers processes")
     m.set_defaults(func=cmd_amend)
 
     _keys_parser(sub.add_parser("keys", help="create, rotate or export signing keys"))

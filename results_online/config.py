@@ -36,6 +36,7 @@ class BuildConfig:
     batch_size: int = BATCH_SIZE
     show_progress: bool = False
     passphrase: bytes | None = field(default=None, repr=False)
+    scheduler: str | None = None  # Dask: "local" (a LocalCluster) or "tcp://host:8786"
 
 
 def passphrase_from(environ: Mapping[str, str]) -> bytes | None:
@@ -77,6 +78,7 @@ def build_config(
     batch_size: int = BATCH_SIZE,
     show_progress: bool = False,
     environ: Mapping[str, str] | None = None,
+    scheduler: str | None = None,
 ) -> BuildConfig:
     """Validate build settings, reporting every problem at once."""
     env = os.environ if environ is None else environ
@@ -98,10 +100,14 @@ def build_config(
     if batch_size < 1:
         problems.append("--batch-size must be at least 1")
     when = parse_now(now, problems)
+    if scheduler is not None and scheduler != "local" and not scheduler.startswith(
+            ("tcp://", "tls://")):
+        problems.append(f"--scheduler {scheduler!r} is neither 'local' nor a Dask scheduler "
+                        "address (tcp://HOST:8786)")
     if problems:
         raise ConfigError("; ".join(problems), hint="see `results build --help`")
     return BuildConfig(series, keys, out, when, n_workers, batch_size, show_progress,
-                       passphrase_from(env))
+                       passphrase_from(env), scheduler)
 
 
 FAILURES_PER_ADDRESS = 100  # default: failed checks per client address per day (each proof)

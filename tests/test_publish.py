@@ -151,3 +151,54 @@ def test_content_types() -> None:
     assert content_type("index.html") == "text/html; charset=utf-8"
     assert content_type(".well-known/results-keys.json") == "application/json"
     assert content_type("static/app.js") == "text/javascript"
+
+
+class _Flaky:
+    """A real client whose first puts fail as a busy store does (503 SlowDown)."""
+
+    def __init__(self, client: Any, failures: int) -> None:
+        self.client, self.failures, self.puts = client, failures, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def put_object(self, **kwargs: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        self.puts += 1
+        if self.failures > 0:
+            self.failures -= 1
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce"},
+                               "ResponseMetadata": {"HTTPStatusCode": 503}}, "PutObject")
+        return self.client.put_object(**kwargs)
+
+
+def test_transient_failures_are_retried_after_a_pause(
+        built: rs.SmallBuild, store: tuple[str, Any, str]) -> None:
+    endpoint, client, bucket = store
+    flaky, pauses = _Flaky(client, failures=3), []
+    report = publish(built.out, S3Target(bucket, "", endpoint), rs.AFTER_BOTH, flaky,
+                     sleep=pauses.append)
+    live = due(read_plan(built.out / "private" / PLAN_FILE), rs.AFTER_BOTH)
+    assert report.uploaded == len(live) == len(_keys(client, bucket))
+    assert flaky.puts == len(live) + 3
+    assert len(pauses) == 3 and min(pauses) > 0
+
+
+def test_a_failure_that_persists_is_reported(built: rs.SmallBuild,
+                                             store: tuple[str, Any, str]) -> None:
+    endpoint, client, bucket = store
+    with pytest.raises(PublishError, match="SlowDown"):
+        publish(built.out, S3Target(bucket, "", endpoint), rs.AFTER_BOTH,
+                _Flaky(client, failures=10**6), sleep=lambda s: None)
+
+
+def test_a_second_publish_sends_nothing_unchanged(built: rs.SmallBuild,
+                                                  store: tuple[str, Any, str]) -> None:
+    endpoint, client, bucket = store
+    target = S3Target(bucket, PREFIX, endpoint)
+    first = publish(built.out, target, rs.AFTER_BOTH, client)
+    counting = _Flaky(client, failures=0)
+    again = publish(built.out, target, rs.AFTER_BOTH, counting)
+    assert first.uploaded > 0 and (again.uploaded, again.unchanged) == (0, first.uploaded)
+    assert counting.puts == 0

@@ -63,26 +63,39 @@ class Bundle:
 def build_bundles(series: Series, rendered: Sequence[RenderedStatement], out_dir: Path, *,
                   now: datetime, seal: Seal | None = None) -> tuple[Bundle, ...]:
     """Write out_dir/<centre>/<series>.zip.age for every centre with statements."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
     by_centre: dict[str, list[RenderedStatement]] = {}
     for r in rendered:
         by_centre.setdefault(r.statement.centre.number, []).append(r)
-    explanation = explanation_pdf(series, now=now) if by_centre else b""
-    if seal is not None and explanation:
-        explanation = seal_pdf(explanation, seal, SEAL_REASON)
-    bundles: list[Bundle] = []
-    for number in sorted(by_centre):
-        centre = series.centre(number)
-        items = sorted(by_centre[number], key=lambda r: statement_order(r.statement))
-        data = centre_zip(series, centre, items, explanation, now=now, seal=seal)
-        path = out_dir / bundle_path(centre.number, series.info.code).removeprefix("c/")
-        _write_atomic(path, encrypt_to(data, centre))
-        people = {r.statement.entry.candidate.candidate_id for r in items}
-        bundles.append(Bundle(centre.number, path, len(people)))
-        log.info("bundle: centre %s, %d statements, %d bytes", centre.number, len(items),
-                 path.stat().st_size)
-    return tuple(bundles)
+    explanation = sealed_explanation(series, now=now, seal=seal) if by_centre else b""
+    return tuple(build_bundle(series, series.centre(number), by_centre[number], explanation,
+                              out_dir, now=now, seal=seal) for number in sorted(by_centre))
+
+
+def sealed_explanation(series: Series, *, now: datetime, seal: Seal | None) -> bytes:
+    """The explanation of results PDF every bundle carries, sealed when there is a seal."""
+    explanation = explanation_pdf(series, now=now)
+    return seal_pdf(explanation, seal, SEAL_REASON) if seal is not None else explanation
+
+
+def build_bundle(series: Series, centre: Centre, rendered: Sequence[RenderedStatement],
+                 explanation: bytes, out_dir: Path, *, now: datetime,
+                 seal: Seal | None = None) -> Bundle:
+    """Write one centre's out_dir/<centre>/<series>.zip.age from its rendered statements."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    items = sorted(rendered, key=lambda r: statement_order(r.statement))
+    data = centre_zip(series, centre, items, explanation, now=now, seal=seal)
+    path = bundle_file(out_dir, centre.number, series.info.code)
+    _write_atomic(path, encrypt_to(data, centre))
+    people = {r.statement.entry.candidate.candidate_id for r in items}
+    log.info("bundle: centre %s, %d statements, %d bytes", centre.number, len(items),
+             path.stat().st_size)
+    return Bundle(centre.number, path, len(people))
+
+
+def bundle_file(out_dir: Path, centre: str, series_code: str) -> Path:
+    """Where a centre's bundle lies under ``out_dir`` (laid out as the site's c/ folder)."""
+    return out_dir / bundle_path(centre, series_code).removeprefix("c/")
 
 
 def statement_order(s: Statement) -> tuple[int, int, str, str]:

@@ -9,6 +9,7 @@ say nothing about results; the link opens them. Nothing here logs a link.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, select_autoescape
 
 from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
+from results_online.build.output import carry
 from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
 from results_online.names import bundle_path, safe_name
@@ -53,6 +55,7 @@ class OutboxItem:
     file: str  # name inside outbox/
     kind: str  # "candidate" or "centre"
     send_after: datetime
+    inputs: str = ""  # digest of what the message is made from: unchanged, it is carried over
 
 
 def open_page_url(site_url: str, centre: str) -> str:
@@ -93,70 +96,121 @@ def write_outbox(series: Series, statements: Sequence[Statement], statement_secr
     ``previous`` is the private folder of the build being replaced: its record of sent
     messages is kept for the messages that are still the same, so none goes twice.
     """
-    links = candidate_links(statements, statement_secret)
-    private_dir.mkdir(parents=True, exist_ok=True)
-    _write_private(private_dir / LINKS_FILE, links_csv(links))
-    outbox = private_dir / OUTBOX_DIR
-    outbox.mkdir(exist_ok=True)
-    env = _email_environment()
-    info = series.info
-    items = []
-    by_candidate: dict[str, list[Link]] = {}
-    for link in links:
-        by_candidate.setdefault(link.candidate_id, []).append(link)
-    tests = {t.code: t.name for t in series.tests}
-    codes = {s.statement_id: s.share_code for s in statements}
-    closed = series_closed_days(info)
-    deadlines = {t.code: enquiry_deadline_of(info, t, closed) for t in series.tests}
-    for group in by_candidate.values():
-        first = group[0]
-        context = {"info": info, "name": first.name, "tests": tests,
-                   "candidate_id": first.candidate_id,
-                   "links": [(tests.get(g.test, g.test), g.link, codes[g.statement_id])
-                             for g in group],
-                   "enquiries": [(tests.get(g.test, g.test), deadlines[g.test]) for g in group
-                                 if g.test in deadlines]}
-        msg = _message(env, "email_candidate", context, info.site_url,
-                       to=Address(display_name=first.name, addr_spec=first.email),
-                       subject=f"{info.board}: your {info.name} results",
-                       msgid=f"candidate.{first.statement_id}.{info.code}")
-        name = f"candidate-{first.statement_id}.eml"
-        _write_private(outbox / name, bytes(msg))
-        items.append(OutboxItem(name, "candidate", info.candidates_release))
-    with_bundles = sorted({s.centre.number for s in statements})
-    for number in with_bundles:
-        centre = series.centre(number)
-        items.append(_centre_message(env, series, centre, outbox))
-    if previous is not None:
-        _carry_sent(previous / OUTBOX_DIR / SENT_FILE, outbox / SENT_FILE,
-                    {i.file for i in items})
-    _write_private(outbox / OUTBOX_INDEX, json.dumps({"messages": [
-        {"file": i.file, "kind": i.kind, "send_after": i.send_after.isoformat()}
-        for i in items]}, indent=1).encode() + b"\n")
-    return tuple(items)
+    outbox = Outbox(series, statement_secret, private_dir, previous)
+    outbox.candidates(statements)
+    return outbox.finish(statements)
+
+
+class Outbox:
+    """Writes the outbox in parts: candidates' messages as their centre is done, then the rest.
+
+    ``candidates`` may run on a thread beside rendering, one centre at a time;
+    ``finish`` runs once after it and writes what lists the whole series.
+    """
+
+    def __init__(self, series: Series, statement_secret: bytes, private_dir: Path,
+                 previous: Path | None = None) -> None:
+        self.series, self.secret, self.private, self.previous = (
+            series, statement_secret, private_dir, previous)
+        self.dir = private_dir / OUTBOX_DIR
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.mail = _Mail(_email_environment(), self.dir, previous)
+        self.written: dict[str, OutboxItem] = {}  # candidate ID -> its message
+        closed = series_closed_days(series.info)
+        self.deadlines = {t.code: enquiry_deadline_of(series.info, t, closed)
+                          for t in series.tests}
+
+    def candidates(self, statements: Sequence[Statement]) -> None:
+        """Write one message per candidate of these statements (all of each one's tests)."""
+        info = self.series.info
+        by_candidate: dict[str, list[Link]] = {}
+        for link in candidate_links(statements, self.secret):
+            by_candidate.setdefault(link.candidate_id, []).append(link)
+        tests = {t.code: t.name for t in self.series.tests}
+        codes = {s.statement_id: s.share_code for s in statements}
+        for cid, group in by_candidate.items():
+            first = group[0]
+            context = {"info": info, "name": first.name, "tests": tests,
+                       "candidate_id": first.candidate_id,
+                       "links": [(tests.get(g.test, g.test), g.link, codes[g.statement_id])
+                                 for g in group],
+                       "enquiries": [(tests.get(g.test, g.test), self.deadlines[g.test])
+                                     for g in group if g.test in self.deadlines]}
+            name = f"candidate-{first.statement_id}.eml"
+            inputs = self.mail.put(name, "email_candidate", context, info.site_url,
+                                   to=Address(display_name=first.name, addr_spec=first.email),
+                                   subject=f"{info.board}: your {info.name} results",
+                                   msgid=f"candidate.{first.statement_id}.{info.code}")
+            self.written[cid] = OutboxItem(name, "candidate", info.candidates_release, inputs)
+
+    def finish(self, statements: Sequence[Statement]) -> tuple[OutboxItem, ...]:
+        """links.csv, the centres' messages, the sent record and outbox.json, in series order."""
+        self.private.mkdir(parents=True, exist_ok=True)
+        _write_private(self.private / LINKS_FILE,
+                       links_csv(candidate_links(statements, self.secret)))
+        order = dict.fromkeys(s.entry.candidate.candidate_id for s in statements)
+        missing = {s.entry.candidate.candidate_id for s in statements} - set(self.written)
+        if missing:
+            self.candidates([s for s in statements if s.entry.candidate.candidate_id in missing])
+        items = [self.written[cid] for cid in order]
+        for number in sorted({s.centre.number for s in statements}):
+            items.append(_centre_message(self.mail, self.series, self.series.centre(number)))
+        if self.previous is not None:
+            _carry_sent(self.previous / OUTBOX_DIR / SENT_FILE, self.dir / SENT_FILE,
+                        {i.file for i in items})
+        _write_private(self.dir / OUTBOX_INDEX, json.dumps({"messages": [
+            {"file": i.file, "kind": i.kind, "send_after": i.send_after.isoformat(),
+             "inputs": i.inputs} for i in items]}, indent=1).encode() + b"\n")
+        return tuple(items)
 
 
 def read_outbox(private_dir: Path) -> tuple[OutboxItem, ...]:
     """The outbox items written by ``write_outbox``; ValueError if the index is damaged."""
     doc = json.loads((private_dir / OUTBOX_DIR / OUTBOX_INDEX).read_text(encoding="utf-8"))
-    return tuple(OutboxItem(m["file"], m["kind"], datetime.fromisoformat(m["send_after"]))
-                 for m in doc["messages"])
+    return tuple(OutboxItem(m["file"], m["kind"], datetime.fromisoformat(m["send_after"]),
+                            m.get("inputs", "")) for m in doc["messages"])
 
 
-def _centre_message(env: Environment, series: Series, centre: Centre,
-                    outbox: Path) -> OutboxItem:
+def _centre_message(mail: _Mail, series: Series, centre: Centre) -> OutboxItem:
     info = series.info
     context = {"info": info, "centre": centre,
                "url": bundle_url(info.site_url, centre.number, info.code),
                "open_url": open_page_url(info.site_url, centre.number),
                "file": f"{safe_name(info.code)}.zip.age"}
-    msg = _message(env, "email_centre", context, info.site_url,
-                   to=Address(display_name=centre.name, addr_spec=centre.email),
-                   subject=f"{info.board}: {info.name} results for centre {centre.number}",
-                   msgid=f"centre.{safe_name(centre.number)}.{info.code}")
     name = f"centre-{safe_name(centre.number)}.eml"
-    _write_private(outbox / name, bytes(msg))
-    return OutboxItem(name, "centre", info.centres_release)
+    inputs = mail.put(name, "email_centre", context, info.site_url,
+                      to=Address(display_name=centre.name, addr_spec=centre.email),
+                      subject=f"{info.board}: {info.name} results for centre {centre.number}",
+                      msgid=f"centre.{safe_name(centre.number)}.{info.code}")
+    return OutboxItem(name, "centre", info.centres_release, inputs)
+
+
+class _Mail:
+    """Writes outbox messages, carrying over (hard-linking) those whose inputs are unchanged."""
+
+    def __init__(self, env: Environment, outbox: Path, previous: Path | None) -> None:
+        self.env, self.outbox = env, outbox
+        self.before: dict[str, str] = {}
+        self.old = previous / OUTBOX_DIR if previous is not None else None
+        if previous is not None:
+            try:
+                self.before = {i.file: i.inputs for i in read_outbox(previous) if i.inputs}
+            except (OSError, ValueError, KeyError, TypeError):
+                self.before = {}
+
+    def put(self, name: str, template: str, context: dict[str, object], site_url: str, *,
+            to: Address, subject: str, msgid: str) -> str:
+        """Write (or carry) one message; return the digest of its inputs."""
+        inputs = hashlib.sha256(repr((template, sorted(context.items()), site_url, str(to),
+                                      subject, msgid)).encode()).hexdigest()
+        if self.old is not None and self.before.get(name) == inputs \
+                and (self.old / name).is_file():
+            carry(self.old / name, self.outbox / name)
+        else:
+            msg = _message(self.env, template, context, site_url, to=to, subject=subject,
+                           msgid=msgid)
+            _write_private(self.outbox / name, bytes(msg))
+        return inputs
 
 
 def _message(env: Environment, template: str, context: dict[str, object], site_url: str, *,
@@ -191,5 +245,6 @@ def _email_environment() -> Environment:
 
 
 def _write_private(path: Path, data: bytes) -> None:
+    path.unlink(missing_ok=True)  # a carried file may be a hard link into the previous output
     path.write_bytes(data)
     path.chmod(0o600)

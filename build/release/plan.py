@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from results_online.build.output import carry
 from results_online.dates import start_of_day_after
 from results_online.errors import BuildError
 from results_online.model import SeriesInfo
@@ -170,7 +171,7 @@ def place_files(out: Path, files: Sequence[PublicFile], plan: ReleasePlan) -> No
     """Put each file where the plan places it: site/ holds only what is live.
 
     A file leaving site/ is moved to private/staged/; a private file going live is
-    copied, so private/ keeps everything the build made.
+    hard-linked, so private/ keeps everything the build made and its bytes are stored once.
     """
     targets = {(p.path, p.kind): p.source for p in plan.files}
     # Files leaving site/ go first, so a page's other version can take their place.
@@ -182,7 +183,7 @@ def place_files(out: Path, files: Sequence[PublicFile], plan: ReleasePlan) -> No
         dest = out / target
         dest.parent.mkdir(parents=True, exist_ok=True)
         if f.source.startswith("private/"):
-            shutil.copy2(out / f.source, dest)
+            carry(out / f.source, dest)  # one copy on disk: a hard link
         else:
             shutil.move(out / f.source, dest)
 

@@ -135,7 +135,8 @@ def locate(family: str, style: str) -> tuple[Path, int] | None:
 
 def _write_reduced(source: Path, index: int, used: set[int], path: Path) -> bool:
     """Subset the face to the used characters it has, renumber, save; False if no need."""
-    font = TTFont(source, fontNumber=index, lazy=True)
+    # recalcTimestamp off: the copy is made per build, and the PDFs should not differ by it.
+    font = TTFont(source, fontNumber=index, lazy=True, recalcTimestamp=False)
     covered = (used | _ASCII) & set(font.getBestCmap())
     if not any(_is_wide(u) for u in covered):
         return False  # the series' wide characters (emoji, say) are not in this face
@@ -158,7 +159,7 @@ def _is_wide(codepoint: int) -> bool:
 
 def _renumbered(data: bytes) -> bytes:
     """The font with glyph i named cid i: no CID of the original font survives."""
-    font = TTFont(io.BytesIO(data))
+    font = TTFont(io.BytesIO(data), recalcTimestamp=False)
     old = font.getGlyphOrder()  # decompiles 'CFF ' only: other tables read the new names
     new = [".notdef"] + [f"cid{i:05d}" for i in range(1, len(old))]
     font.setGlyphOrder(new)

@@ -20,7 +20,7 @@ import gc
 import logging
 import multiprocessing
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -60,7 +60,7 @@ from results_online.errors import BuildError
 from results_online.keys.seal import Seal
 from results_online.model import Statement
 from results_online.names import STATEMENT_EXTENSIONS, statement_stem
-from results_online.progress import Advance, Progress
+from results_online.progress import Progress
 from results_online.web import environment, read_asset, statement_page_csp
 
 log = logging.getLogger("results_online.build.render.statements")
@@ -75,6 +75,9 @@ class RenderedStatement:
     pdf: Path
     html: Path
     fragment: Path
+
+
+BatchDone = Callable[[Sequence[RenderedStatement]], None]
 
 
 @dataclass(frozen=True)
@@ -183,11 +186,15 @@ def renderer(series_fonts: SeriesFonts = INSTALLED_FONTS) -> Renderer:
 def render_statements(
     statements: Sequence[Statement], out_dir: Path, *, workers: int, batch_size: int,
     progress: Progress, now: datetime, seal: Seal | None = None,
+    on_batch: BatchDone | None = None, scheduler: str | None = None,
 ) -> tuple[RenderedStatement, ...]:
     """Render every statement to out_dir/<centre>/<number>-<test>.{pdf,html,fragment.html}.
 
     ``now`` (the build's time) is the PDFs' creation date; with a ``seal`` every PDF
-    carries a PAdES signature by it.
+    carries a PAdES signature by it. ``on_batch`` is called in this process with each
+    batch as soon as it is written, so later stages can start on it while the other
+    batches render. ``scheduler``: run the batches on Dask distributed instead of the
+    process pool (cluster.py).
     """
     if workers < 1 or batch_size < 1:
         raise ValueError("workers and batch_size must be at least 1")
@@ -198,22 +205,35 @@ def render_statements(
         log.info("stage: render %d statements in %d batches on %d worker(s)",
                  len(statements), len(batches), workers)
         with progress("render", len(statements)) as advance:
-            paths = _render_batches(statements, batches, out_dir, fonts, workers=workers,
-                                    advance=advance, now=now, seal=seal)
-    return tuple(RenderedStatement(s, *(Path(p) for p in paths[i]))
-                 for i, s in enumerate(statements))
+            rendered: dict[int, RenderedStatement] = {}
+
+            def done(batch: list[int], paths: list[_Paths]) -> None:
+                made = [RenderedStatement(statements[i], *(Path(p) for p in ps))
+                        for i, ps in zip(batch, paths, strict=True)]
+                rendered.update(zip(batch, made, strict=True))
+                if on_batch is not None:
+                    on_batch(made)
+                advance(len(batch))
+
+            if scheduler is None:
+                _render_batches(statements, batches, out_dir, fonts, workers=workers,
+                                done=done, now=now, seal=seal)
+            else:
+                from results_online.build.render.cluster import render_on_cluster
+
+                render_on_cluster(scheduler, statements, batches, out_dir, fonts,
+                                  workers=workers, done=done, now=now, seal=seal)
+    return tuple(rendered[i] for i in range(len(statements)))
 
 
 def _render_batches(statements: Sequence[Statement], batches: list[list[int]], out_dir: Path,
-                    fonts: SeriesFonts, *, workers: int, advance: Advance, now: datetime,
-                    seal: Seal | None) -> dict[int, _Paths]:
-    paths: dict[int, _Paths] = {}
+                    fonts: SeriesFonts, *, workers: int,
+                    done: Callable[[list[int], list[_Paths]], None], now: datetime,
+                    seal: Seal | None) -> None:
     if workers == 1 or len(batches) <= 1:
         for batch in batches:
-            paths.update(zip(batch, _render_batch([statements[i] for i in batch], out_dir, fonts,
-                                                  now, seal), strict=True))
-            advance(len(batch))
-        return paths
+            done(batch, _render_batch([statements[i] for i in batch], out_dir, fonts, now, seal))
+        return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context,
@@ -225,9 +245,7 @@ def _render_batches(statements: Sequence[Statement], batches: list[list[int]], o
             for batch in batches}
         try:
             for future in as_completed(futures):
-                batch = futures[future]
-                paths.update(zip(batch, future.result(), strict=True))
-                advance(len(batch))
+                done(futures[future], future.result())
         except BaseException as exc:
             for future in futures:
                 future.cancel()
@@ -235,7 +253,6 @@ def _render_batches(statements: Sequence[Statement], batches: list[list[int]], o
                 raise BuildError("a render worker process died",
                                  hint="check free memory, or run with fewer workers") from exc
             raise
-    return paths
 
 
 def make_batches(statements: Sequence[Statement], batch_size: int) -> list[list[int]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -112,9 +113,7 @@ def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
             con.executescript(SCHEMA)
             con.executemany("INSERT INTO meta VALUES (?, ?)",
                             [("format", FORMAT), ("pepper_check", pepper_check(pepper)),
-                             ("shortest_secret", str(shortest_secret(statements) or 4)),
-                             ("budget_failures", str(budget.failures)),
-                             ("budget_days", str(budget.days)), *_about(statements)])
+                             *_budget_meta(statements), *_about(statements)])
             con.executemany(
                 "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [row_values(r) for r in (*rows, *superseded)])
@@ -134,6 +133,54 @@ def _about(statements: Sequence[Statement]) -> list[tuple[str, str]]:
     return [("board", info.board), ("contact", info.contact), ("site_url", info.site_url),
             ("catalogue_path", catalogue_path(info.year, info.month)),
             ("catalogue", catalogue_json(info, tests.values()))]
+
+
+def update_index(previous: Path, path: Path, new: Sequence[Statement], pepper: bytes, *,
+                 retired: Sequence[IndexRow], current: Sequence[Statement]) -> bool:
+    """Write ``path`` as ``previous`` plus the new statements, with the retired rows updated.
+
+    ``current`` are all the series' statements, for what the index says about the series.
+    What ``write_index`` would write for the whole series, in time proportional to the
+    change (an amend). False, writing nothing, if ``previous`` is of another format or
+    pepper: then the whole index is written again.
+    """
+    if not _same_format(previous, pepper):
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    shutil.copyfile(previous, tmp)  # a copy, not a link: it is changed below
+    con = sqlite3.connect(tmp)
+    try:
+        with con:
+            con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            [*_budget_meta(current), *_about(current)])
+            con.executemany(
+                "INSERT OR REPLACE INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [row_values(r) for r in (*(row_for(s, pepper) for s in new), *retired)])
+    finally:
+        con.close()
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return True
+
+
+def _budget_meta(statements: Sequence[Statement]) -> list[tuple[str, str]]:
+    budget = budget_for(statements)
+    return [("shortest_secret", str(shortest_secret(statements) or 4)),
+            ("budget_failures", str(budget.failures)), ("budget_days", str(budget.days))]
+
+
+def _same_format(index: Path, pepper: bytes) -> bool:
+    try:
+        con = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
+        try:
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+    return meta.get("format") == FORMAT and meta.get("pepper_check") == pepper_check(pepper)
 
 
 def status_list(rows: Sequence[IndexRow]) -> dict[str, object]:

@@ -1,0 +1,313 @@
+"""Whole builds of synthetic series at growing sizes: time per stage, memory, output size, amends.
+
+    .venv/bin/python benchmarks/build_scale.py [--sizes 500,2000] [--amend 2000]
+        [--changes 1,100] [--dask 0] [--publish 0] [--workers 2] [--batch-size 50]
+
+Each build runs in a fresh process, so its peak memory is its own. A series is the
+STEP example scaled up: N candidates, 200 per centre, names from many scripts
+(Latin, Greek, Cyrillic, Arabic, Hebrew, Devanagari, CJK, emoji). Prints, per size:
+wall time, statements/s, seconds per stage, peak RSS of the parent and of the whole
+process tree (sampled every 0.2 s; shared pages counted once per process), and the
+output size on disk (hard links counted once). ``--amend N`` builds N candidates,
+then times `amend` after 1 and 100 changed results against that full build;
+``--dask N`` builds N on the process pool and on a two-worker LocalCluster;
+``--publish N`` uploads N statement-sized blobs to the S3-compatible test server.
+
+The issue's sizes are 1,000, 10,000 and 50,000 candidates; the defaults are smaller
+because on the shared 2-core machine 10,000 takes about seven minutes and 50,000 over
+half an hour: pass ``--sizes 1000,10000,50000`` for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+EXAMPLE = ROOT / "examples" / "step-2026-06"
+NOW = "2026-08-13T07:30:00+00:00"
+AMEND_NOW = "2026-09-01T10:00:00+00:00"
+PER_CENTRE = 200
+# (module, function) pairs timed as stages; bundles run on a thread beside rendering.
+STAGES = {
+    "load": ("results_online.build.pipeline", "load_series"),
+    "seal": ("results_online.build.pipeline", "plan_statements"),
+    "carry": ("results_online.build.pipeline", "carry_rendered"),
+    "render": ("results_online.build.pipeline", "render_statements"),
+    "encrypt": ("results_online.build.stream", "encrypt_statements"),
+    "explanation*": ("results_online.build.stream", "sealed_explanation"),
+    "bundles*": ("results_online.build.stream", "build_bundle"),
+    "bundle wait": ("results_online.build.stream.AfterRender", "bundles"),
+    "manifest": ("results_online.build.pipeline", "write_manifest"),
+    "index": ("results_online.build.pipeline", "write_index"),
+    "index update": ("results_online.build.pipeline", "update_index"),
+    "site": ("results_online.build.pipeline", "write_site"),
+    "release plan": ("results_online.build.pipeline", "release_stage"),
+    "outbox*": ("results_online.build.release.outbox.Outbox", "candidates"),
+    "outbox": ("results_online.build.release.outbox.Outbox", "finish"),
+}
+
+
+def write_series(folder: Path, n: int) -> None:
+    """The STEP example scaled to ``n`` candidates in ``n / 200`` centres."""
+    from factories import NAMES
+
+    shutil.copytree(EXAMPLE, folder)
+    with (EXAMPLE / "centres.csv").open(encoding="utf-8-sig") as f:
+        recipients = next(csv.DictReader(f))["recipients"]
+    centres = [[f"X{c:05d}", f"Centre {c} School", f"exams{c}@example.org", recipients]
+               for c in range(-(-n // PER_CENTRE))]
+    cands, results = [], []
+    for i in range(n):
+        cid = f"B{i:08d}"
+        cands.append([cid, centres[i // PER_CENTRE][0], f"{i % PER_CENTRE + 1:04d}",
+                      NAMES[i % len(NAMES)], f"candidate{i}@example.org",
+                      f"{i * 7919 % 10**6:06d}"])
+        results += [[cid, "STEP", "9470", str(40 + i * 37 % 81), "", ""],
+                    [cid, "STEP", "9475", str(30 + i * 53 % 91), "", ""]]
+    _csv(folder / "centres.csv", ["centre_number", "centre_name", "email", "recipients"], centres)
+    _csv(folder / "candidates.csv", ["candidate_id", "centre_number", "candidate_number", "name",
+                                     "email", "secret_number"], cands)
+    _csv(folder / "results.csv", ["candidate_id", "test", "component", "mark", "grade", "cefr"],
+         results)
+
+
+def change_results(folder: Path, count: int) -> None:
+    """Results enquiries: ``count`` candidates spread over the series get a higher mark."""
+    path = folder / "results.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    papers = [r for r in rows[1:] if r[2] == "9470"]
+    for row in papers[:: max(1, len(papers) // count)][:count]:
+        row[3] = str(min(120, int(row[3]) + 7))
+    _csv(path, rows[0], rows[1:])
+
+
+def _csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+@contextmanager
+def timed_stages() -> Iterator[dict[str, float]]:
+    """Wrap each stage function so its seconds add up under its name."""
+    import importlib
+
+    spent: dict[str, float] = defaultdict(float)
+    undo: list[Callable[[], None]] = []
+    for name, (module, attr) in STAGES.items():
+        owner: Any
+        if module.rsplit(".", 1)[1][0].isupper():  # a class: module.Class
+            path, cls = module.rsplit(".", 1)
+            owner = getattr(importlib.import_module(path), cls)
+        else:
+            owner = importlib.import_module(module)
+        original = getattr(owner, attr)
+
+        def wrapper(*args: Any, _f: Any = original, _n: str = name, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return _f(*args, **kwargs)
+            finally:
+                spent[_n] += time.perf_counter() - t0
+
+        setattr(owner, attr, wrapper)
+        undo.append(lambda o=owner, a=attr, f=original: setattr(o, a, f))
+    try:
+        yield spent
+    finally:
+        for u in undo:
+            u()
+
+
+class TreeMemory:
+    """Peak RSS of this process and of it with all its descendants, sampled on a thread."""
+
+    def __init__(self) -> None:
+        self.parent = self.tree = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.wait(0.2):
+            try:
+                own = me.memory_info().rss
+                total = own + sum(_rss(p) for p in me.children(recursive=True))
+            except psutil.Error:
+                continue
+            self.parent, self.tree = max(self.parent, own), max(self.tree, total)
+
+
+def _rss(p: psutil.Process) -> int:
+    try:
+        return int(p.memory_info().rss)
+    except psutil.Error:
+        return 0
+
+
+def disk_bytes(folder: Path) -> int:
+    """Bytes the folder takes on disk, each hard-linked file once."""
+    seen: set[int] = set()
+    total = 0
+    for p in folder.rglob("*"):
+        st = p.lstat()
+        if p.is_file() and st.st_ino not in seen:
+            seen.add(st.st_ino)
+            total += st.st_blocks * 512
+    return total
+
+
+def one_build(n: int, workers: int, batch_size: int, scheduler: str | None = None,
+              ) -> dict[str, object]:
+    """Build a series of ``n`` candidates in a temporary folder; return the figures."""
+    from results_online.build.pipeline import build
+    from results_online.config import build_config
+    from results_online.keys.store import init_keys
+
+    with tempfile.TemporaryDirectory(prefix="results-scale-") as tmp:
+        root = Path(tmp)
+        write_series(root / "series", n)
+        init_keys(root / "keys", __import__("datetime").date(2026, 8, 1))
+        config = build_config(str(root / "series"), str(root / "keys"), str(root / "out"),
+                              now=NOW, workers=workers, batch_size=batch_size,
+                              **({"scheduler": scheduler} if scheduler else {}))
+        with TreeMemory() as memory, timed_stages() as stages:
+            t0 = time.perf_counter()
+            report = build(config)
+            wall = time.perf_counter() - t0
+        return {"n": n, "statements": report.statements, "wall": wall, "stages": dict(stages),
+                "parent_rss": memory.parent, "tree_rss": memory.tree,
+                "disk": disk_bytes(root / "out")}
+
+
+def amend_run(n: int, changes: list[int], workers: int, batch_size: int) -> dict[str, object]:
+    """A full build of ``n``, then an amend after each number of changed results."""
+    from results_online.build.pipeline import build
+    from results_online.config import build_config
+    from results_online.keys.store import init_keys
+
+    with tempfile.TemporaryDirectory(prefix="results-amend-") as tmp:
+        root = Path(tmp)
+        write_series(root / "series", n)
+        init_keys(root / "keys", __import__("datetime").date(2026, 8, 1))
+        args = (str(root / "series"), str(root / "keys"), str(root / "out"))
+        t0 = time.perf_counter()
+        build(build_config(*args, now=NOW, workers=workers, batch_size=batch_size))
+        full = time.perf_counter() - t0
+        runs = []
+        for count in changes:
+            shutil.rmtree(root / "series")
+            write_series(root / "series", n)
+            change_results(root / "series", count)
+            with timed_stages() as stages:
+                t0 = time.perf_counter()
+                report = build(build_config(*args, now=AMEND_NOW, workers=workers,
+                                            batch_size=batch_size), amend=True)
+                runs.append({"changed": count, "rendered": report.rendered,
+                             "wall": time.perf_counter() - t0, "stages": dict(stages)})
+        return {"n": n, "full": full, "runs": runs}
+
+
+def _child(flag: str, *values: object) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, __file__, flag, *map(str, values)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{flag} {values} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _mb(b: object) -> str:
+    return f"{int(b) / 2**20:7.0f}"  # type: ignore[call-overload]
+
+
+def print_scale(rows: list[dict[str, Any]]) -> None:
+    """The growth table, one row per size, and the stages of each."""
+    print("candidates  wall s  statements/s  parent MiB  tree MiB  output MiB  KiB/candidate")
+    for r in rows:
+        print(f"{r['n']:>10}  {r['wall']:6.0f}  {r['statements'] / r['wall']:12.1f}  "
+              f"{_mb(r['parent_rss']):>10}  {_mb(r['tree_rss']):>8}  {_mb(r['disk']):>10}  "
+              f"{r['disk'] / r['n'] / 1024:13.1f}")
+    print("seconds per stage (* : busy time on the thread beside rendering):")
+    names = [s for s in STAGES if any(s in r["stages"] for r in rows)]
+    print("candidates  " + "  ".join(f"{s:>12}" for s in names))
+    for r in rows:
+        print(f"{r['n']:>10}  " + "  ".join(f"{r['stages'].get(s, 0):12.1f}" for s in names))
+
+
+def main() -> None:
+    """Run the child named by a private flag, or the whole benchmark."""
+    if len(sys.argv) > 1 and sys.argv[1] in ("--one", "--amend-one", "--dask-one"):
+        flag, *rest = sys.argv[1:]
+        if flag == "--one":
+            n, workers, batch, scheduler = rest
+            print(json.dumps(one_build(int(n), int(workers), int(batch),
+                                       None if scheduler == "-" else scheduler)))
+        else:
+            n, changes, workers, batch = rest
+            print(json.dumps(amend_run(int(n), [int(c) for c in changes.split(",")],
+                                       int(workers), int(batch))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="500,2000", help="candidates per build, comma-separated")
+    parser.add_argument("--amend", type=int, default=2000, help="series size for the amend "
+                        "figures (0: skip; the issue's is 10000)")
+    parser.add_argument("--changes", default="1,100")
+    parser.add_argument("--dask", type=int, default=0, help="series size for pool vs LocalCluster")
+    parser.add_argument("--publish", type=int, default=0, help="blobs to upload (issue: 10000)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=50)
+    args = parser.parse_args()
+    print(f"cores: {psutil.cpu_count()}, load average {psutil.getloadavg()[0]:.1f} "
+          "(shared machine: other work runs beside this)")
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if sizes:
+        print_scale([_child("--one", n, args.workers, args.batch_size, "-") for n in sizes])
+    if args.amend:
+        r = _child("--amend-one", args.amend, args.changes, args.workers, args.batch_size)
+        print(f"amend in a series of {r['n']} (full build {r['full']:.1f} s):")
+        for run in r["runs"]:
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in run["stages"].items() if v >= 0.05)
+            print(f"  {run['changed']:>4} changed result(s): {run['wall']:6.1f} s, "
+                  f"{r['full'] / run['wall']:5.1f}x faster than the full build (target 50x); "
+                  f"{run['rendered']} rendered; {stages}")
+    if args.dask:
+        pool = _child("--one", args.dask, args.workers, args.batch_size, "-")
+        dask = _child("--one", args.dask, args.workers, args.batch_size, "local")
+        print(f"pool {pool['wall']:.1f} s, LocalCluster of {args.workers} workers "
+              f"{dask['wall']:.1f} s for {args.dask} candidates: Dask takes "
+              f"{dask['wall'] / pool['wall']:.2f}x the pool's time (target within 1.10x)")
+    if args.publish:
+        from publish_bench import publish_rate
+
+        print(publish_rate(args.publish))
+
+
+if __name__ == "__main__":
+    main()

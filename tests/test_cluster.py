@@ -1,0 +1,134 @@
+"""Rendering on Dask distributed: a real LocalCluster of two worker processes on 127.0.0.1.
+
+The output must equal the process pool's file for file; a worker killed mid-build
+loses no statement; a batch that cannot render fails the build with the pool's error.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from distributed import Client, LocalCluster
+from outputs import Series, differences, example_series, files
+
+from results_online.build.pipeline import build
+from results_online.build.render.statements import render_statements
+from results_online.build.verification.seal import seal_series
+from results_online.config import build_config
+from results_online.errors import BuildError
+from results_online.keys.store import load_keys
+from results_online.progress import Advance
+
+NOW = "2026-08-13T07:30:00+00:00"
+pytestmark = pytest.mark.timeout(600)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory: pytest.TempPathFactory) -> Series:
+    return example_series(tmp_path_factory.mktemp("cluster"))
+
+
+@pytest.fixture(scope="module")
+def pooled(series: Series) -> Path:
+    out = series.folder.parent / "pooled"
+    build(build_config(str(series.folder), str(series.keys), str(out), now=NOW, workers=2,
+                       batch_size=2))
+    return out
+
+
+def _on_cluster(series: Series, out: Path, scheduler: str, progress: object = None) -> None:
+    config = build_config(str(series.folder), str(series.keys), str(out), now=NOW, workers=2,
+                          batch_size=2, scheduler=scheduler)
+    if progress is None:
+        build(config)
+    else:
+        build(config, progress=progress)  # type: ignore[arg-type]
+
+
+def test_cluster_output_equals_the_pool_output(series: Series, pooled: Path,
+                                               cluster: LocalCluster, tmp_path: Path) -> None:
+    out = tmp_path / "dask"
+    _on_cluster(series, out, cluster.scheduler_address)
+    assert differences(out, pooled, series) == []
+    pdfs = [n for n in files(out) if n.endswith(".pdf")]
+    assert len(pdfs) == 12  # every candidate of the example
+    assert all((out / n).read_bytes() == (pooled / n).read_bytes() for n in pdfs)
+
+
+def test_a_worker_killed_mid_build_loses_no_statement(series: Series, pooled: Path,
+                                                      cluster: LocalCluster,
+                                                      tmp_path: Path) -> None:
+    counted: list[int] = []
+    killed = threading.Event()
+
+    @contextmanager
+    def progress(stage: str, total: int) -> Iterator[Advance]:
+        def advance(n: int) -> None:
+            counted.append(n)
+            if not killed.is_set():  # after the first batch: kill a worker still busy
+                killed.set()
+                _kill_a_worker(cluster)
+        yield advance
+
+    out = tmp_path / "dask"
+    _on_cluster(series, out, cluster.scheduler_address, progress)
+    assert killed.is_set()
+    assert sum(counted) == 12  # the bar counts statements, each once
+    assert differences(out, pooled, series) == []
+
+
+def test_a_failing_batch_fails_the_build_with_the_pools_error(series: Series,
+                                                              cluster: LocalCluster,
+                                                              tmp_path: Path) -> None:
+    from results_online.build.inputs.load import load_series
+
+    statements = seal_series(load_series(series.folder), load_keys(series.keys))
+    long = statements[1]
+    long = replace(long, entry=replace(long.entry, candidate=replace(
+        long.entry.candidate, name=" ".join(["Bartholomew"] * 900))))
+    batch = [statements[0], long, *statements[2:4]]
+    errors = []
+    for scheduler in (None, cluster.scheduler_address):
+        with pytest.raises(BuildError) as err:
+            render_statements(batch, tmp_path / str(scheduler is None), workers=2,
+                              batch_size=2, progress=_no_progress, scheduler=scheduler,
+                              now=datetime.fromisoformat(NOW))
+        errors.append((str(err.value), err.value.hint))
+    assert errors[0] == errors[1]
+    assert "does not fit on one A4 page" in errors[0][0]
+
+
+def test_no_scheduler_at_the_address_is_a_clear_error(series: Series, tmp_path: Path) -> None:
+    from localhost import free_port
+
+    with pytest.raises(BuildError, match="no Dask scheduler answers") as err:
+        _on_cluster(series, tmp_path / "out", f"tcp://127.0.0.1:{free_port()}")
+    assert "dask scheduler" in err.value.hint
+    assert not (tmp_path / "out").exists()
+
+
+@contextmanager
+def _no_progress(stage: str, total: int) -> Iterator[Advance]:
+    yield lambda n: None
+
+
+def _kill_a_worker(cluster: LocalCluster) -> None:
+    with Client(cluster.scheduler_address) as client:
+        busy = [w for w, info in client.processing().items() if info]
+        pids = client.run(os.getpid, workers=busy or None)
+    os.kill(next(iter(pids.values())), signal.SIGKILL)
