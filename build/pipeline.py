@@ -32,12 +32,15 @@ from results_online.build.render.statements import RenderedStatement, render_sta
 from results_online.build.site.pages import write_site
 from results_online.build.stream import AfterRender
 from results_online.build.verification.index import (
+    budget_for,
+    shortest_secret,
     update_index,
     write_index,
     write_status_list,
 )
 from results_online.config import BuildConfig
 from results_online.errors import BuildError, InvalidToken
+from results_online.index import GUESS_TARGET, SecretBudget
 from results_online.keys.seal import load_seal
 from results_online.keys.store import KeyStore, load_keys
 from results_online.model import Statement
@@ -56,6 +59,7 @@ class BuildReport:
     centres: int
     rendered: int = 0  # statements rendered (all, or only the new ones when amending)
     retired: int = 0  # statements superseded or withdrawn so far
+    guessing: str = ""  # the secret-number bound (``guess_bound``), for the CLI to print
 
 
 def build(config: BuildConfig, progress: Progress = no_progress, *,
@@ -105,6 +109,7 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
                     previous.root / "private" / "verify.sqlite", index, to_render, keys.pepper,
                     retired=plan.retired, current=statements)):
                 write_index(statements, keys.pepper, index, superseded=plan.retired)
+            guessing = guess_bound(budget_for(statements), shortest_secret(statements))
             write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
             log.info("stage: site pages")
             write_site(series, keys.keyset, out / "site")
@@ -117,7 +122,23 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
         outbox.finish(statements)
     log.info("done: %d statements for %d centres", len(statements), len(series.centres))
     return BuildReport(config.out_dir, len(statements), len(series.centres), len(to_render),
-                       len(plan.retired))
+                       len(plan.retired), guessing)
+
+
+def guess_bound(budget: SecretBudget, digits: int) -> str:
+    """The chance of guessing the series' shortest secret per ID per year, logged and returned.
+
+    A warning when it is 1% or more: then only the share code is a sound proof.
+    """
+    chance = budget.chance(digits)
+    line = (f"secret numbers: shortest {digits} digits; the app's per-ID budget of "
+            f"{budget.describe()} allows at most {budget.per_year()} guesses a year, "
+            f"a {chance:.2%} chance per ID per year")
+    if chance >= GUESS_TARGET:
+        log.warning("%s: above the 1%% target; use longer secret numbers", line)
+        return line + " (WARNING: above 1%; use longer secret numbers)"
+    log.info("%s", line)
+    return line
 
 
 def _in_order(statements: Sequence[Statement], rendered: Sequence[RenderedStatement],

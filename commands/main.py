@@ -52,6 +52,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     report = build(config, progress=_tqdm_progress)
     print(f"built {report.statements} statements for {report.centres} centres"
           f" into {report.out_dir}")
+    print(report.guessing)
     return 0
 
 
@@ -66,6 +67,7 @@ def cmd_amend(args: argparse.Namespace) -> int:
     report = build(config, progress=_tqdm_progress, amend=True)
     print(f"amended {report.out_dir}: {report.rendered} new statement(s) rendered, "
           f"{report.retired} superseded or withdrawn in all, {report.statements} current")
+    print(report.guessing)
     return 0
 
 
@@ -175,7 +177,8 @@ def cmd_verify_app(args: argparse.Namespace) -> int:
         database_url=args.database or os.environ.get(cfg.DATABASE_ENV) or None,
         org_approval=args.org_approval, smtp=args.smtp, mail_from=args.mail_from,
         public_url=args.public_url, org_failures_per_id=args.org_failures_per_id,
-        org_failures_per_org=args.org_failures_per_org)
+        org_failures_per_org=args.org_failures_per_org,
+        ipv6_prefix=args.ipv6_prefix, hsts_max_age=args.hsts_max_age)
     app = create_app(config)  # fails here, with a clear message, on a bad index or keyset
     print(f"verification app on http://{config.host}:{config.port}/"
           f" (limits in {'redis' if config.redis_url else 'memory'})", flush=True)
@@ -286,6 +289,12 @@ def parser() -> argparse.ArgumentParser:
     centres.add_commands(sub)
     orgs_command.add_parser(sub)
 
+    _add_verify_app(sub)
+    return p
+
+
+def _add_verify_app(sub: Any) -> None:
+    """The `results verify-app` options."""
     a = sub.add_parser("verify-app", help="run the verification app (ID + secret, QR status)")
     a.add_argument("--index", required=True, help="OUT/private/verify.sqlite from a build")
     a.add_argument("--keyset", default=_default_keys(),
@@ -295,10 +304,11 @@ def parser() -> argparse.ArgumentParser:
                                    f"(or set {cfg.REDIS_URL_ENV})")
     a.add_argument("--trusted-proxy", action="append", default=[], metavar="IP",
                    help="a proxy whose X-Forwarded-For is believed (IP or CIDR; repeatable)")
-    a.add_argument("--failures-per-id", type=int, default=cfg.FAILURES_PER_ID,
-                   help="per candidate ID per day")
+    a.add_argument("--failures-per-id", type=int, default=None,
+                   help="secret-number failures per candidate ID per day (default: the budget "
+                        "the build sized for the series' shortest secret, under 1%% a year)")
     a.add_argument("--failures-per-address", type=int, default=cfg.FAILURES_PER_ADDRESS,
-                   help="per client address per day")
+                   help="per client address per day, for secret numbers and share codes each")
     a.add_argument("--database", help="organisations: sqlite:///FILE or postgresql://… when "
                                       "replicas run (default: orgs.sqlite beside --index)")
     a.add_argument("--org-approval", action="store_true",
@@ -311,10 +321,13 @@ def parser() -> argparse.ArgumentParser:
                    help="one organisation's failures per candidate ID per day")
     a.add_argument("--org-failures-per-org", type=int, default=cfg.ORG_FAILURES_PER_ORG,
                    help="one organisation's failures per day")
+    a.add_argument("--ipv6-prefix", type=int, default=cfg.IPV6_PREFIX,
+                   help="IPv6 clients share a budget per network of this many bits")
+    a.add_argument("--hsts-max-age", type=int, default=cfg.HSTS_MAX_AGE,
+                   help="Strict-Transport-Security max-age on HTTPS requests (0: off)")
     a.add_argument("--host", default=cfg.LOCALHOST, help="address to listen on")
     a.add_argument("--port", type=int, default=cfg.APP_PORT, help="port to listen on")
     a.set_defaults(func=cmd_verify_app)
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:

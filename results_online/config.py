@@ -110,8 +110,9 @@ def build_config(
                        passphrase_from(env), scheduler)
 
 
-FAILURES_PER_ID = 10  # default: failed checks per candidate ID per day
-FAILURES_PER_ADDRESS = 100  # default: failed checks per client address per day
+FAILURES_PER_ADDRESS = 100  # default: failed checks per client address per day (each proof)
+IPV6_PREFIX = 64  # default: IPv6 clients share a budget per /64
+HSTS_MAX_AGE = 31_536_000  # default: a year; sent only on requests that came over HTTPS
 APP_PORT = 8001  # default port of the verification app
 SITE_PORT = 8000  # default port of `results serve`
 LOCALHOST = "127.0.0.1"
@@ -128,10 +129,12 @@ class AppConfig:
     pepper_path: Path = field(repr=False)  # 32-byte pepper file from the key store
     redis_url: str | None = field(default=None, repr=False)  # limiter state shared by replicas
     trusted_proxies: tuple[str, ...] = ()  # peers whose X-Forwarded-For is believed (IPs/CIDRs)
-    failures_per_id: int = FAILURES_PER_ID
+    failures_per_id: int | None = None  # a day; None: the budget the build sized (index meta)
     failures_per_address: int = FAILURES_PER_ADDRESS
     host: str = LOCALHOST
     port: int = APP_PORT
+    ipv6_prefix: int = IPV6_PREFIX
+    hsts_max_age: int = HSTS_MAX_AGE  # 0: never send Strict-Transport-Security
     database_url: str | None = field(default=None, repr=False)  # organisations; may hold a password
     org_approval: bool = False  # a self-registered organisation waits for the board's approval
     smtp: tuple[str, int] | None = None  # mail relay; None: no self-registration
@@ -193,7 +196,7 @@ def app_config(
     pepper: str | None = None,
     redis_url: str | None = None,
     trusted_proxies: tuple[str, ...] = (),
-    failures_per_id: int = FAILURES_PER_ID,
+    failures_per_id: int | None = None,
     failures_per_address: int = FAILURES_PER_ADDRESS,
     host: str = LOCALHOST,
     port: int = APP_PORT,
@@ -204,6 +207,8 @@ def app_config(
     public_url: str | None = None,
     org_failures_per_id: int = ORG_FAILURES_PER_ID,
     org_failures_per_org: int = ORG_FAILURES_PER_ORG,
+    ipv6_prefix: int = IPV6_PREFIX,
+    hsts_max_age: int = HSTS_MAX_AGE,
 ) -> AppConfig:
     """Validate verification-app settings, reporting every problem at once."""
     import ipaddress
@@ -230,8 +235,12 @@ def app_config(
             ipaddress.ip_network(proxy, strict=False)
         except ValueError:
             problems.append(f"--trusted-proxy {proxy!r} is not an IP address or network")
-    if failures_per_id < 1 or failures_per_address < 1:
+    if (failures_per_id is not None and failures_per_id < 1) or failures_per_address < 1:
         problems.append("failure limits must be at least 1")
+    if not 16 <= ipv6_prefix <= 128:
+        problems.append(f"--ipv6-prefix {ipv6_prefix} is not a prefix length of 16 to 128")
+    if hsts_max_age < 0:
+        problems.append("--hsts-max-age must be 0 (off) or a number of seconds")
     if not 0 < port < 65536:
         problems.append(f"--port {port} is not a TCP port")
     relay = _check_org_settings(problems, index_path, database_url=database_url, smtp=smtp,
@@ -241,6 +250,7 @@ def app_config(
         raise ConfigError("; ".join(problems), hint="see `results verify-app --help`")
     return AppConfig(index_path, keyset_path, pepper_path, redis_url or None,
                      tuple(trusted_proxies), failures_per_id, failures_per_address, host, port,
+                     ipv6_prefix, hsts_max_age,
                      database_url or None, org_approval, relay, mail_from or None,
                      (public_url or "").rstrip("/") or None, org_failures_per_id,
                      org_failures_per_org)
@@ -260,6 +270,8 @@ APP_ENV = {
     "public_url": "RESULTS_PUBLIC_URL",
     "org_failures_per_id": "RESULTS_ORG_FAILURES_PER_ID",
     "org_failures_per_org": "RESULTS_ORG_FAILURES_PER_ORG",
+    "ipv6_prefix": "RESULTS_IPV6_PREFIX",
+    "hsts_max_age": "RESULTS_HSTS_MAX_AGE",
 }
 
 
@@ -267,12 +279,14 @@ def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
     """Verification-app settings from RESULTS_* variables (for `uvicorn --factory`)."""
     env = os.environ if environ is None else environ
     problems = [f"set {APP_ENV[k]}" for k in ("index", "keyset") if not env.get(APP_ENV[k])]
-    limits = {"failures_per_id": FAILURES_PER_ID, "failures_per_address": FAILURES_PER_ADDRESS,
-              "org_failures_per_id": ORG_FAILURES_PER_ID,
-              "org_failures_per_org": ORG_FAILURES_PER_ORG}
+    limits: dict[str, int | None] = {
+        "failures_per_id": None, "failures_per_address": FAILURES_PER_ADDRESS,
+        "ipv6_prefix": IPV6_PREFIX, "hsts_max_age": HSTS_MAX_AGE,
+        "org_failures_per_id": ORG_FAILURES_PER_ID,
+        "org_failures_per_org": ORG_FAILURES_PER_ORG}
     for name in limits:
         text = env.get(APP_ENV[name], "")
-        if text and not text.isdigit():
+        if text and not (text.isascii() and text.isdigit()):
             problems.append(f"{APP_ENV[name]} must be a whole number")
         elif text:
             limits[name] = int(text)
@@ -284,9 +298,11 @@ def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
                       pepper=env.get(APP_ENV["pepper"]) or None,
                       redis_url=env.get(REDIS_URL_ENV) or None, trusted_proxies=proxies,
                       failures_per_id=limits["failures_per_id"],
-                      failures_per_address=limits["failures_per_address"],
-                      org_failures_per_id=limits["org_failures_per_id"],
-                      org_failures_per_org=limits["org_failures_per_org"],
+                      failures_per_address=limits["failures_per_address"] or 0,
+                      ipv6_prefix=limits["ipv6_prefix"] or 0,
+                      hsts_max_age=limits["hsts_max_age"] or 0,
+                      org_failures_per_id=limits["org_failures_per_id"] or 0,
+                      org_failures_per_org=limits["org_failures_per_org"] or 0,
                       database_url=env.get(DATABASE_ENV) or None,
                       org_approval=env.get(APP_ENV["org_approval"], "") == "board",
                       smtp=env.get(APP_ENV["smtp"]) or None,

@@ -52,3 +52,30 @@ def secure_link(site_url: str, statement_id: str, secret: bytes) -> str:
     """The secure link that opens one statement: the key is in the fragment only."""
     key = b64url(content_key(secret, statement_id))
     return f"{site_url.rstrip('/')}/statement#{statement_id}.{key}"
+
+
+SHARE_CODE_SIZE = 13  # bytes drawn; 20 Crockford characters carry 100 bits of them
+SHARE_CODE_CHARS = 20
+SHARE_CODE_GROUP = 4  # shown as five groups of four: 7K3M-Q9RT-...
+
+
+def share_code(secret: bytes, statement_id: str) -> str:
+    """A statement's share code (100 bits, grouped), derived so rebuilds keep it."""
+    digest = crypto.keyed_hash(secret, "share-code", statement_id)[:SHARE_CODE_SIZE]
+    text = base64.b32encode(digest).decode().translate(_TO_CROCKFORD)[:SHARE_CODE_CHARS]
+    return "-".join(text[i:i + SHARE_CODE_GROUP]
+                    for i in range(0, SHARE_CODE_CHARS, SHARE_CODE_GROUP))
+
+
+def parse_share_code(text: str) -> str | None:
+    """The canonical grouped form of a typed share code, or None if it cannot be one.
+
+    Case, spaces and dashes are ignored, and the letters Crockford base32 reads as
+    digits (O as 0, I and L as 1) are taken as those digits.
+    """
+    clean = "".join(text.split()).replace("-", "").upper()
+    clean = clean.translate(str.maketrans("OIL", "011"))
+    if len(clean) != SHARE_CODE_CHARS or any(ch not in _CROCKFORD for ch in clean):
+        return None
+    return "-".join(clean[i:i + SHARE_CODE_GROUP]
+                    for i in range(0, SHARE_CODE_CHARS, SHARE_CODE_GROUP))

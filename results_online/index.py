@@ -12,11 +12,17 @@ test, series, each result, issue date, status) is stored in clear: it is what a
 successful check reveals anyway, and whoever holds the index already holds
 the results. A pepper check value lets the app refuse to start with the wrong
 pepper instead of silently answering "no match" to everyone.
+
+Format 2 adds each statement's share code, stored like the secret: HMAC-SHA256
+under the pepper, bound to the candidate ID. The meta table records the shortest
+secret number of the series and the per-ID failure budget the build sized for it
+(``secret_budget``), which the app applies unless told otherwise.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -34,7 +40,7 @@ class StatementStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-FORMAT = "1"
+FORMAT = "2"  # 2: share codes, the secret budget in meta
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,6 +48,7 @@ CREATE TABLE statements (
   statement_id TEXT PRIMARY KEY,
   candidate_hash BLOB NOT NULL,
   secret_hash BLOB NOT NULL,
+  share_hash BLOB NOT NULL,
   test TEXT NOT NULL,
   revision INTEGER NOT NULL,
   issue_date TEXT NOT NULL,
@@ -61,6 +68,7 @@ class IndexRow:
     statement_id: str
     candidate_hash: bytes
     secret_hash: bytes
+    share_hash: bytes
     test: str
     revision: int
     issue_date: date
@@ -96,6 +104,11 @@ def secret_hash(pepper: bytes, candidate_id: str, secret: str) -> bytes:
                              canonical_secret(secret))
 
 
+def share_hash(pepper: bytes, candidate_id: str, code: str) -> bytes:
+    """The stored form of a share code (canonical grouped form), bound to its candidate ID."""
+    return crypto.keyed_hash(pepper, "share-code", canonical_candidate_id(candidate_id), code)
+
+
 def pepper_check(pepper: bytes) -> str:
     """A value that tells the app it holds the pepper the index was built with."""
     return crypto.keyed_hash(pepper, "pepper-check").hex()
@@ -103,20 +116,69 @@ def pepper_check(pepper: bytes) -> str:
 
 def row_values(r: IndexRow) -> tuple[object, ...]:
     """An index row as the statements table stores it, column by column."""
-    return (r.statement_id, r.candidate_hash, r.secret_hash, r.test, r.revision,
+    return (r.statement_id, r.candidate_hash, r.secret_hash, r.share_hash, r.test, r.revision,
             r.issue_date.isoformat(), r.status.value,
             r.status_date.isoformat() if r.status_date else None, r.superseded_by, r.display)
 
 
 def read_rows(path: Path) -> tuple[IndexRow, ...]:
-    """Every row of an existing index (for `results amend`)."""
+    """Every row of an existing index (for `results amend`).
+
+    An index of format 1 had no share codes: its rows come back with an empty share
+    hash, which no share code matches (their secret numbers still do).
+    """
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        cur = con.execute("SELECT statement_id, candidate_hash, secret_hash, test, revision, "
-                          "issue_date, status, status_date, superseded_by, display "
-                          "FROM statements ORDER BY statement_id")
+        columns = {r[1] for r in con.execute("PRAGMA table_info(statements)")}
+        share = "share_hash" if "share_hash" in columns else "X''"
+        cur = con.execute(f"SELECT statement_id, candidate_hash, secret_hash, {share}, "  # noqa: S608 - a column name or X''
+                          "test, revision, issue_date, status, status_date, superseded_by, "
+                          "display FROM statements ORDER BY statement_id")
         return tuple(IndexRow(
-            r[0], r[1], r[2], r[3], r[4], date.fromisoformat(r[5]), StatementStatus(r[6]),
-            date.fromisoformat(r[7]) if r[7] else None, r[8], r[9]) for r in cur)
+            r[0], r[1], r[2], r[3], r[4], r[5], date.fromisoformat(r[6]), StatementStatus(r[7]),
+            date.fromisoformat(r[8]) if r[8] else None, r[9], r[10]) for r in cur)
     finally:
         con.close()
+
+
+GUESS_TARGET = 0.01  # the most a guesser may win per ID per year on the secret-number path
+BURST_PER_DAY = 10  # the budget never allows more than this many failures a day
+DAYS_PER_YEAR = 365
+
+
+@dataclass(frozen=True)
+class SecretBudget:
+    """Failed secret-number checks allowed per candidate ID: ``failures`` per ``days``."""
+
+    failures: int
+    days: int
+
+    def per_year(self) -> int:
+        """The most failures any 365 days can hold under a moving window of this budget."""
+        return self.failures * math.ceil(DAYS_PER_YEAR / self.days)
+
+    def chance(self, shortest_secret: int) -> float:
+        """A guesser's chance per ID per year against a secret of ``shortest_secret`` digits."""
+        return min(1.0, self.per_year() / float(10 ** shortest_secret))
+
+    def describe(self) -> str:
+        """The budget in words, e.g. "3 failures per 12 days"."""
+        unit = "day" if self.days == 1 else f"{self.days} days"
+        return f"{self.failures} failure{'s' if self.failures != 1 else ''} per {unit}"
+
+
+def secret_budget(shortest_secret: int, per_day: int = BURST_PER_DAY) -> SecretBudget:
+    """The largest budget (at most ``per_day`` a day) keeping the yearly chance under 1%.
+
+    With ``n`` guesses a year against ``10**d`` equally likely secrets, the chance is
+    ``n / 10**d``; the budget allows fewer than ``GUESS_TARGET * 10**d`` a year. Where
+    even one failure a year is too many (fewer than 101 possible secrets), one a year.
+    """
+    space = 10 ** shortest_secret
+    yearly = math.ceil(GUESS_TARGET * space) - 1  # strictly under the target
+    if yearly >= DAYS_PER_YEAR:
+        return SecretBudget(max(1, min(per_day, yearly // DAYS_PER_YEAR)), 1)
+    failures = max(1, min(per_day, yearly // 30 or 1))
+    days = next((d for d in range(1, DAYS_PER_YEAR + 1)
+                 if failures * math.ceil(DAYS_PER_YEAR / d) <= yearly), DAYS_PER_YEAR)
+    return SecretBudget(failures, days)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from results_online.dates import BOARD_TIME_ZONE
 
 
 class Family(enum.StrEnum):
@@ -69,6 +72,12 @@ class SeriesInfo:
     verify_url: str  # "https://verify.example.org" (no trailing slash)
     site_url: str  # "https://results.example.org" (no trailing slash)
     contact: str = ""  # how to reach the board
+    time_zone: str = BOARD_TIME_ZONE.key  # IANA name: withdrawal and the board's days
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The board's time zone."""
+        return ZoneInfo(self.time_zone)
 
 
 @dataclass(frozen=True)
@@ -155,6 +164,7 @@ class Statement:
     issue_date: date
     key_id: str = field(default="")  # hex of the signing key id
     enquiry_deadline: date | None = None  # last day for a results enquiry (through the centre)
+    share_code: str = field(default="", repr=False)  # ids.share_code: the strong proof to verify
 
     @property
     def display_id(self) -> str:

@@ -20,14 +20,17 @@ from results_online import wording
 TEMPLATES_PACKAGE = "results_online.templates"
 
 # Headers every response of the site and the app carries.
+PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+                      "interest-cohort=()")
 COMMON_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": PERMISSIONS_POLICY,
 }
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
-SITE_HEADERS = COMMON_HEADERS | {"Permissions-Policy": PERMISSIONS_POLICY}
+SITE_HEADERS = COMMON_HEADERS
 
 
 @cache
@@ -98,6 +101,17 @@ def offline_page_csp(js: str, css: str) -> str:
 def app_headers() -> dict[str, str]:
     """The verification app's headers: never cached, framed or sniffed."""
     return COMMON_HEADERS | {"Content-Security-Policy": app_csp(), "Cache-Control": "no-store"}
+
+
+def hsts_header(max_age: int) -> dict[str, str]:
+    """Strict-Transport-Security for a response to an HTTPS request; none when ``max_age`` is 0.
+
+    Only ever sent over HTTPS (the caller decides): on plain-http localhost it would be
+    meaningless, and browsers ignore it there anyway.
+    """
+    if max_age <= 0:
+        return {}
+    return {"Strict-Transport-Security": f"max-age={max_age}; includeSubDomains"}
 
 
 def headers_file(verify_url: str) -> str:

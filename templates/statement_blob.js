@@ -49,11 +49,15 @@ export async function openStatement(link, blob) {
   } catch {
     return refuse();
   }
-  if (plain.length < 4) refuse();
-  const size = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getUint32(0);
-  if (4 + size > plain.length) refuse();
+  // len(html) ‖ html ‖ len(pdf) ‖ pdf ‖ zero padding (SPEC.md)
+  const view = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+  if (plain.length < 8) refuse();
+  const size = view.getUint32(0);
+  if (8 + size > plain.length) refuse();
+  const end = 8 + size + view.getUint32(4 + size);
+  if (end > plain.length) refuse();
   try {
-    return { html: UTF8.decode(plain.subarray(4, 4 + size)), pdf: plain.subarray(4 + size) };
+    return { html: UTF8.decode(plain.subarray(4, 4 + size)), pdf: plain.subarray(8 + size, end) };
   } catch {
     return refuse();
   }

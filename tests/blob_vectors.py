@@ -3,7 +3,9 @@
     python tests/blob_vectors.py          rewrite tests/vectors/statement-blob-rejects.json
     python tests/blob_vectors.py --check  exit 1 if the stored file no longer matches
 
-Built on tests/vectors/statement-blob.json (its key, id and nonce). ``rejected_by`` is
+Built on tests/vectors/statement-blob.json (its key, id, nonce, fragment and PDF); the good
+blob here is that container without its padding, which readers do not need (a blob of
+the build is 64 KiB). ``rejected_by`` is
 ``link`` (the part after # is not an id and a key) or ``blob`` (it does not open, or what
 it opens is not a statement container).
 """
@@ -23,11 +25,17 @@ OUT = VECTORS / "statement-blob-rejects.json"
 KEY, NONCE = bytes.fromhex(GOOD["key_hex"]), bytes.fromhex(GOOD["nonce_hex"])
 ID = GOOD["statement_id"]
 LINK = f"{ID}.{GOOD['link_key']}"
-BLOB = GOOD["blob_hex"]
 
 
 def _sealed(plaintext: bytes, sid: str = ID) -> str:
     return (NONCE + AESGCM(KEY).encrypt(NONCE, plaintext, sid.encode())).hex()
+
+
+def _container(html: bytes, pdf: bytes) -> bytes:
+    return len(html).to_bytes(4, "big") + html + len(pdf).to_bytes(4, "big") + pdf
+
+
+BLOB = _sealed(_container(GOOD["fragment_html"].encode(), bytes.fromhex(GOOD["pdf_hex"])))
 
 
 def _changed(hex_blob: str, index: int) -> str:
@@ -60,7 +68,9 @@ def cases() -> list[dict[str, Any]]:
         ("a blob shorter than nonce and tag (27 bytes)", LINK, BLOB[:54]),
         ("a length prefix past the plaintext", LINK, _sealed(b"\xff\xff\xff\xff<p>")),
         ("a plaintext shorter than its length prefix", LINK, _sealed(b"\x00\x00")),
-        ("a fragment that is not UTF-8", LINK, _sealed(b"\x00\x00\x00\x02\xc3(%PDF")),
+        ("a PDF length past the plaintext", LINK,
+         _sealed(b"\x00\x00\x00\x03<p>\xff\xff\xff\xff%PDF")),
+        ("a fragment that is not UTF-8", LINK, _sealed(_container(b"\xc3(", b"%PDF"))),
     ]
     out = [{"rule": rule, "rejected_by": "link", "fragment": fragment, "blob_hex": BLOB}
            for rule, fragment in link_cases]

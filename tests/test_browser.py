@@ -100,6 +100,7 @@ def test_a_secure_link_shows_the_statement_and_its_pdf(site: Site, browser: Any,
         page.click("#pdf")
     pdf = tmp_path / "statement.pdf"
     info.value.save_as(pdf)
+    assert pdf.read_bytes().rstrip().endswith(b"%%EOF")  # the blob's padding stays out
     reader = pypdf.PdfReader(pdf)
     assert len(reader.pages) == 1
     assert "-".join(re.findall(".{4}", arabic["statement_id"])) in reader.pages[0].extract_text()

@@ -23,6 +23,8 @@ from results_online.build.site.encrypt import (
 )
 from results_online.config import build_config
 from results_online.errors import InvalidToken
+from results_online.ids import content_key
+from results_online.keys.store import load_keys
 
 VECTOR = json.loads((Path(__file__).parent / "vectors" / "statement-blob.json")
                     .read_text(encoding="utf-8"))
@@ -49,12 +51,14 @@ def test_the_vector_holds_and_opens_with_plain_aes_gcm() -> None:
     nonce = bytes.fromhex(VECTOR["nonce_hex"])
     content = StatementContent(VECTOR["fragment_html"], bytes.fromhex(VECTOR["pdf_hex"]))
     blob = encrypt_statement(key, VECTOR["statement_id"], content, random=lambda n: nonce)
-    assert blob.hex() == VECTOR["blob_hex"]
+    assert len(blob) == VECTOR["blob_length"] and blob.hex() == VECTOR["blob_hex"]
     # Independently of our code: nonce ‖ ciphertext ‖ tag, the id as associated data.
     plain = AESGCM(key).decrypt(blob[:12], blob[12:], VECTOR["statement_id"].encode())
     size = int.from_bytes(plain[:4], "big")
     assert plain[4:4 + size].decode() == VECTOR["fragment_html"]
-    assert plain[4 + size:] == content.pdf
+    pdf_size = int.from_bytes(plain[4 + size:8 + size], "big")
+    assert plain[8 + size:8 + size + pdf_size] == content.pdf
+    assert not any(plain[8 + size + pdf_size:])  # the padding is zeros
     assert base64.urlsafe_b64decode(VECTOR["link_key"] + "=") == key
 
 
@@ -117,3 +121,30 @@ def test_a_rebuild_keeps_every_link_with_fresh_nonces(released: rs.SmallBuild,
         old, new = ((o / "site" / "s" / f"{sid}.bin").read_bytes() for o in (released.out, out))
         assert old[:12] != new[:12]
         assert decrypt_statement(key, sid, old) == decrypt_statement(key, sid, new)
+
+
+def test_every_blob_is_padded_to_one_bucket_so_sizes_say_nothing(
+        released: rs.SmallBuild) -> None:
+    from results_online.build.site.encrypt import BUCKET
+
+    sizes = {p.stat().st_size for p in (released.out / "site" / "s").glob("*.bin")}
+    assert sizes == {BUCKET}  # the statements differ in content, not in size
+    secret = load_keys(released.keys).statement_secret
+    for row in links(released):
+        sid, key = key_of(row["link"])
+        blob = (released.out / "site" / "s" / f"{sid}.bin").read_bytes()
+        content = decrypt_statement(key, sid, blob)
+        assert content.pdf.startswith(b"%PDF") and content.pdf.rstrip().endswith(b"%%EOF")
+        assert content_key(secret, sid) == key
+
+
+def test_padding_grows_by_whole_buckets_and_hides_small_differences() -> None:
+    from results_online.build.site.encrypt import BUCKET
+
+    key, sid = bytes(32), "44KGWZG62P1AF6YP"
+    small = [encrypt_statement(key, sid, StatementContent("<p>" + "x" * n + "</p>", b"%PDF-"))
+             for n in (0, 1, 999)]
+    assert {len(b) for b in small} == {BUCKET}
+    big = encrypt_statement(key, sid, StatementContent("<p></p>", b"%PDF-" + bytes(BUCKET)))
+    assert len(big) == 2 * BUCKET
+    assert decrypt_statement(key, sid, big).pdf == b"%PDF-" + bytes(BUCKET)

@@ -122,3 +122,33 @@ def test_results_hash_changes_only_when_results_change(built) -> None:
     changed = replace(e, components=(replace(e.components[0], mark=(e.components[0].mark or 0)
                                              + 1), *e.components[1:]))
     assert results_hash(changed) != results_hash(e)
+
+
+def test_share_codes_are_stored_only_as_keyed_hashes(built) -> None:
+    from results_online.index import share_hash
+
+    statements, pepper, path = built
+    rows = {r.statement_id: r for r in read_rows(path)}
+    raw = path.read_bytes()
+    for s in statements:
+        assert s.share_code and s.share_code.encode() not in raw
+        assert s.share_code.replace("-", "").encode() not in raw
+        assert rows[s.statement_id].share_hash == share_hash(
+            pepper, s.entry.candidate.candidate_id, s.share_code)
+    with sqlite3.connect(path) as con:
+        meta = dict(con.execute("SELECT key, value FROM meta"))
+    assert meta["format"] == "2" and meta["shortest_secret"] == "6"
+    assert (meta["budget_failures"], meta["budget_days"]) == ("10", "1")
+
+
+def test_an_index_of_format_1_reads_with_no_share_codes(built, tmp_path: Path) -> None:
+    import shutil
+
+    _, _, path = built
+    old = tmp_path / "old.sqlite"
+    shutil.copy(path, old)
+    with sqlite3.connect(old) as con:
+        con.execute("ALTER TABLE statements DROP COLUMN share_hash")
+    rows = read_rows(old)
+    assert rows and all(r.share_hash == b"" for r in rows)
+    assert [r.secret_hash for r in rows] == [r.secret_hash for r in read_rows(path)]

@@ -261,7 +261,11 @@ def _prepare(page: Any, live: Live, url: str, step: str | None) -> None:
         link = live.site.links[0]
         secret = next(c for c in _candidates(live) if c["candidate_id"] == link["candidate_id"])
         page.fill("#candidate_id", link["candidate_id"].lower())
-        page.fill("#secret_number", secret["secret_number"] if step == "match" else "0")
+        if step == "match":
+            page.fill("#secret_number", secret["secret_number"])
+        else:  # a wrong share code: it counts per address only, so pages checked again and
+            # again never use up the ID's small secret-number budget (4-digit secrets)
+            page.fill("#share_code", "0000-0000-0000-0000-0000")
         page.click("button[type=submit]")
         page.wait_for_load_state()
         if step == "match":

@@ -23,7 +23,8 @@ from results_online.keyset import KEYSET_PATH
 from results_online.verify_app import endpoints as ep
 from results_online.verify_app.orgs.endpoints import mount as mount_orgs
 from results_online.verify_app.state import open_state
-from results_online.web import app_headers
+from results_online.verify_app.throttle import Network, is_https, trusted_networks
+from results_online.web import app_headers, hsts_header
 
 ROUTES = [
     Route("/", ep.form, methods=["GET"]),
@@ -41,25 +42,36 @@ ROUTES = [
 ]
 
 
-class SecurityHeaders:
-    """ASGI middleware: the security headers on every HTTP response."""
+def _raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """ASGI middleware: the security headers on every HTTP response.
+
+    Strict-Transport-Security only on requests that came over HTTPS: directly, or as a
+    trusted proxy says in X-Forwarded-Proto. Never on plain-http localhost.
+    """
+
+    def __init__(self, app: ASGIApp, hsts_max_age: int = 0,
+                 trusted: tuple[Network, ...] = ()) -> None:
         """Wrap ``app``."""
         self.app = app
-        self.raw = [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                    for k, v in app_headers().items()]
+        self.raw = _raw(app_headers())
+        self.raw_https = self.raw + _raw(hsts_header(hsts_max_age))
+        self.trusted = trusted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Add the headers to the response start message."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        extra = self.raw_https if is_https(scope, self.trusted) else self.raw
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 # Appended raw (no handler sets these names): cheaper than MutableHeaders.
-                message["headers"] = [*message.get("headers", ()), *self.raw]
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -80,7 +92,8 @@ def create_app(config: AppConfig) -> Starlette:
                     exception_handlers={Exception: ep.server_error,
                                         StorageError: ep.unavailable})
     app.state.results = state
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts_max_age=config.hsts_max_age,
+                       trusted=trusted_networks(config.trusted_proxies))
     return app
 
 

@@ -32,32 +32,48 @@ async def form(request: Request) -> Response:
 async def verify_form(request: Request) -> Response:
     """POST /verify: the form's HTML result."""
     state = _state(request)
-    data = await request.form()
-    typed = data.get("candidate_id")
+    try:
+        data = await request.form()
+    except (ValueError, UnicodeError):  # a body no browser sends
+        data = None
+    blank = {"", None}
+    values = {} if data is None else {
+        k: v for k in (*PROOFS, "candidate_id") if (v := data.get(k)) not in blank}
+    typed = values.get("candidate_id")
     # The ID is given back in the form after a failure; the secret never is.
-    kept = typed[:MAX_FIELD] if isinstance(typed, str) else ""
-    fields = _two_fields(typed, data.get("secret_number"))
+    kept = str(typed) if _text(typed) else ""
+    fields = _fields(values)
     if fields is None:
         return state.pages.render(400, failed=True, candidate_id=kept,
-                                  failure="Enter both the candidate ID and the secret number.")
-    found = await state.verifier.attempt(request.scope, *fields)
+                                  failure="Enter the candidate ID and either the share code "
+                                  "or the secret number.")
+    found = await _attempt(request, *fields)
     return state.pages.render(200, statements=found, failed=not found, failure=FAILURE,
                               candidate_id="" if found else kept)
 
 
 async def verify_api(request: Request) -> Response:
-    """POST /api/verify: the JSON check."""
+    """POST /api/verify: the JSON check, with a share code or a secret number."""
     body = await _json_object(request)
     if body is None:
         return _bad_request()
-    fields = _two_fields(body.get("candidate_id"), body.get("secret_number"))
+    fields = _fields(body)
     if fields is None:
-        return _unprocessable("candidate_id and secret_number are required strings "
-                              f"of 1 to {MAX_FIELD} characters")
-    found = await _state(request).verifier.attempt(request.scope, *fields)
+        return _unprocessable("candidate_id and exactly one of share_code (preferred) or "
+                              f"secret_number are required: strings of 1 to {MAX_FIELD} "
+                              "characters")
+    found = await _attempt(request, *fields)
     if not found:
         return JSONResponse({"match": False, "message": FAILURE})
     return JSONResponse({"match": True, "statements": list(found)})
+
+
+async def _attempt(request: Request, candidate_id: str, proof: str, value: str
+                   ) -> tuple[dict[str, object], ...]:
+    verifier = _state(request).verifier
+    if proof == "share_code":
+        return await verifier.attempt_share(request.scope, candidate_id, value)
+    return await verifier.attempt(request.scope, candidate_id, value)
 
 
 async def status_api(request: Request) -> Response:
@@ -66,9 +82,10 @@ async def status_api(request: Request) -> Response:
     if body is None:
         return _bad_request()
     sid = body.get("statement_id")
-    if not isinstance(sid, str) or not 1 <= len(sid) <= MAX_FIELD:
+    if not _text(sid):
         return _unprocessable("statement_id is a required string, e.g. ABCD-EFGH-JKMN-PQRS")
-    answer = _state(request).index.status(sid)
+    state = _state(request)
+    answer = await state.worker.run(state.index.status, str(sid))
     if answer is None:
         return JSONResponse({"status": "unknown"}, status_code=404)
     return JSONResponse({"statement_id": answer.statement_id, "status": answer.status,
@@ -78,7 +95,8 @@ async def status_api(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     """GET /healthz: the index opens and the limiter storage answers."""
     state = _state(request)
-    ok = state.index.status("0000000000000000") is None and await _safe_health(state)
+    ok = await state.worker.run(state.index.status, "0000000000000000") is None and \
+        await _safe_health(state)
     return JSONResponse({"status": "ok" if ok else "unavailable"},
                         status_code=200 if ok else 503)
 
@@ -134,10 +152,29 @@ async def server_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse("Internal Server Error", status_code=500, headers=app_headers())
 
 
-def _two_fields(a: object, b: object) -> tuple[str, str] | None:
-    if not all(isinstance(v, str) and 1 <= len(v) <= MAX_FIELD for v in (a, b)):
+PROOFS = ("share_code", "secret_number")
+
+
+def _fields(body: Mapping[str, object]) -> tuple[str, str, str] | None:
+    """(candidate ID, which proof, its value) if the body holds one ID and exactly one proof."""
+    given = [p for p in PROOFS if p in body]
+    if len(given) != 1:
         return None
-    return str(a), str(b)
+    candidate_id, value = body.get("candidate_id"), body[given[0]]
+    if not (_text(candidate_id) and _text(value)):
+        return None
+    return str(candidate_id), given[0], str(value)
+
+
+def _text(value: object) -> bool:
+    """A string of 1 to MAX_FIELD characters that UTF-8 can carry (no lone surrogates)."""
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_FIELD:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 async def _json_object(request: Request) -> Mapping[str, object] | None:
@@ -148,7 +185,7 @@ async def _json_object(request: Request) -> Mapping[str, object] | None:
             return None
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # also bad UTF-8, huge numbers, deep nesting
         return None
     return body if isinstance(body, dict) else None
 

@@ -39,9 +39,17 @@ _STATEMENT = {"type": "object", "required": [
 
 def openapi() -> dict[str, Any]:
     """The OpenAPI document served at /openapi.json."""
-    verify_body = {"type": "object", "required": ["candidate_id", "secret_number"],
-                   "properties": {"candidate_id": _text("the candidate's board-wide ID"),
-                                  "secret_number": _text("the candidate's secret number")}}
+    candidate = _text("the candidate's board-wide ID")
+    share = _text("the statement's share code (preferred; never locked), e.g. "
+                  "7K3M-Q9RT-4XBD-H2CN-PV8W; case, spaces and dashes ignored")
+    verify_body = {"oneOf": [
+        {"type": "object", "required": ["candidate_id", "share_code"],
+         "not": {"required": ["secret_number"]},
+         "properties": {"candidate_id": candidate, "share_code": share}},
+        {"type": "object", "required": ["candidate_id", "secret_number"],
+         "not": {"required": ["share_code"]},
+         "properties": {"candidate_id": candidate,
+                        "secret_number": _text("the candidate's secret number")}}]}
     verify_ok = {"type": "object", "required": ["match"], "properties": {
         "match": {"type": "boolean"},
         "statements": {"type": "array", "items": _STATEMENT},
@@ -60,13 +68,14 @@ def openapi() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Results Online verification", "version": "1",
-                 "description": "Check a Statement of Results by candidate ID and secret "
-                                "number, or a statement's status by its id. Every failed "
-                                "check gets the same answer; failures are limited per "
-                                "candidate ID and per client address."},
+                 "description": "Check a Statement of Results by candidate ID and share "
+                                "code (preferred) or secret number, or a statement's status "
+                                "by its id. Every failed check gets the same answer. "
+                                "Share-code failures are limited per client address only; "
+                                "secret-number failures per candidate ID and per address."},
         "paths": {
             "/api/verify": {"post": {
-                "summary": "Check a candidate ID and secret number",
+                "summary": "Check a candidate ID with a share code or a secret number",
                 "operationId": "verify",
                 "requestBody": {"required": True,
                                 "content": {"application/json": {"schema": verify_body}}},

@@ -1,11 +1,16 @@
 """Failure limits per candidate ID and per client address, on the `limits` library.
 
-Only failures count: a check first ``test``s both limits and, when it fails,
-``hit``s them. Storage is in memory by default, or Redis so replicas share it.
+Only failures count: a check first ``test``s its limits and, when it fails,
+``hit``s them. Secret-number failures count per ID (the budget the build sized,
+``results_online.index.SecretBudget``) and per address; share-code failures count
+per address only, in a budget of their own, so no one can lock a share code.
+Addresses are normalised first: an IPv4-mapped IPv6 address is its IPv4 address,
+and IPv6 clients count per network prefix (/64 by default: one subscriber's block).
+Storage is in memory by default, or Redis so replicas share it.
 The ID's limiter key is its keyed hash, never the ID. Within one process the
-test-compare-hit sequence for one ID is serialised, so concurrent guesses
-cannot all slip past the limit together; across N replicas at most N-1 extra
-guesses can.
+checks of one ID under way are counted against its remaining failures
+(``reserve``), so concurrent guesses cannot all slip past the limit together;
+across N replicas at most N-1 extra guesses can.
 """
 
 from __future__ import annotations
@@ -14,33 +19,63 @@ import asyncio
 import ipaddress
 import weakref
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from limits import RateLimitItemPerDay
+from limits import RateLimitItemPerDay, WindowStats
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from redis.asyncio import BlockingConnectionPool
 from starlette.types import Scope
 
+from results_online.config import IPV6_PREFIX
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+REDIS_CONNECTIONS = 64  # per process
+REDIS_WAIT = 5.0  # seconds a command waits for a free connection before failing (503)
+_READS = 20  # a check re-reads at most this often while failures of its ID keep landing
+
+
+@dataclass
+class _Flight:
+    """The checks of one ID under way in this process, and how many failures they counted."""
+
+    pending: int = 0
+    epoch: int = 0  # failures counted by checks of this ID that landed
+    waiting: int = 0  # checks waiting for one to land
+    landed: asyncio.Event = field(default_factory=asyncio.Event)  # set when one lands
 
 
 class Throttle:
     """Failure counters for candidate IDs and client addresses."""
 
     def __init__(self, per_id: int, per_address: int, redis_url: str | None = None,
-                 namespace: str = "results-online") -> None:
-        """Count failures in memory, or in Redis at ``redis_url``."""
+                 namespace: str = "results-online", *, id_window_days: int = 1) -> None:
+        """Count failures in memory, or in Redis at ``redis_url``.
+
+        ``per_id`` failures per ``id_window_days`` days per ID; ``per_address`` a day for
+        each of the two paths (secret number, share code) per address.
+        """
         storage: Storage
         if redis_url:
+            # A pool that waits for a free connection under load instead of failing.
+            pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS,
+                                                   timeout=REDIS_WAIT)
             storage = RedisStorage("async+" + redis_url, implementation="redispy",
-                                   wrap_exceptions=True, key_prefix=namespace)
+                                   wrap_exceptions=True, key_prefix=namespace,
+                                   connection_pool=pool)  # type: ignore[arg-type]
         else:
             storage = MemoryStorage()
         self.storage = storage
+        self._local = isinstance(storage, MemoryStorage)
         self._limiter = MovingWindowRateLimiter(storage)
-        self._per_id = RateLimitItemPerDay(per_id, namespace="id")
+        self._per_id = RateLimitItemPerDay(per_id, id_window_days, namespace="id")
         self._per_address = RateLimitItemPerDay(per_address, namespace="addr")
+        self._share_per_address = RateLimitItemPerDay(per_address, namespace="share")
         self._locks: weakref.WeakValueDictionary[bytes, asyncio.Lock] = (
             weakref.WeakValueDictionary())
+        self._flights: dict[bytes, _Flight] = {}  # checks of an ID under way in this process
 
     def lock(self, key: bytes) -> asyncio.Lock:
         """The in-process lock that serialises checks of one ID."""
@@ -61,6 +96,97 @@ class Throttle:
         await self._limiter.hit(self._per_id, key.hex())
         await self._limiter.hit(self._per_address, address)
 
+    async def reserve(self, key: bytes, address: str) -> bool:
+        """Whether a check of this ID may count as a guess. Every call takes a place among
+        the ID's checks under way, which ``settle`` gives back, allowed or not, so that
+        allowed and refused checks do the same work.
+
+        A check takes its place first (no await between reading and writing the count,
+        so that is atomic on the event loop), then reads the ID's remaining failures: it
+        may guess if the places taken fit in them and no failure of the ID landed while
+        it read. Else (checks of one ID racing failures) it reads again under the ID's
+        lock, waiting for one to land while all the ID's failures are in flight. So no
+        more checks guess than the ID has failures left, and checks of one ID that
+        succeed never queue behind each other.
+        """
+        flight = self._flights.setdefault(key, _Flight())
+        flight.pending += 1
+        epoch = flight.epoch
+        try:
+            by_id, by_address = await self._read(key, address)
+        except BaseException:
+            self._give_back(key, flight, failed=False)
+            raise
+        if not by_address or by_id.remaining <= 0:
+            return False
+        if flight.epoch == epoch and flight.pending <= by_id.remaining:
+            return True
+        self._give_back(key, flight, failed=False)
+        return await self._reserve_slowly(key, address)
+
+    async def _reserve_slowly(self, key: bytes, address: str) -> bool:
+        async with self.lock(key):
+            flight = self._flights.setdefault(key, _Flight())
+            allowed = False
+            try:
+                for _ in range(_READS):
+                    epoch = flight.epoch
+                    by_id, by_address = await self._read(key, address)
+                    if flight.epoch != epoch:
+                        continue
+                    if not by_address or by_id.remaining <= 0:
+                        break
+                    if flight.pending < by_id.remaining:
+                        allowed = True
+                        break
+                    flight.waiting += 1  # its failures are all in flight: wait for one
+                    try:
+                        await flight.landed.wait()
+                    finally:
+                        flight.waiting -= 1
+            except BaseException:
+                if flight.pending <= 0:  # the storage failed: no check follows
+                    self._flights.pop(key, None)
+                raise
+            flight.pending += 1
+            return allowed
+
+    async def _read(self, key: bytes, address: str) -> tuple[WindowStats, bool]:
+        by_id = self._limiter.get_window_stats(self._per_id, key.hex())
+        by_address = self._limiter.test(self._per_address, address)
+        if self._local:  # nothing to wait for: tasks would only cost
+            return await by_id, await by_address
+        stats, allowed = await asyncio.gather(by_id, by_address)  # one round trip, not two
+        return stats, allowed
+
+    def _give_back(self, key: bytes, flight: _Flight, *, failed: bool) -> None:
+        flight.pending -= 1
+        flight.epoch += failed
+        if flight.waiting:
+            flight.landed.set()
+            flight.landed = asyncio.Event()
+        lock = self._locks.get(key)
+        if flight.pending <= 0 and (lock is None or not lock.locked()):
+            self._flights.pop(key, None)
+
+    async def settle(self, key: bytes, address: str, *, failed: bool) -> None:
+        """End a check begun with ``reserve``: count it if it failed, give back its place."""
+        flight = self._flights.get(key)
+        try:
+            if failed:
+                await self.failed(key, address)
+        finally:
+            if flight is not None:
+                self._give_back(key, flight, failed=failed)
+
+    async def share_allowed(self, address: str) -> bool:
+        """Whether the address has share-code failures left (no ID is consulted)."""
+        return await self._limiter.test(self._share_per_address, address)
+
+    async def share_failed(self, address: str) -> None:
+        """Count one share-code failure against the address."""
+        await self._limiter.hit(self._share_per_address, address)
+
     async def healthy(self) -> bool:
         """Whether the limiter storage answers."""
         return bool(await self.storage.check())
@@ -71,8 +197,29 @@ def trusted_networks(proxies: Sequence[str]) -> tuple[Network, ...]:
     return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
-def client_address(scope: Scope, trusted: Sequence[Network]) -> str:
-    """The client's address: the peer, or from X-Forwarded-For when the peer is a trusted proxy."""
+def client_address(scope: Scope, trusted: Sequence[Network], ipv6_prefix: int = IPV6_PREFIX
+                   ) -> str:
+    """The client's limiter address: the peer, or from X-Forwarded-For behind a trusted proxy.
+
+    Normalised (``normalise``), so one client cannot spread over many budgets.
+    """
+    return normalise(_client(scope, trusted), ipv6_prefix)
+
+
+def normalise(text: str, ipv6_prefix: int = IPV6_PREFIX) -> str:
+    """IPv4 as itself (also when IPv4-mapped), IPv6 as its network of ``ipv6_prefix`` bits."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text  # "unknown", or a test transport's name: counted as given
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, ipv6_prefix), strict=False))
+    return str(address)
+
+
+def _client(scope: Scope, trusted: Sequence[Network]) -> str:
     client = scope.get("client")
     peer = client[0] if client else "unknown"
     if not trusted or not _within(peer, trusted):
@@ -90,6 +237,18 @@ def client_address(scope: Scope, trusted: Sequence[Network]) -> str:
     return peer
 
 
+def is_https(scope: Scope, trusted: Sequence[Network]) -> bool:
+    """Whether the request came over HTTPS: its scheme, or a trusted proxy's X-Forwarded-Proto."""
+    if scope.get("scheme") == "https":
+        return True
+    client = scope.get("client")
+    if not trusted or not client or not _within(client[0], trusted):
+        return False
+    proto = [v.decode("latin-1") for k, v in scope.get("headers", ())
+             if k == b"x-forwarded-proto"]
+    return bool(proto) and proto[-1].split(",")[-1].strip().lower() == "https"
+
+
 def _valid(text: str) -> bool:
     try:
         ipaddress.ip_address(text)
@@ -103,4 +262,6 @@ def _within(text: str, trusted: Sequence[Network]) -> bool:
         address = ipaddress.ip_address(text)
     except ValueError:
         return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # a mapped proxy address is the proxy
     return any(address in net for net in trusted)

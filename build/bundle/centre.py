@@ -108,7 +108,7 @@ def statement_order(s: Statement) -> tuple[int, int, str, str]:
 def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
                explanation: bytes, *, now: datetime, seal: Seal | None = None) -> bytes:
     """The centre's zip: results.csv and .xlsx, the PDFs, the explanation and index.html."""
-    stamp = board_time(series.info.centres_release).timetuple()[:6]
+    stamp = board_time(series.info.centres_release, series.info.zone).timetuple()[:6]
     combined = merge_tagged([r.pdf for r in items], metadata(
         title=f"Statements of Results: {series.info.name}, centre {centre.number} {centre.name}",
         author=series.info.board, lang="en", created=now))
@@ -135,7 +135,7 @@ def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement
 
 def result_rows(series: Series, statements: Sequence[Statement]) -> Iterator[list[str]]:
     """The rows of results.csv and results.xlsx (CSV_COLUMNS, as text), statement by statement."""
-    release = board_day(series.info.centres_release).isoformat()
+    release = board_day(series.info.centres_release, series.info.zone).isoformat()
     for s in statements:
         e, c = s.entry, s.entry.candidate
         common = [s.centre.number, s.centre.name, s.series.code, s.series.name, e.test.code,
@@ -173,7 +173,7 @@ def results_xlsx(series: Series, statements: Sequence[Statement]) -> bytes:
                      if r[test_at] == test.code)
         if rows:
             sheets.append(Sheet(test.name, columns, rows))
-    return workbook(sheets, created=board_time(series.info.centres_release),
+    return workbook(sheets, created=board_time(series.info.centres_release, series.info.zone),
                     title=f"{series.info.name} results")
 
 

@@ -67,7 +67,7 @@ class ForthcomingRow:
 
 
 def release_date(series: Series) -> date:
-    """The day centres receive results, in UK time."""
+    """The day centres receive results, in the board's time zone."""
     return results_release_day(series.info)
 
 
@@ -90,7 +90,7 @@ def available_rows(series: Series, statements: Sequence[Statement], *,
     released = release_date(series)
     until = series.info.available_until
     closed = series_closed_days(series.info)
-    start = max(released, board_day(now))
+    start = max(released, board_day(now, series.info.zone))
     rows = []
     for test in series.tests:
         people = {s.entry.candidate.candidate_id for s in statements
@@ -100,7 +100,7 @@ def available_rows(series: Series, statements: Sequence[Statement], *,
         deadline = enquiry_deadline_of(series.info, test, closed)
         rows.append(AvailableRow(test, released, until, max((until - start).days, 0), len(people),
                                  enquiry_rule(test).describe(), deadline,
-                                 enquiry_open(deadline, board_day(now))))
+                                 enquiry_open(deadline, board_day(now, series.info.zone))))
     return rows
 
 
@@ -135,7 +135,7 @@ def overview_html(series: Series, centre: Centre, statements: Sequence[Statement
         candidates=candidate_rows(statements, pdfs), appeal_rule=APPEAL_RULE,
         forthcoming=forthcoming_rows(statements),
         appeal_days=APPEAL_WORKING_DAYS, bank_holidays=" ".join(sorted(map(str, closed))),
-        generated=board_time(now), csp=csp,
+        generated=board_time(now, series.info.zone), csp=csp,
         css=Markup(css), js=Markup(js))  # noqa: S704 - our own shipped assets
 
 

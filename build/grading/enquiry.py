@@ -92,8 +92,8 @@ def appeal_deadline(outcome_received: date, closed: Container[date]) -> date:
 
 
 def results_release_day(info: SeriesInfo) -> date:
-    """The day the series' results are released (to centres first), in UK time."""
-    return board_day(info.centres_release)
+    """The day the series' results are released (to centres first), in the board's zone."""
+    return board_day(info.centres_release, info.zone)
 
 
 def series_closed_days(info: SeriesInfo) -> frozenset[date]:

@@ -67,8 +67,22 @@ def read_table(path: Path, required: tuple[str, ...], optional: tuple[str, ...],
             problems.append(Problem(name, index, None,
                                     f"has {len(record)} fields but the header has {len(header)}"))
             continue
-        rows.append(Row(index, {h: v.strip() for h, v in zip(header, record, strict=True)}))
+        values = {h: v.strip() for h, v in zip(header, record, strict=True)}
+        for column, value in values.items():
+            if (char := control_character(value)) is not None:
+                problems.append(Problem(name, index, column, f"contains the control character "
+                                        f"U+{ord(char):04X}: remove it (only tab is allowed)"))
+        rows.append(Row(index, values))
     return rows
+
+
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def control_character(text: str) -> str | None:
+    """The first C0 or C1 control character (or DEL) in ``text``, tab excepted; or None."""
+    found = _CONTROL.search(text)
+    return found.group() if found else None
 
 
 def sniff_delimiter(text: str) -> str:

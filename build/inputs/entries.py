@@ -126,9 +126,15 @@ def _read_row(row: Row, test: Test, group: _Group, problems: list[Problem]) -> N
     group.results[component.code] = ComponentResult(component, status, mark, grade)
 
 
+MAX_MARK_DIGITS = 6  # longer is no mark of any test
+
+
 def _mark(text: str, low: int, high: int, bad: _Bad) -> tuple[Status | None, int | None]:
     if text.casefold() in CODES:
         return CODES[text.casefold()], None
+    if len(text) > MAX_MARK_DIGITS:  # checked first: int() of thousands of digits fails
+        bad("mark", f"is too long: a mark has at most {MAX_MARK_DIGITS} digits")
+        return None, None
     if not (text.isascii() and text.isdigit()):
         bad("mark", f"must be a whole number from {low} to {high}, or X, Z, Pending, Withheld")
         return None, None

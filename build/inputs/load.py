@@ -31,6 +31,7 @@ CANDIDATE_COLUMNS = ("candidate_id", "centre_number", "candidate_number", "name"
 RESULT_COLUMNS = ("candidate_id", "test", "component", "mark")
 RESULT_OPTIONAL = ("grade", "cefr", "centre_number")
 SECRET_MIN, SECRET_MAX = 4, 12
+MAX_NAME = 100  # characters of a candidate's or a centre's name (docs/input.md)
 # Centre and candidate numbers end up in file names and URLs: keep them plain.
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
 _CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
@@ -80,6 +81,8 @@ def _centres(rows: list[Row], problems: list[Problem]) -> tuple[Centre, ...]:
             seen[number] = row.number
         if not name:
             bad("centre_name", "must not be empty")
+        elif len(_nfc(name)) > MAX_NAME:
+            bad("centre_name", f"is longer than {MAX_NAME} characters")
         if not valid_email(email):
             bad("email", "is not an e-mail address like exams@school.example")
         recipients = _recipients(row["recipients"], bad)
@@ -142,6 +145,8 @@ def _candidates(rows: list[Row], centres: frozenset[str] | None,
             seen_numbers[centre, number] = row.number
         if not row["name"]:
             bad("name", "must not be empty")
+        elif len(_nfc(row["name"])) > MAX_NAME:
+            bad("name", f"is longer than {MAX_NAME} characters")
         if not valid_email(row["email"]):
             bad("email", "is not an e-mail address like name@example.org")
         _check_secret(row["secret_number"], bad)

@@ -6,8 +6,10 @@ TOML key, e.g. ``tests[2].papers[1].boundaries``.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -15,6 +17,8 @@ from typing import Any
 
 from results_online.build.grading import rules
 from results_online.build.grading.enquiry import ENQUIRY_DEFAULTS
+from results_online.build.inputs.csvtable import control_character
+from results_online.dates import BOARD_TIME_ZONE
 from results_online.errors import Problem
 from results_online.model import Component, Family, SeriesInfo, Test
 from results_online.token import HOST_URL
@@ -24,6 +28,12 @@ _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 _TEST_CODE = re.compile(r"^[A-Z0-9]{1,8}$")
 _PAPER_CODE = re.compile(r"^[A-Za-z0-9]{1,8}$")
 _MISSING = object()
+SERIES_KEYS = ("board", "name", "code", "year", "month", "time_zone", "centres_release",
+               "candidates_release", "available_until", "issue_date", "verify_url", "site_url",
+               "contact", "tests")
+TEST_KEYS = ("code", "name", "family", "not_a_certificate", "enquiry_working_days",
+             "enquiry_calendar_days", "explanation", "papers", "enquiry_url", "appeal_url")
+PAPER_KEYS = ("code", "title", "max_mark", "boundaries")
 
 
 class _Table:
@@ -34,6 +44,15 @@ class _Table:
 
     def bad(self, key: str, message: str) -> None:
         self.problems.append(Problem(FILE, None, self.prefix + key, message))
+
+    def only(self, known: tuple[str, ...]) -> None:
+        """Report every key that is not one of ``known``, with a "did you mean" if close."""
+        for key in self.data:
+            if key in known:
+                continue
+            near = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+            self.bad(key, f"unknown key; did you mean {near[0]}?" if near else
+                     "unknown key; the keys here are " + ", ".join(known))
 
     def get(self, key: str, kind: type | tuple[type, ...], what: str,
             default: Any = _MISSING) -> Any:
@@ -51,6 +70,9 @@ class _Table:
         value = self.get(key, str, "a text in quotes", default)
         if isinstance(value, str) and not value.strip() and default is _MISSING:
             self.bad(key, "must not be empty")
+        if isinstance(value, str) and (char := control_character(value.strip())) is not None:
+            self.bad(key, f"contains the control character U+{ord(char):04X}: remove it")
+            return ""
         return value.strip() if isinstance(value, str) else ""
 
     def when(self, key: str) -> datetime | None:
@@ -101,7 +123,10 @@ def read_series_file(folder: Path, problems: list[Problem]) -> SeriesFile:
     except UnicodeDecodeError:
         problems.append(Problem(FILE, None, None, "is not UTF-8 text"))
         return SeriesFile(None, (), None)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or a number of thousands of digits
+        if not isinstance(exc, tomllib.TOMLDecodeError):
+            problems.append(Problem(FILE, None, None, "is not valid TOML: a number is too long"))
+            return SeriesFile(None, (), None)
         where = re.search(r"at line (\d+)", str(exc))
         problems.append(Problem(FILE, int(where.group(1)) if where else None, None,
                                 f"is not valid TOML: {exc}"))
@@ -145,6 +170,7 @@ def line_of(text: str, column: str) -> int | None:
 
 
 def _series_info(t: _Table) -> SeriesInfo | None:
+    t.only(SERIES_KEYS)
     board, name, code = t.text("board"), t.text("name"), t.text("code")
     if code and not _CODE.match(code):
         t.bad("code", "use letters, digits and '-' only, e.g. \"2026-06\" (it goes in file names)")
@@ -158,13 +184,30 @@ def _series_info(t: _Table) -> SeriesInfo | None:
     issue = t.day("issue_date", None)
     if candidates_at and until and until <= candidates_at.date():
         t.bad("available_until", "must come after candidates_release")
+    if centres_at and candidates_at and candidates_at < centres_at:
+        t.bad("candidates_release", "must not be before centres_release: centres get "
+                                    "their bundles first")
+    zone = _time_zone(t)
     urls = [_url(t, "verify_url"), _url(t, "site_url")]
     contact = t.text("contact", "")
     if (centres_at is None or candidates_at is None or until is None or year is None
-            or month is None or not urls[0] or not urls[1]):
+            or month is None or not urls[0] or not urls[1] or zone is None):
         return None
     return SeriesInfo(board, name, code, year, month, centres_at, candidates_at, until,
-                      issue or candidates_at.date(), urls[0], urls[1], contact)
+                      issue or candidates_at.date(), urls[0], urls[1], contact, zone)
+
+
+def _time_zone(t: _Table) -> str | None:
+    """The board's IANA time zone (default Europe/London), with a "did you mean" if unknown."""
+    key = t.text("time_zone", BOARD_TIME_ZONE.key)
+    try:
+        zoneinfo.ZoneInfo(key)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        near = difflib.get_close_matches(key, sorted(zoneinfo.available_timezones()), n=1)
+        t.bad("time_zone", "is not a time zone name like \"Europe/London\""
+              + (f"; did you mean {near[0]}?" if near else ""))
+        return None
+    return key
 
 
 def _url(t: _Table, key: str) -> str:
@@ -197,6 +240,7 @@ def _tests(raw: object, problems: list[Problem]) -> tuple[Test, ...]:
 
 
 def _test(t: _Table) -> Test | None:
+    t.only(TEST_KEYS)
     code = t.text("code")
     if code and not _TEST_CODE.match(code):
         t.bad("code", "must be 1 to 8 capital letters or digits, e.g. \"STEP\" or \"FCE\"")
@@ -267,6 +311,7 @@ def _papers(t: _Table) -> tuple[Component, ...]:
 
 
 def _paper(p: _Table) -> Component | None:
+    p.only(PAPER_KEYS)
     code, title = p.text("code"), p.text("title")
     if code and not _PAPER_CODE.match(code):
         p.bad("code", "must be 1 to 8 letters or digits, e.g. \"9470\"")

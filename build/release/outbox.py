@@ -127,11 +127,13 @@ class Outbox:
         for link in candidate_links(statements, self.secret):
             by_candidate.setdefault(link.candidate_id, []).append(link)
         tests = {t.code: t.name for t in self.series.tests}
+        codes = {s.statement_id: s.share_code for s in statements}
         for cid, group in by_candidate.items():
             first = group[0]
             context = {"info": info, "name": first.name, "tests": tests,
                        "candidate_id": first.candidate_id,
-                       "links": [(tests.get(g.test, g.test), g.link) for g in group],
+                       "links": [(tests.get(g.test, g.test), g.link, codes[g.statement_id])
+                                 for g in group],
                        "enquiries": [(tests.get(g.test, g.test), self.deadlines[g.test])
                                      for g in group if g.test in self.deadlines]}
             name = f"candidate-{first.statement_id}.eml"

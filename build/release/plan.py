@@ -81,7 +81,7 @@ class ReleasePlan:
 
 def withdrawal_time(info: SeriesInfo) -> datetime:
     """When statements leave the site: midnight after available_until, in the board's zone."""
-    return start_of_day_after(info.available_until)
+    return start_of_day_after(info.available_until, info.zone)
 
 
 def plan_release(info: SeriesInfo, files: Sequence[PublicFile], now: datetime) -> ReleasePlan:

@@ -4,7 +4,11 @@ The blob is AES-256-GCM (``crypto.seal``): nonce ‖ ciphertext ‖ tag, with th
 statement id (16 ASCII characters) as associated data, so a blob moved to
 another id does not open. Its plaintext holds what the viewer page shows:
 
-    4-byte big-endian length of the HTML fragment ‖ the fragment (UTF-8) ‖ the PDF
+    len(fragment) ‖ the fragment (UTF-8) ‖ len(PDF) ‖ the PDF ‖ zero bytes
+
+(lengths 4 bytes, big-endian). The zeros pad every blob to a whole number of
+``BUCKET`` bytes, so the size of ``s/<id>.bin`` on the CDN says nothing about the
+results inside (a typical statement is about 23 kB: every one is exactly 64 KiB).
 
 The key is ``ids.content_key(statement_secret, id)``: 256 bits that exist only in
 the secure link (never on the site); derived rather than stored, so a rebuild
@@ -27,6 +31,8 @@ from results_online.ids import content_key
 from results_online.names import BLOB_FOLDER, blob_path
 
 _LENGTH = struct.Struct(">I")
+BUCKET = 65_536  # bytes: every blob's size is a multiple of this
+_OVERHEAD = 12 + 16  # nonce and tag around the ciphertext
 
 
 @dataclass(frozen=True)
@@ -38,20 +44,29 @@ class StatementContent:
 
 
 def pack(content: StatementContent) -> bytes:
-    """The plaintext container of one statement."""
+    """The plaintext container of one statement, padded so its blob fills whole buckets."""
     html = content.fragment_html.encode("utf-8")
-    return _LENGTH.pack(len(html)) + html + content.pdf
+    body = _LENGTH.pack(len(html)) + html + _LENGTH.pack(len(content.pdf)) + content.pdf
+    blob = -(-(len(body) + _OVERHEAD) // BUCKET) * BUCKET  # rounded up to a bucket
+    return body + bytes(blob - _OVERHEAD - len(body))
 
 
 def unpack(plaintext: bytes) -> StatementContent:
     """Split a container made by ``pack``; raise ValueError if it is malformed."""
-    if len(plaintext) < _LENGTH.size:
+    html_end = _LENGTH.size + _length_at(plaintext, 0)
+    pdf_start = html_end + _LENGTH.size
+    pdf_end = pdf_start + _length_at(plaintext, html_end)
+    if pdf_end > len(plaintext) or any(plaintext[pdf_end:]):
+        raise ValueError("the statement container is truncated or its padding is not zeros")
+    return StatementContent(plaintext[_LENGTH.size:html_end].decode("utf-8"),
+                            plaintext[pdf_start:pdf_end])
+
+
+def _length_at(plaintext: bytes, offset: int) -> int:
+    if offset + _LENGTH.size > len(plaintext):
         raise ValueError("the statement container is truncated")
-    (size,) = _LENGTH.unpack_from(plaintext)
-    end = _LENGTH.size + size
-    if end > len(plaintext):
-        raise ValueError("the statement container is truncated")
-    return StatementContent(plaintext[_LENGTH.size:end].decode("utf-8"), plaintext[end:])
+    (size,) = _LENGTH.unpack_from(plaintext, offset)
+    return int(size)
 
 
 def encrypt_statement(key: bytes, statement_id: str, content: StatementContent,

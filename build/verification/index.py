@@ -17,11 +17,14 @@ from results_online.index import (
     FORMAT,
     SCHEMA,
     IndexRow,
+    SecretBudget,
     StatementStatus,
     candidate_hash,
     pepper_check,
     row_values,
+    secret_budget,
     secret_hash,
+    share_hash,
 )
 from results_online.model import Entry, Statement, Status
 from results_online.wording import component_result, overall_grade
@@ -65,19 +68,36 @@ def display(s: Statement) -> dict[str, object]:
 def row_for(s: Statement, pepper: bytes) -> IndexRow:
     """The index row of a current (valid) statement."""
     c = s.entry.candidate
+    if not s.share_code:
+        raise ValueError("a statement needs its share code to be indexed")
     return IndexRow(
         statement_id=s.statement_id, candidate_hash=candidate_hash(pepper, c.candidate_id),
-        secret_hash=secret_hash(pepper, c.candidate_id, c.secret), test=s.entry.test.code,
+        secret_hash=secret_hash(pepper, c.candidate_id, c.secret),
+        share_hash=share_hash(pepper, c.candidate_id, s.share_code), test=s.entry.test.code,
         revision=s.entry.revision, issue_date=s.issue_date, status=StatementStatus.VALID,
         status_date=None, superseded_by=None,
         display=json.dumps(display(s), ensure_ascii=False),
     )
 
 
+def shortest_secret(statements: Sequence[Statement]) -> int:
+    """The digits of the series' shortest secret number (what bounds a guesser)."""
+    return min((len(s.entry.candidate.secret) for s in statements), default=0)
+
+
+def budget_for(statements: Sequence[Statement]) -> SecretBudget:
+    """The per-ID failure budget the index records for these statements' secrets."""
+    return secret_budget(shortest_secret(statements) or 4)
+
+
 def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
-                superseded: Sequence[IndexRow] = ()) -> None:
-    """Write a new index at ``path``: the statements as valid, plus retired rows as given."""
+                superseded: Sequence[IndexRow] = ()) -> SecretBudget:
+    """Write a new index at ``path``: the statements as valid, plus retired rows as given.
+
+    Returns the per-ID secret-number budget it recorded (``results_online.index``).
+    """
     rows = [row_for(s, pepper) for s in statements]
+    budget = budget_for(statements)
     ids = {r.statement_id for r in rows}
     for old in superseded:
         if old.status not in (StatementStatus.SUPERSEDED, StatementStatus.WITHDRAWN):
@@ -93,14 +113,15 @@ def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
             con.executescript(SCHEMA)
             con.executemany("INSERT INTO meta VALUES (?, ?)",
                             [("format", FORMAT), ("pepper_check", pepper_check(pepper)),
-                             *_about(statements)])
+                             *_budget_meta(statements), *_about(statements)])
             con.executemany(
-                "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [row_values(r) for r in (*rows, *superseded)])
     finally:
         con.close()
     tmp.chmod(0o600)
     tmp.replace(path)
+    return budget
 
 
 def _about(statements: Sequence[Statement]) -> list[tuple[str, str]]:
@@ -132,15 +153,22 @@ def update_index(previous: Path, path: Path, new: Sequence[Statement], pepper: b
     con = sqlite3.connect(tmp)
     try:
         with con:
-            con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", _about(current))
+            con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                            [*_budget_meta(current), *_about(current)])
             con.executemany(
-                "INSERT OR REPLACE INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [row_values(r) for r in (*(row_for(s, pepper) for s in new), *retired)])
     finally:
         con.close()
     tmp.chmod(0o600)
     tmp.replace(path)
     return True
+
+
+def _budget_meta(statements: Sequence[Statement]) -> list[tuple[str, str]]:
+    budget = budget_for(statements)
+    return [("shortest_secret", str(shortest_secret(statements) or 4)),
+            ("budget_failures", str(budget.failures)), ("budget_days", str(budget.days))]
 
 
 def _same_format(index: Path, pepper: bytes) -> bool:

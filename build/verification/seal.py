@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from results_online import token
 from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
-from results_online.ids import id_to_text, statement_id_bytes
+from results_online.ids import id_to_text, share_code, statement_id_bytes
 from results_online.keys.store import KeyStore
 from results_online.model import Entry, Series, Statement, Status
 
@@ -49,11 +49,13 @@ def seal_series(series: Series, keys: KeyStore) -> tuple[Statement, ...]:
         sid = statement_id_bytes(keys.statement_secret, series.info.code, entry)
         data = token_data(entry, sid, keys.signing_kid, series)
         signed = token.sign_token(keys.signing_key, data)
+        text_id = id_to_text(sid)
         out.append(Statement(
-            statement_id=id_to_text(sid), entry=entry, centre=centres[entry.candidate.centre],
+            statement_id=text_id, entry=entry, centre=centres[entry.candidate.centre],
             series=series.info, token=signed,
             qr_text=token.qr_text(series.info.verify_url, signed),
             issue_date=series.info.issue_date, key_id=keys.signing_kid.hex(),
             enquiry_deadline=deadlines[entry.test.code],
+            share_code=share_code(keys.statement_secret, text_id),
         ))
     return tuple(out)
