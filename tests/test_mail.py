@@ -123,6 +123,8 @@ def _check_links(msg: EmailMessage, links: dict[str, str]) -> None:
 def test_sent_and_stored_mails_are_dated_signed_and_keep_the_link(
         out: Path, built: rs.SmallBuild, smtp: tuple[str, Inbox]) -> None:
     server, inbox = smtp
+    # Date has whole seconds: the sending began no earlier than this.
+    started = datetime.now(UTC).replace(microsecond=0)
     assert _notify(out, server, built.keys) == 0
     record = dkim_dns_record(built.keys)
     links = _links(out)
@@ -133,7 +135,9 @@ def test_sent_and_stored_mails_are_dated_signed_and_keep_the_link(
     for arrival in inbox.arrivals:
         msg = _parse(arrival.raw)
         date = parsedate_to_datetime(msg["Date"])
-        assert abs((arrival.received - date).total_seconds()) <= 1  # the moment of sending
+        # The moment of sending: between the start of `results notify` and the arrival
+        # (no fixed bound on the delay between them, which a loaded machine stretches).
+        assert started <= date <= arrival.received
         assert date.year != 2026 or date.month != 8  # not the --now release check time
         assert msg["Message-ID"].endswith("@127.0.0.1>")  # the From address's domain
         assert msg["Message-ID"].count("@") == 1
