@@ -246,6 +246,8 @@ def _pages(live: Live) -> list[tuple[str, str | None]]:
     pages += [(live.app + "/", None), (live.app + "/help", None),
               (f"{live.app}/q#{digits}", "verdict"), (live.app + "/", "fail"),
               (live.app + "/", "match")]
+    pages += [(live.app + path, None) for path in ("/orgs", "/orgs/register", "/orgs/confirm",
+                                                    "/orgs/bulk")]
     return pages
 
 
