@@ -26,6 +26,9 @@ from pathlib import Path
 
 from pyrage import x25519
 
+from results_online.ids import share_code
+from results_online.keys.store import load_keys
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = {"step-2026-06": (8000, 8001), "cambridge-2026-06": (8010, 8011)}
 DATE_KEYS = ("centres_release", "candidates_release", "available_until", "issue_date")
@@ -114,8 +117,9 @@ def print_samples(name: str, series: Path, out: Path, home: Path, site_port: int
         if who:
             print(f"  sample candidate ID:  {who['candidate_id']}  secret number: "
                   f"{who['secret_number']}")
-        if first.get("share_code"):
-            print(f"  sample share code:    {first['share_code']}")
+        secret = load_keys(home / "keys").statement_secret
+        print(f"  sample share code:    {share_code(secret, first['statement_id'])}"
+              "  (give it with the candidate ID instead of the secret number)")
     # A centre whose bundle is live on the site at the demo's time.
     centre = next(iter(sorted((out / "site" / "c").glob("*"))), None)
     if centre is not None:
