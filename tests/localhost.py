@@ -50,6 +50,20 @@ def results_server(args: Sequence[str], url: str, **popen: Any) -> Iterator[None
 
 
 @contextmanager
+def smtp_server(handler: Any) -> Iterator[str]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 with this handler; yields HOST:PORT."""
+    from aiosmtpd.controller import Controller
+
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        controller.stop()
+
+
+@contextmanager
 def chromium() -> Iterator[Any]:
     """Debian's chromium through Playwright."""
     from playwright.sync_api import sync_playwright

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
 import redis
 from localhost import free_port
+from redis_server import redis_server
 from starlette.testclient import TestClient
 
 from tests.verify_support import VerifyFixture, credentials, make_fixture, wrong
@@ -24,25 +23,8 @@ PROXY = ("127.0.0.1", 41000)
 
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(host="127.0.0.1", port=port)
-    try:
-        for _ in range(200):
-            try:
-                if client.ping():
-                    break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("redis-server did not start")
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=10)
+    with redis_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,7 @@ from typing import Any
 import dkim
 import pytest
 import release_support as rs
-from aiosmtpd.controller import Controller
-from localhost import free_port
+from localhost import smtp_server
 
 from results_online.build.release.outbox import read_outbox
 from results_online.build.release.wire import DkimKey, prepare
@@ -72,20 +71,11 @@ def out(built: rs.SmallBuild, tmp_path: Path) -> Path:
     return copy
 
 
-def _serve(inbox: Inbox) -> tuple[Controller, Inbox, str]:
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    return controller, inbox, f"127.0.0.1:{port}"
-
-
 @pytest.fixture
 def smtp() -> Iterator[tuple[str, Inbox]]:
-    controller, inbox, address = _serve(Inbox())
-    try:
+    inbox = Inbox()
+    with smtp_server(inbox) as address:
         yield address, inbox
-    finally:
-        controller.stop()
 
 
 def _dns(record: str) -> Any:
@@ -164,11 +154,9 @@ def test_8bit_bodies_go_with_8bitmime_only(out: Path, built: rs.SmallBuild,
 
 def test_without_8bitmime_bodies_are_quoted_printable_and_still_verify(
         out: Path, built: rs.SmallBuild) -> None:
-    controller, inbox, server = _serve(Plain7bitInbox())
-    try:
+    inbox = Plain7bitInbox()
+    with smtp_server(inbox) as server:
         assert _notify(out, server, built.keys) == 0
-    finally:
-        controller.stop()
     record = dkim_dns_record(built.keys)
     links = _links(out)
     assert len(inbox.arrivals) == 6

@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 import release_support as rs
-from aiosmtpd.controller import Controller
 from factories import make_keys, step_series
-from localhost import free_port
+from localhost import free_port, smtp_server
 
 from results_online.build.release.outbox import read_outbox, write_outbox
 from results_online.build.verification.seal import seal_series
@@ -60,13 +59,8 @@ class PickyInbox(Inbox):
 @pytest.fixture
 def smtp() -> Iterator[tuple[str, Inbox]]:
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"127.0.0.1:{port}", inbox
-    finally:
-        controller.stop()
+    with smtp_server(inbox) as server:
+        yield server, inbox
 
 
 @pytest.fixture(scope="module")
@@ -218,21 +212,16 @@ def test_a_refused_address_holds_back_no_one_else(out: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     centre_mail = rs_centre_mails(out)[0]
     inbox = PickyInbox(refuse=centre_mail)
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        assert _notify(out, f"127.0.0.1:{port}", rs.AFTER_BOTH.isoformat()) == 1
+    with smtp_server(inbox) as server:
+        assert _notify(out, server, rs.AFTER_BOTH.isoformat()) == 1
         err = capsys.readouterr().err
         assert err.startswith("error: the mail server refused 1 of 6") and "hint: " in err
         assert centre_mail not in err
         assert len(inbox.messages) == 5
         inbox.refuse = ""  # the address is fixed: the re-run sends only that message
-        assert _notify(out, f"127.0.0.1:{port}", rs.AFTER_BOTH.isoformat()) == 0
+        assert _notify(out, server, rs.AFTER_BOTH.isoformat()) == 0
         assert "sent 1 message(s); 5 sent before" in capsys.readouterr().out
         assert inbox.recipients[-1] == [centre_mail]
-    finally:
-        controller.stop()
 
 
 def test_unreachable_server_is_a_clear_error(out: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,9 +26,8 @@ import pytest
 import redis
 import schemathesis
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 from hypothesis import HealthCheck, given, settings
-from localhost import free_port
+from localhost import free_port, smtp_server
 from postgres import pg_bin, postgres_server
 from redis_server import redis_server
 from schemathesis.checks import positive_data_acceptance
@@ -61,13 +60,9 @@ class Inbox:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[str, Inbox]]:
-    inbox, port = Inbox(), free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"127.0.0.1:{port}", inbox
-    finally:
-        controller.stop()
+    inbox = Inbox()
+    with smtp_server(inbox) as server:
+        yield server, inbox
 
 
 @pytest.fixture(scope="module")
