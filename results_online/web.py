@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from urllib.parse import urlsplit
@@ -91,9 +92,9 @@ def statement_page_csp(css: str) -> str:
                    "base-uri 'none'", "form-action 'none'", header=False)
 
 
-def offline_page_csp(js: str, css: str) -> str:
-    """A self-contained offline page (the centre overview): its inline script and style."""
-    return _policy("default-src 'none'", f"script-src {csp_hash(js)}",
+def offline_page_csp(scripts: Sequence[str], css: str) -> str:
+    """A self-contained offline page (the centre overview): its inline scripts and style."""
+    return _policy("default-src 'none'", "script-src " + " ".join(map(csp_hash, scripts)),
                    f"style-src {csp_hash(css)}", "img-src 'self'", "base-uri 'none'",
                    "form-action 'none'", "object-src 'none'", header=False)
 

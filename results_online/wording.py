@@ -29,6 +29,7 @@ STATUS_WORDS = {
 }
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _WORDS = {"grade": "Grade", "no_grade": "No grade", "mark": "mark", "marks": "marks",
           "cefr": "CEFR", "overall": "Overall"}
 
@@ -37,6 +38,7 @@ def wording_catalogue() -> dict[str, object]:
     """The words the browser pages use (``/wording.json``), from the tables the statements use."""
     return {
         "months": list(MONTHS),
+        "weekdays": list(WEEKDAYS),
         "component_status": {s.value: w for s, w in _COMPONENT_WORDS.items()},
         "overall_status": {s.value: w for s, w in _OVERALL_WORDS.items()},
         "statement_status": {s.value: w for s, w in STATUS_WORDS.items()},
@@ -47,6 +49,11 @@ def wording_catalogue() -> dict[str, object]:
 def wording_json() -> str:
     """The catalogue as the JSON file the build writes and the app serves."""
     return json.dumps(wording_catalogue(), indent=2, ensure_ascii=False) + "\n"
+
+
+def date_words_json() -> str:
+    """Month and weekday names alone, for a page that can fetch nothing (the offline overview)."""
+    return json.dumps({"months": list(MONTHS), "weekdays": list(WEEKDAYS)}, ensure_ascii=False)
 
 
 def status_words(status: Status, overall: bool = False) -> str:
@@ -94,6 +101,11 @@ def long_date(d: date) -> str:
     return f"{d.day} {MONTHS[d.month - 1]} {d.year}"
 
 
+def weekday_date(d: date) -> str:
+    """A deadline as the pages write it: Monday 7 September 2026."""
+    return f"{WEEKDAYS[d.weekday()]} {long_date(d)}"
+
+
 def long_datetime(t: datetime) -> str:
     """A release time with its UTC offset: 13 August 2026 at 08:00 (UTC+01:00)."""
     offset = t.strftime("%z")
@@ -104,5 +116,6 @@ def long_datetime(t: datetime) -> str:
 FILTERS = {
     "component_result": component_result, "status_words": status_words,
     "overall_grade": overall_grade, "certificate_text": certificate_text,
-    "step_overall": step_overall, "long_date": long_date, "long_datetime": long_datetime,
+    "step_overall": step_overall, "long_date": long_date, "weekday_date": weekday_date,
+    "long_datetime": long_datetime,
 }

@@ -5,6 +5,7 @@
 import { Decrypter, identityToRecipient } from "/vendor/age.js";
 import { unzipSync } from "/vendor/fflate.js";
 import { forget, recall, remember } from "/centres_identity.js";
+import { startOverview } from "/overview.js";
 
 const CENTRE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const SECRET = /^AGE-SECRET-KEY-1[0-9A-Z]+$/;
@@ -161,7 +162,7 @@ function show(files, centre, zipBytes) {
   const doc = new DOMParser().parseFromString(html.slice(Math.max(0, html.indexOf("<body"))), "text/html");
   const holder = $("bundle");
   holder.replaceChildren();
-  for (const name of ["bankHolidays", "appealDays"]) {
+  for (const name of ["bankHolidays", "appealDays", "wording"]) {
     if (doc.body.dataset[name] !== undefined) holder.dataset[name] = doc.body.dataset[name];
   }
   const prefix = `${centre}-${main.dataset.series}-`;
@@ -177,9 +178,7 @@ function show(files, centre, zipBytes) {
   main.dataset.state = "open";
   say(`Results of centre ${centre} are open in this page. Nothing was sent to this site; ` +
     "closing or reloading the page removes them from this browser.");
-  const script = document.createElement("script");
-  script.src = "/overview.js";  // the overview's own filter, day counts and appeal calculator
-  holder.append(script);
+  startOverview(holder);  // the overview's own filter, day counts and appeal calculator
   const title = holder.querySelector("h1");
   if (title) { title.tabIndex = -1; title.focus(); }
 }

@@ -31,7 +31,9 @@ from localhost import free_port, results_server
 from release_support import read_rows, write_rows
 from test_browser import build_example
 
+from results_online.build.grading.enquiry import appeal_deadline, bank_holidays
 from results_online.keys.store import init_keys
+from results_online.wording import weekday_date
 
 pytestmark = pytest.mark.browser
 EXAMPLE = EXAMPLES / "step-2026-06"
@@ -217,6 +219,11 @@ def test_a_candidates_results_show_in_the_page(served: Served, browser: Any) -> 
     assert o.page.is_visible("#overview")
     o.page.fill("#filter", name)
     assert "1 of" in o.page.inner_text("#count")  # the overview's own script runs here
+    # Its appeal calculator words the date from the bundle's own words (wording.py).
+    o.page.fill("#outcome", "2026-08-28")  # a Friday; Monday 31 August is a bank holiday
+    closed = bank_holidays([2026])
+    assert o.page.inner_text("#appeal-deadline") == (
+        f"Submit the appeal by {weekday_date(appeal_deadline(date(2026, 8, 28), closed))}.")
     context.close()
 
 

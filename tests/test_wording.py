@@ -13,9 +13,11 @@ from results_online.web import environment
 from results_online.wording import (
     certificate_text,
     component_result,
+    date_words_json,
     long_date,
     overall_grade,
     status_words,
+    weekday_date,
     wording_catalogue,
     wording_json,
 )
@@ -60,6 +62,16 @@ def test_overall_grade_and_certificate() -> None:
 
 def test_dates_read_in_full() -> None:
     assert long_date(date(2026, 8, 5)) == "5 August 2026"
+    assert weekday_date(date(2026, 9, 7)) == "Monday 7 September 2026"
+    assert weekday_date(date(2026, 9, 13)) == "Sunday 13 September 2026"
+
+
+def test_a_page_that_fetches_nothing_gets_the_same_date_words() -> None:
+    words = json.loads(date_words_json())
+    assert words["months"] == wording_catalogue()["months"]
+    assert words["weekdays"] == wording_catalogue()["weekdays"]
+    for day in range(7, 14):  # 7 September 2026 is a Monday
+        assert weekday_date(date(2026, 9, day)).split()[0] == words["weekdays"][day - 7]
 
 
 def test_the_environment_escapes_markup() -> None:

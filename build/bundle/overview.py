@@ -30,7 +30,7 @@ from results_online.dates import board_day, board_time
 from results_online.model import Centre, Series, Statement, Status, Test
 from results_online.names import safe_name
 from results_online.web import environment, offline_page_csp, read_asset
-from results_online.wording import component_result, overall_grade
+from results_online.wording import component_result, date_words_json, overall_grade
 
 
 @dataclass(frozen=True)
@@ -126,9 +126,13 @@ def overview_html(series: Series, centre: Centre, statements: Sequence[Statement
                   now: datetime) -> str:
     """The centre's Results Overview page for these statements (already in list order)."""
     closed = series_closed_days(series.info)
-    # The text size control shares its one script with the site, inlined like the rest.
-    css, js = read_asset("overview.css"), read_asset("overview.js") + read_asset("textsize.js")
-    csp = offline_page_csp(js, css)
+    # The text size control shares its one (classic) script with the site, inlined like the
+    # rest; the overview's module is inlined with the call that starts it.
+    css, textsize = read_asset("overview.css"), read_asset("textsize.js")
+    js = read_asset("overview.js") + "\nstartOverview(document.body);\n"
+    csp = offline_page_csp((textsize, js), css)
+    shipped = {k: Markup(v) for k, v in  # noqa: S704 - our own shipped assets
+               {"css": css, "textsize": textsize, "js": js}.items()}
     pdfs = {s.statement_id: statement_pdf_name(s) for s in statements}
     return environment().get_template("overview.html").render(
         info=series.info, centre=centre, tests=available_rows(series, statements, now=now),
@@ -136,7 +140,7 @@ def overview_html(series: Series, centre: Centre, statements: Sequence[Statement
         forthcoming=forthcoming_rows(statements),
         appeal_days=APPEAL_WORKING_DAYS, bank_holidays=" ".join(sorted(map(str, closed))),
         generated=board_time(now, series.info.zone), csp=csp,
-        css=Markup(css), js=Markup(js))  # noqa: S704 - our own shipped assets
+        wording=date_words_json(), **shipped)
 
 
 def statement_pdf_name(s: Statement) -> str:
