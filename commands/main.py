@@ -247,6 +247,19 @@ def _keys_parser(k: argparse.ArgumentParser) -> None:
     k.set_defaults(func=cmd_keys)
 
 
+def _render_arguments(p: argparse.ArgumentParser, *, series: str, out: str, now: str) -> None:
+    """The arguments `build` and `amend` share: what to render, where, and on what."""
+    p.add_argument("series", help=series)
+    p.add_argument("--keys", default=_default_keys(), help="the key store folder")
+    p.add_argument("--out", required=True, help=out)
+    p.add_argument("--now", help=now)
+    p.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
+    p.add_argument("--batch-size", type=int, default=cfg.BATCH_SIZE,
+                   help="statements per render batch")
+    p.add_argument("--scheduler", help="render on Dask distributed: tcp://HOST:8786, or "
+                   "'local' for a LocalCluster of --workers processes")
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of the `results` command."""
     p = argparse.ArgumentParser(prog="results", description="Publish exam results.")
@@ -254,28 +267,16 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build", help="build a series into signed statements")
-    b.add_argument("series", help="the series folder (series.toml and CSVs)")
-    b.add_argument("--keys", default=_default_keys(), help="the key store folder")
-    b.add_argument("--out", required=True, help="output folder, replaced atomically")
-    b.add_argument("--now", help="pretend it is this ISO 8601 time (release planning)")
-    b.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
-    b.add_argument("--batch-size", type=int, default=cfg.BATCH_SIZE,
-                   help="statements per render batch")
-    b.add_argument("--scheduler", help="render on Dask distributed: tcp://HOST:8786, or "
-                   "'local' for a LocalCluster of --workers processes")
+    _render_arguments(b, series="the series folder (series.toml and CSVs)",
+                      out="output folder, replaced atomically",
+                      now="pretend it is this ISO 8601 time (release planning)")
     b.set_defaults(func=cmd_build)
 
     m = sub.add_parser("amend", help="after results enquiries: new statements for changed "
                                      "results only, the old ones marked superseded")
-    m.add_argument("series", help="the series folder, with the changed results")
-    m.add_argument("--keys", default=_default_keys(), help="the key store folder")
-    m.add_argument("--out", required=True, help="the output folder of the previous build")
-    m.add_argument("--now", help="pretend it is this ISO 8601 time (the amendment date)")
-    m.add_argument("--workers", type=int, help="processes for rendering (default: cores)")
-    m.add_argument("--batch-size", type=int, default=cfg.BATCH_SIZE,
-                   help="statements per render batch")
-    m.add_argument("--scheduler", help="render on Dask distributed: tcp://HOST:8786, or "
-                   "'local' for a LocalCluster of --workers processes")
+    _render_arguments(m, series="the series folder, with the changed results",
+                      out="the output folder of the previous build",
+                      now="pretend it is this ISO 8601 time (the amendment date)")
     m.set_defaults(func=cmd_amend)
 
     _keys_parser(sub.add_parser("keys", help="create, rotate or export signing keys"))
