@@ -254,6 +254,16 @@ def test_duplicate_candidate_id(tmp_path: Path) -> None:
     assert "row 2" in p.message and first not in str(p)
 
 
+def test_candidate_ids_that_differ_only_in_case_or_dashes_are_one_id(tmp_path: Path) -> None:
+    # A verifier may type "s2647-1000" for S26471000: two such IDs would share one index key.
+    folder = copy(tmp_path)
+    first = cell(folder / "candidates.csv", 2, "candidate_id")
+    typed = f"{first[:3].lower()}-{first[3:]}"
+    set_cell(folder / "candidates.csv", 5, "candidate_id", typed)
+    p = assert_problem(folder, "candidates.csv", 5, "candidate_id", "duplicate")
+    assert "row 2" in p.message and "case, spaces and dashes" in p.message
+
+
 def test_duplicate_candidate_number_at_a_centre(tmp_path: Path) -> None:
     folder = copy(tmp_path)
     path = folder / "candidates.csv"

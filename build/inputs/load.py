@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import TypeVar
 
 import pyrage
 
@@ -22,6 +23,7 @@ from results_online.build.inputs.csvtable import Row, read_table, valid_email
 from results_online.build.inputs.entries import Known, read_entries
 from results_online.build.inputs.seriesfile import read_series_file
 from results_online.errors import InputError, Problem
+from results_online.index import canonical_candidate_id
 from results_online.model import Candidate, Centre, Series
 
 CENTRES, CANDIDATES, RESULTS = "centres.csv", "candidates.csv", "results.csv"
@@ -67,18 +69,27 @@ def _listed(rows: list[Row] | None, column: str) -> frozenset[str] | None:
     return None if rows is None else frozenset(row[column] for row in rows)
 
 
+K = TypeVar("K")
+
+
+def _first(seen: dict[K, Row], key: K, row: Row) -> Row | None:
+    """The row where ``key`` was first seen, or None (and ``row`` is now that row)."""
+    if key in seen:
+        return seen[key]
+    seen[key] = row
+    return None
+
+
 def _centres(rows: list[Row], problems: list[Problem]) -> tuple[Centre, ...]:
-    seen: dict[str, int] = {}
+    seen: dict[str, Row] = {}
     centres = []
     for row in rows:
         bad = _Bad(CENTRES, row, problems)
         number, name, email = row["centre_number"], row["centre_name"], row["email"]
         if not _NUMBER.match(number):
             bad("centre_number", "must be 1 to 16 letters, digits, '-' or '_' (no spaces)")
-        elif number in seen:
-            bad("centre_number", f"centre listed twice (first in row {seen[number]})")
-        else:
-            seen[number] = row.number
+        elif (first := _first(seen, number, row)) is not None:
+            bad("centre_number", f"centre listed twice (first in row {first.number})")
         if not name:
             bad("centre_name", "must not be empty")
         elif len(_nfc(name)) > MAX_NAME:
@@ -123,26 +134,25 @@ def _candidates(rows: list[Row], centres: frozenset[str] | None,
                 problems: list[Problem]) -> dict[str, tuple[Candidate, int]]:
     """Valid candidates by candidate ID, each with its row number in candidates.csv."""
     out: dict[str, tuple[Candidate, int]] = {}
-    seen_ids: dict[str, int] = {}
-    seen_numbers: dict[tuple[str, str], int] = {}
+    seen_ids: dict[str, Row] = {}
+    seen_numbers: dict[tuple[str, str], Row] = {}
     for row in rows:
         bad = _Bad(CANDIDATES, row, problems)
         cid, centre, number = row["candidate_id"], row["centre_number"], row["candidate_number"]
         if not _CANDIDATE_ID.match(cid):
             bad("candidate_id", "must be 1 to 32 letters, digits, '-' or '_' (no spaces)")
-        elif cid in seen_ids:
-            bad("candidate_id", f"duplicate candidate: same candidate_id as row {seen_ids[cid]}")
-        else:
-            seen_ids[cid] = row.number
+        elif (first := _first(seen_ids, canonical_candidate_id(cid), row)) is not None:
+            # Verifiers type IDs in any case, with or without dashes: these would be one ID.
+            bad("candidate_id", f"duplicate candidate: same candidate_id as row {first.number}"
+                + ("" if first["candidate_id"] == cid else
+                   " when case, spaces and dashes are ignored, as the verification does"))
         if centres is not None and centre not in centres:
             bad("centre_number", "no centre with this centre_number in centres.csv")
         if not _NUMBER.match(number):
             bad("candidate_number", "must be 1 to 16 letters, digits, '-' or '_' (no spaces)")
-        elif (centre, number) in seen_numbers:
+        elif (first := _first(seen_numbers, (centre, number), row)) is not None:
             bad("candidate_number", "duplicate candidate: same centre and candidate_number as "
-                f"row {seen_numbers[centre, number]}")
-        else:
-            seen_numbers[centre, number] = row.number
+                f"row {first.number}")
         if not row["name"]:
             bad("name", "must not be empty")
         elif len(_nfc(row["name"])) > MAX_NAME:
