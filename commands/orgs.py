@@ -82,7 +82,7 @@ def _orgs_change(store: Any, org_id: int, status: str, args: argparse.Namespace)
         raise ResultsError(f"organisation {org_id} is {status}: cannot {args.action} it")
 
 
-def add_parser(sub: Any) -> None:
+def add_commands(sub: Any) -> None:
     """`results orgs`: the operator's side of registered organisations."""
     o = sub.add_parser("orgs", help="registered organisations: add, list, approve, revoke, "
                                     "rotate keys, export the audit log")
