@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 mkdir "$tree/results_online"
-for f in results_online/*.py; do ln -s "$PWD/$f" "$tree/results_online/"; done
+for f in results_online/*; do ln -s "$PWD/$f" "$tree/results_online/"; done
 for d in build commands keys verify_app templates; do ln -s "$PWD/$d" "$tree/results_online/$d"; done
 cd "$tree" && "$OLDPWD/.venv/bin/mypy" --config-file "$OLDPWD/pyproject.toml" -p results_online

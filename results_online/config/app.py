@@ -1,114 +1,14 @@
-"""The one place configuration is read and validated: CLI arguments plus environment.
-
-Every problem is collected and reported in one ``ConfigError``; what comes out
-is frozen and typed. No other module reads ``os.environ``.
-"""
+"""The verification app and `results orgs`: the index, the limits, the organisations."""
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 
+from results_online.config.parse import parse_smtp
 from results_online.errors import ConfigError
-
-PASSPHRASE_ENV = "RESULTS_KEY_PASSPHRASE"  # noqa: S105 - a variable name
-DKIM_SELECTOR_ENV = "RESULTS_DKIM_SELECTOR"
-DKIM_SELECTOR = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                           r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")
-
-
-BATCH_SIZE = 50  # default: statements per render batch
-
-
-@dataclass(frozen=True)
-class BuildConfig:
-    """What one `results build` needs."""
-
-    series_dir: Path
-    keys_dir: Path
-    out_dir: Path
-    now: datetime  # aware; decides what the release plan already allows
-    workers: int = 2
-    batch_size: int = BATCH_SIZE
-    show_progress: bool = False
-    passphrase: bytes | None = field(default=None, repr=False)
-    scheduler: str | None = None  # Dask: "local" (a LocalCluster) or "tcp://host:8786"
-
-
-def passphrase_from(environ: Mapping[str, str]) -> bytes | None:
-    """The key-store passphrase from the environment, if set."""
-    value = environ.get(PASSPHRASE_ENV, "")
-    return value.encode() if value else None
-
-
-def parse_now(text: str | None, problems: list[str]) -> datetime:
-    """An ISO 8601 time (default: now, UTC); naive times are rejected."""
-    if not text:
-        return datetime.now(UTC)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        problems.append(f"--now {text!r} is not an ISO 8601 time")
-        return datetime.now(UTC)
-    if value.tzinfo is None:
-        problems.append(f"--now {text!r} needs a UTC offset, e.g. {text}+00:00")
-    return value
-
-
-def parse_day(text: str, option: str) -> date:
-    """A YYYY-MM-DD date given on the command line; raise ConfigError if it is not one."""
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{option} {text!r} is not a date",
-                          hint="write it as YYYY-MM-DD, e.g. 2026-01-01") from None
-
-
-def build_config(
-    series_dir: str,
-    keys_dir: str,
-    out_dir: str,
-    *,
-    now: str | None = None,
-    workers: int | None = None,
-    batch_size: int = BATCH_SIZE,
-    show_progress: bool = False,
-    environ: Mapping[str, str] | None = None,
-    scheduler: str | None = None,
-) -> BuildConfig:
-    """Validate build settings, reporting every problem at once."""
-    env = os.environ if environ is None else environ
-    problems: list[str] = []
-    series = Path(series_dir)
-    if not (series / "series.toml").is_file():
-        problems.append(f"{series} is not a series folder (no series.toml)")
-    keys = Path(keys_dir)
-    if not (keys / "keyset.json").is_file():
-        problems.append(f"{keys} holds no key store (run `results keys init --keys {keys}`)")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        problems.append(f"--out {out} exists and is not a folder")
-    if out.resolve() in (series.resolve(), keys.resolve()):
-        problems.append("--out must not be the series or key folder")
-    n_workers = workers if workers is not None else max(1, os.cpu_count() or 1)
-    if n_workers < 1:
-        problems.append("--workers must be at least 1")
-    if batch_size < 1:
-        problems.append("--batch-size must be at least 1")
-    when = parse_now(now, problems)
-    if scheduler is not None and scheduler != "local" and not scheduler.startswith(
-            ("tcp://", "tls://")):
-        problems.append(f"--scheduler {scheduler!r} is neither 'local' nor a Dask scheduler "
-                        "address (tcp://HOST:8786)")
-    if problems:
-        raise ConfigError("; ".join(problems), hint="see `results build --help`")
-    return BuildConfig(series, keys, out, when, n_workers, batch_size, show_progress,
-                       passphrase_from(env), scheduler)
-
 
 FAILURES_PER_ADDRESS = 100  # default: failed checks per client address per day (each proof)
 IPV6_PREFIX = 64  # default: IPv6 clients share a budget per /64
@@ -165,15 +65,6 @@ def check_database(url: str, index_path: Path | None, problems: list[str]) -> No
     elif url.startswith("sqlite:///") and index_path is not None and \
             Path(url.removeprefix("sqlite:///")).resolve() == index_path.resolve():
         problems.append("--database must not be the verification index (it is read-only)")
-
-
-def parse_smtp(text: str, problems: list[str]) -> tuple[str, int]:
-    """HOST:PORT of a mail relay, noting a problem if it is not one."""
-    host, _, port_text = text.rpartition(":")
-    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        problems.append(f"--smtp {text!r} is not HOST:PORT, e.g. 127.0.0.1:25")
-        return "", 0
-    return host.strip("[]"), int(port_text)
 
 
 def _check_org_settings(problems: list[str], index_path: Path, *, database_url: str | None,
@@ -308,73 +199,6 @@ def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
                       smtp=env.get(APP_ENV["smtp"]) or None,
                       mail_from=env.get(APP_ENV["mail_from"]) or None,
                       public_url=env.get(APP_ENV["public_url"]) or None)
-
-
-@dataclass(frozen=True)
-class NotifyConfig:
-    """What one `results notify` needs."""
-
-    out_dir: Path
-    smtp_host: str
-    smtp_port: int
-    now: datetime
-    sender: str | None = None
-    dkim_selector: str | None = None  # sign with the key store's DKIM key under this selector
-    keys: Path | None = None
-
-
-def notify_config(out_dir: str, smtp: str, *, now: str | None = None,
-                  sender: str | None = None, dkim_selector: str | None = None,
-                  keys: str | None = None,
-                  environ: Mapping[str, str] | None = None) -> NotifyConfig:
-    """Validate notify settings, reporting every problem at once."""
-    problems: list[str] = []
-    env = os.environ if environ is None else environ
-    selector = dkim_selector or env.get(DKIM_SELECTOR_ENV) or None
-    if selector and not DKIM_SELECTOR.fullmatch(selector):
-        problems.append(f"the DKIM selector {selector!r} is not a DNS label (letters, digits, "
-                        "'-', dots between labels)")
-    if selector and not keys:
-        problems.append("a DKIM selector needs --keys, the key store holding dkim.pem")
-    out = Path(out_dir)
-    if not (out / "private" / "outbox").is_dir():
-        problems.append(f"{out} holds no outbox (give the --out folder of `results build`)")
-    host, port = parse_smtp(smtp, problems)
-    when = parse_now(now, problems)
-    if problems:
-        raise ConfigError("; ".join(problems), hint="see `results notify --help`")
-    return NotifyConfig(out, host, port, when, sender or None, selector,
-                        Path(keys) if keys else None)
-
-
-@dataclass(frozen=True)
-class PublishConfig:
-    """What one `results publish` needs."""
-
-    out_dir: Path
-    bucket: str
-    prefix: str  # no leading or trailing '/'
-    endpoint: str | None
-    now: datetime
-
-
-def publish_config(out_dir: str, to: str, *, endpoint: str | None = None,
-                   now: str | None = None) -> PublishConfig:
-    """Validate publish settings, reporting every problem at once."""
-    problems: list[str] = []
-    out = Path(out_dir)
-    if not (out / "private" / "release-plan.json").is_file():
-        problems.append(f"{out} holds no release plan (give the --out folder of "
-                        "`results build`)")
-    bucket, _, prefix = to.removeprefix("s3://").partition("/")
-    if not to.startswith("s3://") or not bucket:
-        problems.append(f"--to {to!r} is not s3://bucket/prefix")
-    if endpoint and not endpoint.startswith(("https://", "http://")):
-        problems.append(f"--endpoint {endpoint!r} is not an http(s) URL")
-    when = parse_now(now, problems)
-    if problems:
-        raise ConfigError("; ".join(problems), hint="see `results publish --help`")
-    return PublishConfig(out, bucket, prefix.strip("/"), endpoint or None, when)
 
 
 def orgs_database(database: str | None, index: str | None,
