@@ -85,7 +85,7 @@ async def status_api(request: Request) -> Response:
     if not _text(sid):
         return _unprocessable("statement_id is a required string, e.g. ABCD-EFGH-JKMN-PQRS")
     state = _state(request)
-    answer = await state.worker.run(state.index.status, str(sid))
+    answer = state.index.status(str(sid))
     if answer is None:
         return JSONResponse({"status": "unknown"}, status_code=404)
     return JSONResponse({"statement_id": answer.statement_id, "status": answer.status,
@@ -95,8 +95,7 @@ async def status_api(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     """GET /healthz: the index opens and the limiter storage answers."""
     state = _state(request)
-    ok = await state.worker.run(state.index.status, "0000000000000000") is None and \
-        await _safe_health(state)
+    ok = state.index.status("0000000000000000") is None and await _safe_health(state)
     return JSONResponse({"status": "ok" if ok else "unavailable"},
                         status_code=200 if ok else 503)
 

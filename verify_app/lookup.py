@@ -1,11 +1,18 @@
 """Read the private verification index: match an ID with a proof, answer a status.
 
+The index is read once, at start, into memory (it is read-only while the app runs):
+a check is then a few microseconds of CPU with no blocking call, so the async
+handlers make it on the event loop instead of paying a threadpool hop (measured:
+~175 us of CPU per request under load, most of it threads fighting for the GIL).
+Memory: about len(display) + 300 bytes per statement (``benchmarks/index_memory.py``
+measures it; README gives the figure for 1,000,000 candidates).
+
 Every check does the same work whatever its outcome, so its time tells nothing:
-the ID's keyed hash and the proof's, one query that returns the candidate's rows,
-or for an unknown ID the rows of a decoy candidate with the usual number of
-statements, a constant-time compare against every row returned, and every row's
-display decoded. Only then is the outcome picked. Whether the ID is locked is the
-caller's business and is decided without looking at any of this.
+the ID's keyed hash and the proof's, one dictionary lookup that returns the
+candidate's rows, or for an unknown ID the rows of a decoy candidate with the usual
+number of statements, a constant-time compare against every row returned, and every
+row's display decoded. Only then is the outcome picked. Whether the ID is locked is
+the caller's business and is decided without looking at any of this.
 
 Two proofs: the secret number (low entropy; the caller limits it per ID) and the
 share code (100 bits; limited per address only).
@@ -19,6 +26,7 @@ import sqlite3
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from results_online import crypto
 from results_online.errors import ConfigError
@@ -36,18 +44,25 @@ from results_online.index import (
 
 MAX_FIELD = 64  # longer candidate IDs, secret numbers or share codes cannot match
 
-# The candidate's current rows, or the decoy's when the ID is unknown: one statement, the
-# same plan (two index lookups) either way.
-_ROWS = ("SELECT candidate_hash, {column}, status, display FROM statements "
-         "WHERE candidate_hash = coalesce((SELECT candidate_hash FROM statements "
-         "WHERE candidate_hash = ? LIMIT 1), ?) AND status != ? ORDER BY test, revision")
+_LOAD = ("SELECT statement_id, candidate_hash, secret_hash, share_hash, status, status_date, "
+         "display FROM statements ORDER BY candidate_hash, test, revision")
 
 
-class Proof(enum.Enum):
-    """What the verifier gave with the candidate ID."""
+class Proof(enum.IntEnum):
+    """What the verifier gave with the candidate ID: the position of its hash in a Row."""
 
-    SECRET_NUMBER = "secret_hash"  # noqa: S105 - the column name, not a secret
-    SHARE_CODE = "share_hash"
+    SECRET_NUMBER = 0
+    SHARE_CODE = 1
+
+
+class Row(NamedTuple):
+    """One statement as the app holds it (a tuple: the smallest Python object for it)."""
+
+    secret_hash: bytes
+    share_hash: bytes
+    status: str
+    status_date: str | None
+    display: bytes  # UTF-8 JSON: decoded on every check, kept compact in memory
 
 
 @dataclass(frozen=True)
@@ -82,13 +97,19 @@ class VerificationIndex:
             raise ConfigError(f"the verification index {path} does not exist",
                               hint="run `results build` and use OUT/private/verify.sqlite")
         try:
-            self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True,
-                                        check_same_thread=False)
-            meta = dict(self._con.execute("SELECT key, value FROM meta").fetchall())
-            self._con.execute("SELECT count(*) FROM statements").fetchone()
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                self._read(path, con, pepper)
+            finally:
+                con.close()
         except sqlite3.Error:
             raise ConfigError(f"{path} is not a verification index (corrupt or wrong file)",
                               hint="rebuild the series to write a new index") from None
+        self._decoy = self._pick_decoy()
+
+    def _read(self, path: Path, con: sqlite3.Connection, pepper: bytes) -> None:
+        """Check the meta table, then hold every row in memory."""
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         if meta.get("format") != FORMAT:
             raise ConfigError(f"{path} has index format {meta.get('format')!r}, this app "
                               f"reads {FORMAT!r} (share codes came with format 2)",
@@ -106,17 +127,30 @@ class VerificationIndex:
         self.budget = SecretBudget(int(meta.get("budget_failures", "0")) or
                                    secret_budget(self.shortest_secret).failures,
                                    int(meta.get("budget_days", "1")))
-        self._decoy = self._pick_decoy()
+        self._by_statement: dict[str, Row] = {}  # every row, superseded too
+        current: dict[bytes, list[Row]] = {}
+        statuses = {s.value: s.value for s in StatementStatus}  # one str object per status
+        for sid, owner, secret, share, status, status_date, display in con.execute(_LOAD):
+            row = Row(bytes(secret), bytes(share), statuses[status], status_date,
+                      display.encode())
+            self._by_statement[sid] = row
+            if status != StatementStatus.SUPERSEDED:
+                current.setdefault(bytes(owner), []).append(row)
+        # The candidate's current rows, by test and revision.
+        self._by_candidate: dict[bytes, tuple[Row, ...]] = {
+            key: tuple(rows) for key, rows in current.items()}
 
-    def _pick_decoy(self) -> bytes:
-        """A real candidate with the most common number of current statements."""
-        counts = self._con.execute(
-            "SELECT candidate_hash, count(*) FROM statements WHERE status != ? "
-            "GROUP BY candidate_hash", (StatementStatus.SUPERSEDED.value,)).fetchall()
-        if not counts:
-            return crypto.keyed_hash(self._pepper, "decoy")
-        usual = Counter(n for _, n in counts).most_common(1)[0][0]
-        return bytes(next(key for key, n in counts if n == usual))
+    def _pick_decoy(self) -> tuple[Row, ...]:
+        """The rows of a real candidate with the most common number of current statements."""
+        if not self._by_candidate:
+            return ()
+        usual = Counter(map(len, self._by_candidate.values())).most_common(1)[0][0]
+        return next(rows for rows in self._by_candidate.values() if len(rows) == usual)
+
+    def rows(self, key: bytes) -> tuple[tuple[Row, ...], bool]:
+        """The candidate's current rows and True, or the decoy's and False: one lookup."""
+        rows = self._by_candidate.get(key)
+        return (self._decoy, False) if rows is None else (rows, True)
 
     def key(self, candidate_id: str) -> bytes:
         """The ID's keyed hash: what the limiter counts (never the ID)."""
@@ -138,15 +172,11 @@ class VerificationIndex:
 
     def _match(self, candidate_id: str, proof: Proof, given: bytes) -> Check:
         key = candidate_hash(self._pepper, candidate_id)
-        rows = self._con.execute(_ROWS.format(column=proof.value),
-                                 (key, self._decoy, StatementStatus.SUPERSEDED.value)
-                                 ).fetchall()
+        rows, known = self.rows(key)
         # Every row is compared and decoded, whether it is the candidate's or the decoy's.
-        known = [crypto.equal(bytes(owner), key) for owner, _, _, _ in rows]
-        equal = [crypto.equal(bytes(stored), given) for _, stored, _, _ in rows]
-        shown = [json.loads(display) | {"status": status} for _, _, status, display in rows]
-        return Check(key, tuple(s for s, k, e in zip(shown, known, equal, strict=True)
-                                if k and e))
+        equal = [crypto.equal(row[proof], given) for row in rows]
+        shown = [json.loads(row.display) | {"status": row.status} for row in rows]
+        return Check(key, tuple(s for s, e in zip(shown, equal, strict=True) if known and e))
 
     def status(self, statement_id: str) -> StatusAnswer | None:
         """The status of a statement id (dashes and case ignored), or None if unknown."""
@@ -154,16 +184,14 @@ class VerificationIndex:
             sid = id_to_text(id_from_text(statement_id))
         except ValueError:
             return None
-        row = self._con.execute(
-            "SELECT status, status_date, display FROM statements WHERE statement_id = ?",
-            (sid,)).fetchone()
+        row = self._by_statement.get(sid)
         if row is None:
             return None
-        shown = json.loads(row[2])
+        shown = json.loads(row.display)
         centre = ({"number": str(shown["centre"]), "name": str(shown.get("centre_name", ""))}
                   if "centre" in shown else None)
-        return StatusAnswer(sid, row[0], row[1], centre)
+        return StatusAnswer(sid, row.status, row.status_date, centre)
 
     def close(self) -> None:
-        """Close the database."""
-        self._con.close()
+        """Forget the rows (the database was closed once they were read)."""
+        self._by_candidate, self._by_statement, self._decoy = {}, {}, ()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from jinja2 import Template
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.types import Scope
 
@@ -22,7 +20,6 @@ from results_online.web import app_csp, environment, read_asset
 from results_online.wording import STATUS_WORDS, wording_json
 
 log = logging.getLogger("results_online.verify_app")
-T = TypeVar("T")
 
 FAILURE = ("No result matches this candidate ID with this share code or secret number. Check "
            "both and try again. After repeated failures, secret-number checks for an ID are "
@@ -34,35 +31,20 @@ ASSETS = {"verify_app.css": "text/css", "verify.js": "text/javascript",
           "textsize.js": "text/javascript"}
 
 
-class Worker:
-    """Runs the index's work (SQLite, HMACs) in Starlette's threadpool, off the event loop.
-
-    Measured against one dedicated thread, the pool was faster under load: SQLite
-    releases the GIL while it steps, so queries of concurrent checks overlap.
-    """
-
-    async def run(self, fn: Callable[..., T], *args: object) -> T:
-        """``fn(*args)`` in the threadpool."""
-        return await run_in_threadpool(fn, *args)
-
-    def close(self) -> None:
-        """Nothing to stop: the pool belongs to the server's event loop."""
-
-
 class Verifier:
     """The ID + proof checks with their failure limits.
 
     The order is fixed and the same for every outcome: the limiter is asked first,
     with only the ID's keyed hash and the address (never the proof); then the index
-    does its constant work in the threadpool; only then are the two answers combined,
-    and any failure is counted. A locked ID still costs the full check.
+    does its constant work (in memory: microseconds of CPU, no blocking call); only
+    then are the two answers combined, and any failure is counted. A locked ID still
+    costs the full check.
     """
 
     def __init__(self, index: VerificationIndex, throttle: Throttle,
-                 trusted: tuple[Network, ...], ipv6_prefix: int, worker: Worker) -> None:
-        """Check against ``index`` on ``worker``, counting failures in ``throttle``."""
+                 trusted: tuple[Network, ...], ipv6_prefix: int) -> None:
+        """Check against ``index``, counting failures in ``throttle``."""
         self.index = index
-        self.worker = worker
         self.throttle = throttle
         self.trusted = trusted
         self.ipv6_prefix = ipv6_prefix
@@ -75,7 +57,7 @@ class Verifier:
         allowed = await self.throttle.reserve(key, address)
         matched = False
         try:
-            check = await self.worker.run(self.index.check, candidate_id, secret)
+            check = self.index.check(candidate_id, secret)
             matched = allowed and check.matched
         finally:
             await self.throttle.settle(key, address, failed=not matched)
@@ -90,7 +72,7 @@ class Verifier:
         """The statement a share code opens, or (); failures count per address only."""
         address = client_address(scope, self.trusted, self.ipv6_prefix)
         allowed = await self.throttle.share_allowed(address)
-        check = await self.worker.run(self.index.check_share, candidate_id, code)
+        check = self.index.check_share(candidate_id, code)
         if allowed and check.matched:
             log.info("verify: share code match")
             return check.statements
@@ -145,11 +127,9 @@ class AppState:
     verifier: Verifier
     pages: Pages
     keyset_json: str
-    worker: Worker
 
     def close(self) -> None:
-        """Stop the worker, then release the index."""
-        self.worker.close()
+        """Release the index."""
         self.index.close()
 
 
@@ -165,10 +145,9 @@ def open_state(config: AppConfig) -> AppState:
     budget = id_budget(config, index)
     throttle = Throttle(budget.failures, config.failures_per_address, config.redis_url,
                         id_window_days=budget.days)
-    worker = Worker()
     verifier = Verifier(index, throttle, trusted_networks(config.trusted_proxies),
-                        config.ipv6_prefix, worker)
-    return AppState(index, throttle, verifier, Pages(index.about), keyset_json, worker)
+                        config.ipv6_prefix)
+    return AppState(index, throttle, verifier, Pages(index.about), keyset_json)
 
 
 def id_budget(config: AppConfig, index: VerificationIndex) -> SecretBudget:
