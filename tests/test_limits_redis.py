@@ -100,3 +100,41 @@ def test_unreachable_redis_fails_closed_with_503(fx: VerifyFixture) -> None:
         assert r.status_code == 503 and r.headers["cache-control"] == "no-store"
         assert "match" not in r.json()
         assert client.get("/healthz").status_code == 503
+
+
+def test_pipelined_window_reads_answer_as_the_library_does(redis_url: str) -> None:
+    """The app's batched reads give the windows limits' own RedisStorage gives, whether one
+    read goes alone or many share a round trip."""
+    import asyncio
+
+    from limits import RateLimitItemPerDay
+    from limits.aio.storage import RedisStorage
+    from limits.aio.strategies import MovingWindowRateLimiter
+
+    from results_online.verify_app.windows import BatchedRedisStorage
+
+    async def run() -> None:
+        plain = RedisStorage("async+" + redis_url, implementation="redispy", key_prefix="eq")
+        batched = BatchedRedisStorage("async+" + redis_url, implementation="redispy",
+                                      key_prefix="eq")
+        await plain.reset()
+        item = RateLimitItemPerDay(5, namespace="id")
+        limiter = MovingWindowRateLimiter(plain)
+        for n in range(8):  # 0 to 7 failures: under, at and over the limit
+            for _ in range(n):
+                await limiter.hit(item, f"key-{n}")
+        keys = [item.key_for(f"key-{n}") for n in range(8)]
+        expected = [await plain.get_moving_window(k, 5, item.get_expiry()) for k in keys]
+        alone = [await batched.get_moving_window(k, 5, item.get_expiry()) for k in keys]
+        together = await asyncio.gather(
+            *(batched.get_moving_window(k, 5, item.get_expiry()) for k in keys))
+        assert [c for _, c in alone] == [c for _, c in together] == [min(n, 5)
+                                                                     for n in range(8)]
+        for got in (alone, together):
+            assert [c for _, c in got] == [c for _, c in expected]
+            # the window starts at the oldest failure kept: the same entry either way
+            assert all(abs(a - b) < 1 for (a, _), (b, _) in zip(got, expected, strict=True))
+        assert await MovingWindowRateLimiter(batched).test(item, "key-4") is True
+        assert await MovingWindowRateLimiter(batched).test(item, "key-5") is False
+
+    asyncio.run(run())

@@ -22,12 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from limits import RateLimitItemPerDay, WindowStats
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import BlockingConnectionPool
 from starlette.types import Scope
 
 from results_online.config import IPV6_PREFIX
+from results_online.verify_app.windows import BatchedRedisStorage
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -62,13 +63,12 @@ class Throttle:
             # A pool that waits for a free connection under load instead of failing.
             pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS,
                                                    timeout=REDIS_WAIT)
-            storage = RedisStorage("async+" + redis_url, implementation="redispy",
-                                   wrap_exceptions=True, key_prefix=namespace,
-                                   connection_pool=pool)  # type: ignore[arg-type]
+            storage = BatchedRedisStorage("async+" + redis_url, implementation="redispy",
+                                          wrap_exceptions=True, key_prefix=namespace,
+                                          connection_pool=pool)
         else:
             storage = MemoryStorage()
         self.storage = storage
-        self._local = isinstance(storage, MemoryStorage)
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_id = RateLimitItemPerDay(per_id, id_window_days, namespace="id")
         self._per_address = RateLimitItemPerDay(per_address, namespace="addr")
@@ -87,9 +87,8 @@ class Throttle:
 
     async def allowed(self, key: bytes, address: str) -> bool:
         """Whether neither the ID nor the address has used up its failures."""
-        by_id = await self._limiter.test(self._per_id, key.hex())
-        by_address = await self._limiter.test(self._per_address, address)
-        return by_id and by_address
+        by_id, by_address = await self._read(key, address)
+        return by_id.remaining > 0 and by_address
 
     async def failed(self, key: bytes, address: str) -> None:
         """Count one failure against the ID and the address."""
@@ -152,12 +151,17 @@ class Throttle:
             return allowed
 
     async def _read(self, key: bytes, address: str) -> tuple[WindowStats, bool]:
-        by_id = self._limiter.get_window_stats(self._per_id, key.hex())
-        by_address = self._limiter.test(self._per_address, address)
-        if self._local:  # nothing to wait for: tasks would only cost
-            return await by_id, await by_address
-        stats, allowed = await asyncio.gather(by_id, by_address)  # one round trip, not two
-        return stats, allowed
+        """The ID's window and whether the address may still fail (the limiter's ``test``)."""
+        if isinstance(self.storage, BatchedRedisStorage):  # both in one round trip
+            ids, addresses = self._per_id, self._per_address
+            (id_start, id_count), (_, address_count) = await self.storage.moving_windows(
+                (ids.key_for(key.hex()), ids.amount, ids.get_expiry()),
+                (addresses.key_for(address), addresses.amount, addresses.get_expiry()))
+            # As MovingWindowRateLimiter.get_window_stats and .test compute them.
+            return (WindowStats(id_start + ids.get_expiry(), ids.amount - id_count),
+                    address_count <= addresses.amount - 1)
+        by_id = await self._limiter.get_window_stats(self._per_id, key.hex())
+        return by_id, await self._limiter.test(self._per_address, address)
 
     def _give_back(self, key: bytes, flight: _Flight, *, failed: bool) -> None:
         flight.pending -= 1
