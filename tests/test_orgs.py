@@ -536,10 +536,13 @@ def test_a_database_outage_answers_503_and_says_nothing_of_it(
     body = credentials(fx.statements[0])
     with TestClient(fx.app(database_url=url)) as client:
         assert check(client, key, body)["match"] is True
+        assert client.get("/healthz").json() == {"status": "ok"}
         with psycopg.connect(pg_server, autocommit=True) as con:
             con.execute(f"DROP DATABASE {name} WITH (FORCE)")
         r = client.post("/api/v1/verify", json=body, headers=bearer(key))
         assert r.status_code == 503 and r.json()["error"] == "unavailable"
+        health = client.get("/healthz")  # a load balancer takes this replica out
+        assert health.status_code == 503 and health.json() == {"status": "unavailable"}
         page = client.post("/orgs/bulk", data={"api_key": key, "csv": "a,b"},
                            files={"file": ("", b"", "application/octet-stream")})
         assert page.status_code == 503 and "unavailable just now" in page.text

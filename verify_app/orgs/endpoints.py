@@ -73,6 +73,14 @@ class Orgs:
         """Close the database connections."""
         self.store.close()
 
+    async def healthy(self) -> bool:
+        """Whether the organisations database answers a query (in the threadpool)."""
+        try:
+            await run_in_threadpool(self.store.ping)
+        except Exception:  # the drivers' errors vary; any of them means "not now"
+            return False
+        return True
+
 
 def mount(config: AppConfig, index: VerificationIndex, *,
           clock: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -148,6 +148,11 @@ class OrgStore:
         self.engine.dispose()
         self._autocommit.dispose()
 
+    def ping(self) -> None:
+        """Run one trivial query; raise the driver's error if the database does not answer."""
+        with self._autocommit.connect() as con:
+            con.execute(text("SELECT 1"))
+
     def register(self, name: str, email: str, confirm_digest: bytes, now: datetime) -> bool:
         """Record a self-registration awaiting its e-mail confirmation; False if the address
         is registered already. A registration not yet confirmed is replaced: its old code
