@@ -26,11 +26,14 @@ from results_online.verify_app.state import open_state
 from results_online.verify_app.throttle import Network, is_https, trusted_networks
 from results_online.web import app_headers, hsts_header
 
+# The busiest first: each request is matched against the routes in order.
+HOT_ROUTES = [
+    Route("/api/verify", ep.verify_api, methods=["POST"]),
+    Route("/api/status", ep.status_api, methods=["POST"]),
+]
 ROUTES = [
     Route("/", ep.form, methods=["GET"]),
     Route("/verify", ep.verify_form, methods=["POST"]),
-    Route("/api/verify", ep.verify_api, methods=["POST"]),
-    Route("/api/status", ep.status_api, methods=["POST"]),
     Route("/healthz", ep.healthz, methods=["GET"]),
     Route("/openapi.json", ep.openapi_json, methods=["GET"]),
     Route(f"/{KEYSET_PATH}", ep.keyset, methods=["GET"]),
@@ -88,10 +91,12 @@ def create_app(config: AppConfig) -> Starlette:
         orgs.close()
         state.close()
 
-    app = Starlette(routes=[*orgs.routes, *ROUTES], lifespan=lifespan,
+    # The organisations' routes before ROUTES, whose last one takes any /<name>.
+    app = Starlette(routes=[*HOT_ROUTES, *orgs.routes, *ROUTES], lifespan=lifespan,
                     exception_handlers={Exception: ep.server_error,
                                         StorageError: ep.unavailable})
     app.state.results = state
+    app.state.orgs = orgs
     app.add_middleware(SecurityHeaders, hsts_max_age=config.hsts_max_age,
                        trusted=trusted_networks(config.trusted_proxies))
     return app

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from results_online.verify_app.lookup import MAX_FIELD
 from results_online.verify_app.openapi import openapi
+from results_online.verify_app.orgs.endpoints import Orgs
 from results_online.verify_app.state import FAILURE, AppState
 from results_online.web import app_headers
 
@@ -93,9 +94,12 @@ async def status_api(request: Request) -> Response:
 
 
 async def healthz(request: Request) -> Response:
-    """GET /healthz: the index opens and the limiter storage answers."""
+    """GET /healthz: the index answers, and the limiter storage and the organisations
+    database answer."""
     state = _state(request)
-    ok = state.index.status("0000000000000000") is None and await _safe_health(state)
+    orgs: Orgs = request.app.state.orgs
+    ok = (state.index.status("0000000000000000") is None and await _safe_health(state)
+          and await orgs.healthy())
     return JSONResponse({"status": "ok" if ok else "unavailable"},
                         status_code=200 if ok else 503)
 

@@ -16,6 +16,7 @@ across N replicas at most N-1 extra guesses can.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import weakref
 from collections.abc import Sequence
@@ -210,6 +211,7 @@ def client_address(scope: Scope, trusted: Sequence[Network], ipv6_prefix: int = 
     return normalise(_client(scope, trusted), ipv6_prefix)
 
 
+@functools.lru_cache(maxsize=4096)  # parsing costs more than the rest of the limiter's work
 def normalise(text: str, ipv6_prefix: int = IPV6_PREFIX) -> str:
     """IPv4 as itself (also when IPv4-mapped), IPv6 as its network of ``ipv6_prefix`` bits."""
     try:
