@@ -57,7 +57,7 @@ class Verifier:
         allowed = await self.throttle.reserve(key, address)
         matched = False
         try:
-            check = self.index.check(candidate_id, secret)
+            check = self.index.check(candidate_id, secret, key)
             matched = allowed and check.matched
         finally:
             await self.throttle.settle(key, address, failed=not matched)
