@@ -51,11 +51,11 @@ _LOAD = ("SELECT statement_id, candidate_hash, secret_hash, share_hash, status, 
          "display, test, revision FROM statements")  # unsorted: SQLite sorted 4x slower
 
 
-class Proof(enum.IntEnum):
-    """What the verifier gave with the candidate ID: the position of its hash in a Row."""
+class Proof(enum.Enum):
+    """What the verifier gave with the candidate ID."""
 
-    SECRET_NUMBER = 0
-    SHARE_CODE = 1
+    SECRET_NUMBER = "secret_hash"  # noqa: S105 - the column name, not a secret
+    SHARE_CODE = "share_hash"
 
 
 class Row(NamedTuple):
@@ -89,6 +89,10 @@ class StatusAnswer:
     status: str  # valid, superseded, withdrawn
     date: str | None  # when it was superseded (the newer statement's date) or withdrawn
     centre: dict[str, str] | None = None  # {"number", "name"}: printed on the statement anyway
+
+
+def _stored(row: Row, proof: Proof) -> bytes:
+    return row.share_hash if proof is Proof.SHARE_CODE else row.secret_hash
 
 
 def _order(entry: tuple[str, int, Row]) -> tuple[str, int]:
@@ -192,7 +196,7 @@ class VerificationIndex:
         key = candidate_hash(self._pepper, candidate_id) if key is None else key
         rows, known = self.rows(key)
         # Every row is compared and decoded, whether it is the candidate's or the decoy's.
-        equal = [crypto.equal(row[proof], given) for row in rows]
+        equal = [crypto.equal(_stored(row, proof), given) for row in rows]
         shown = [json.loads(row.display) | {"status": row.status} for row in rows]
         return Check(key, tuple(s for s, e in zip(shown, equal, strict=True) if known and e))
 

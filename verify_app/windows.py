@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, cast
 
 from limits.aio.storage import RedisStorage
+from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.errors import StorageError
+from redis.asyncio import Redis
 
 MAX_READS = 500  # per round trip
 
@@ -76,12 +78,15 @@ class BatchedRedisStorage(RedisStorage):
 
     async def _read(self, reads: list[tuple[str, int, int]]) -> list[tuple[float, int]]:
         """The windows, read as RedisStorage reads one (same script, keys and arguments)."""
-        bridge = self.bridge
+        bridge = cast(RedispyBridge, self.bridge)  # implementation="redispy", as Throttle makes it
         script = bridge.lua_moving_window
         now = time.time()
-        async with bridge.get_connection().pipeline(transaction=False) as pipe:
+        client = cast(Redis, bridge.get_connection())  # redis-py's, as the bridge makes it
+        async with client.pipeline(transaction=False) as pipe:
             for key, limit, expiry in reads:
+                # Queued, not sent: the pipeline sends them at once. (limits annotates the
+                # sync Script; redis-py's AsyncScript takes a pipeline as its client.)
                 await script(keys=[bridge.prefixed_key(key)], args=[now - expiry, limit],
-                             client=pipe)  # queued: the pipeline sends them at once
+                             client=pipe)  # type: ignore[arg-type]
             replies = await pipe.execute()
         return [(float(w[0]), int(w[1])) if w else (now, 0) for w in replies]
