@@ -72,6 +72,10 @@ class BatchedRedisStorage(RedisStorage):
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            except BaseException:  # cancelled (shutdown): no read of the batch is left waiting
+                for *_, future in batch:
+                    future.cancel()
+                raise
             for (*_, future), window in zip(batch, windows, strict=True):
                 if not future.done():
                     future.set_result(window)
