@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from factories import fce_test, step_test
 
 from results_online.build.grading.enquiry import (
     EnquiryRule,
@@ -16,7 +17,6 @@ from results_online.build.grading.enquiry import (
     enquiry_rule,
     is_working_day,
 )
-from tests.factories import fce_test, step_test
 
 CLOSED = bank_holidays([2026, 2027])
 

@@ -10,8 +10,7 @@ import redis
 from localhost import free_port
 from redis_server import redis_server
 from starlette.testclient import TestClient
-
-from tests.verify_support import VerifyFixture, credentials, make_fixture, wrong
+from verify_support import VerifyFixture, credentials, make_fixture, wrong
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),

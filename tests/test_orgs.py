@@ -32,6 +32,7 @@ from postgres import pg_bin, postgres_server
 from redis_server import redis_server
 from schemathesis.checks import positive_data_acceptance
 from starlette.testclient import TestClient
+from verify_support import VerifyFixture, credentials, make_fixture, wrong
 
 from results_online.commands.main import main
 from results_online.config import app_config, app_config_from_env, orgs_database
@@ -39,7 +40,6 @@ from results_online.errors import ConfigError
 from results_online.verify_app.app import create_app
 from results_online.verify_app.orgs.keys import code_digest, new_code, new_key
 from results_online.verify_app.orgs.store import AuditEntry, OrgStore
-from tests.verify_support import VerifyFixture, credentials, make_fixture, wrong
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 FAILURE = "No result matches this candidate ID and secret number."

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from pdfcheck import pdf_text
 from starlette.testclient import TestClient
 
 from results_online.build.pipeline import guess_bound
@@ -20,7 +21,6 @@ from results_online.index import SecretBudget, secret_budget
 from results_online.keys.store import load_keys
 from results_online.verify_app.app import create_app
 from tests import release_support as rs
-from tests.pdfcheck import pdf_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 CROCKFORD = set("0123456789ABCDEFGHJKMNPQRSTVWXYZ")

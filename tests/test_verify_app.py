@@ -18,6 +18,13 @@ import schemathesis
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
+from verify_support import (
+    VerifyFixture,
+    credentials,
+    make_fixture,
+    post_from,
+    wrong,
+)
 
 from results_online import crypto
 from results_online.config import app_config, app_config_from_env
@@ -25,13 +32,6 @@ from results_online.errors import ConfigError
 from results_online.verify_app.app import create_app
 from results_online.verify_app.throttle import client_address, trusted_networks
 from results_online.wording import wording_catalogue
-from tests.verify_support import (
-    VerifyFixture,
-    credentials,
-    make_fixture,
-    post_from,
-    wrong,
-)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

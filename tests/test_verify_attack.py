@@ -11,9 +11,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from factories import make_keys, seal_series
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
+from verify_support import (
+    VerifyFixture,
+    credentials,
+    make_fixture,
+    post_from,
+    small_series,
+    wrong,
+)
 
 from results_online.build.verification.index import write_index
 from results_online.config import app_config
@@ -22,15 +31,6 @@ from results_online.index import secret_budget
 from results_online.verify_app import lookup
 from results_online.verify_app.app import create_app
 from results_online.verify_app.throttle import client_address, trusted_networks
-from tests.factories import make_keys, seal_series
-from tests.verify_support import (
-    VerifyFixture,
-    credentials,
-    make_fixture,
-    post_from,
-    small_series,
-    wrong,
-)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

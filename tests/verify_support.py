@@ -7,13 +7,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
+from factories import cambridge_series, make_keys, seal_series, step_series
 from starlette.applications import Starlette
 
 from results_online.build.verification.index import write_index
 from results_online.config import app_config
 from results_online.model import Series, Statement
 from results_online.verify_app.app import create_app
-from tests.factories import cambridge_series, make_keys, seal_series, step_series
 
 
 @dataclass(frozen=True)
