@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, Protocol
 from unicodedata import bidirectional
@@ -196,8 +195,13 @@ def _serialise_once(pdf: Any) -> None:
             obj.__class__ = _once(type(obj))
 
 
-@cache
+_ONCE: dict[type, type] = {}
+
+
 def _once(cls: type) -> type:
+    """A subclass of the pydyf object type ``cls`` that keeps its serialised bytes."""
+    if cls in _ONCE:
+        return _ONCE[cls]
     serialise = cls.data.fget  # type: ignore[attr-defined]
 
     def data(self: Any) -> bytes:
@@ -206,7 +210,8 @@ def _once(cls: type) -> type:
             kept = self.__dict__["_results_data"] = serialise(self)
         return kept
 
-    return type(cls.__name__, (cls,), {"data": property(data)})
+    made = _ONCE[cls] = type(cls.__name__, (cls,), {"data": property(data)})
+    return made
 
 
 def _user_space(box: Any, page: Any) -> Any:
