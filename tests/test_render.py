@@ -9,7 +9,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,8 +19,11 @@ import pypdfium2 as pdfium
 import pytest
 from factories import NAMES, NOW, cambridge_series, make_keys, step_series
 from pdfcheck import drawn_glyphs, embedded_font_names, pdf_text, shows_name
+from PIL import Image, ImageChops
 from weasyprint import HTML
 
+from results_online.build.render import statements as statements_module
+from results_online.build.render import weasy
 from results_online.build.render.statements import (
     RenderedStatement,
     make_batches,
@@ -251,6 +254,36 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
     with pytest.raises(ValueError, match="at least 1"):
         render_statements(statements, tmp_path, workers=0, batch_size=5, progress=no_progress,
                           now=NOW)
+
+
+def test_the_speed_ups_change_no_pixel_and_no_text(
+        statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Lines shaped once per batch (weasy.shared_line_breaks), objects serialised once.
+    fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
+    monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
+    monkeypatch.setattr(weasy, "_serialise_once", lambda pdf: None)
+    plain = renderer().render_batch(statements, tmp_path / "plain", NOW)
+    for s, (a, *_), (b, *_) in zip(statements, fast, plain, strict=True):
+        one, other = _image(Path(a)), _image(Path(b))
+        assert ImageChops.difference(one, other).getbbox() is None, s.entry.candidate.name
+        assert pdf_text(Path(a)) == pdf_text(Path(b))
+
+
+def test_a_shared_line_is_only_shared_in_the_same_style(tmp_path: Path) -> None:
+    styles = ("", "font-weight: 700", "font-style: italic", "font-size: 14pt",
+              "letter-spacing: 0.1em", "word-spacing: 1em", "font-variant: small-caps",
+              "font-family: DejaVu Serif", "direction: rtl", "white-space: nowrap")
+    text = "Result 1 (88 marks) ffi " * 3
+    page = "".join(f'<p style="width: 40mm; {style}">{text}</p>' for style in styles)
+    paths = tmp_path / "shared.pdf", tmp_path / "apart.pdf"
+    with weasy.shared_line_breaks():
+        HTML(string=page).write_pdf(paths[0])
+    HTML(string=page).write_pdf(paths[1])
+    assert ImageChops.difference(*(_image(p) for p in paths)).getbbox() is None
+
+
+def _image(pdf: Path) -> Image.Image:
+    return pdfium.PdfDocument(pdf)[0].render(scale=2).to_pil().convert("RGB")
 
 
 def _code_words(status: Status) -> str:

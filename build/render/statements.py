@@ -55,6 +55,7 @@ from results_online.build.render.weasy import (
     archival_pdf,
     metadata,
     paint_into_slot,
+    shared_line_breaks,
 )
 from results_online.errors import BuildError
 from results_online.keys.seal import Seal
@@ -141,8 +142,9 @@ class Renderer:
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,
                       seal: Seal | None) -> list[_Paths]:
         items = [_item(s) for s in statements]
-        document = HTML(string=self._print_html(items, embed_css=False, slots=True)).render(
-            font_config=self.fonts, stylesheets=[self.css])
+        with shared_line_breaks():
+            document = HTML(string=self._print_html(items, embed_css=False, slots=True)).render(
+                font_config=self.fonts, stylesheets=[self.css])
         pages = _page_per_statement(document, statements)
         web = self.env.get_template("statement_web.html")
         fragment = self.env.get_template("statement_fragment.html")

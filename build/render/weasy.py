@@ -23,6 +23,9 @@ What it adds:
   there.)
 - Header cells with a Scope, an IDTree for the element ids table cells refer to, and
   Figure bounding boxes in PDF user space.
+- Speed: each PDF object serialised and compressed once (pydyf did it twice for the
+  file identifier), and, within ``shared_line_breaks``, a line of text that recurs
+  across a batch's pages (same text, style and width) shaped and broken once.
 - Figures drawn by the caller into an inline ``<svg>`` slot, inside the slot's
   own tagged Figure (its ``<title>`` is the alternative text), so that drawing
   fast vector content (the QR) keeps the page fully tagged.
@@ -42,6 +45,7 @@ import pydyf
 import weasyprint
 from weasyprint.document import Document, DocumentMetadata, Page
 from weasyprint.formatting_structure.boxes import TextBox
+from weasyprint.layout import inline
 
 PDF_VARIANT = "pdf/a-3u"
 PDF_UA_PART = 1
@@ -296,3 +300,42 @@ def _marked(stream: Any, slots: dict[str, Painter]) -> Callable[[Any, str], Any]
             stream.end_marked_content()
 
     return marked
+
+
+# What a line of text's breaking and shaping depends on besides its text and width
+# (WeasyPrint's text/line_break.py and text/fonts.py read these, and no others).
+_LINE_STYLE = (
+    "font_family", "font_style", "font_stretch", "font_weight", "font_size", "line_height",
+    "font_variant_ligatures", "font_variant_position", "font_variant_caps",
+    "font_variant_numeric", "font_variant_alternates", "font_variant_east_asian",
+    "font_feature_settings", "font_variation_settings", "font_language_override",
+    "font_kerning", "lang", "direction", "letter_spacing", "word_spacing", "white_space",
+    "tab_size", "overflow_wrap", "word_break", "hyphens", "hyphenate_character",
+    "hyphenate_limit_zone", "hyphenate_limit_chars", "text_decoration_line")
+
+
+@contextmanager
+def shared_line_breaks() -> Iterator[None]:
+    """Within it, the same text in the same style and width is shaped and broken once."""
+    # Most of a batch's text (labels, headings, notes, the centre, the series, the dates)
+    # is the same on every page; Pango shaped and broke every copy again. The result is
+    # a deactivated layout that drawing reactivates, so boxes can share it.
+    cache: dict[tuple[Any, ...], Any] = {}
+    original = inline.split_first_line
+
+    def split_first_line(text: str, style: Any, context: Any, *width: Any, **start: Any) -> Any:
+        # width: max_width, justification_spacing; start: is_line_start (and minimum)
+        key = (text, width, tuple(start.items()), *(style[name] for name in _LINE_STYLE))
+        try:
+            return cache[key]
+        except KeyError:
+            found = cache[key] = original(text, style, context, *width, **start)
+            return found
+        except TypeError:  # a value that cannot be a key: break this line afresh
+            return original(text, style, context, *width, **start)
+
+    inline.split_first_line = split_first_line
+    try:
+        yield
+    finally:
+        inline.split_first_line = original
