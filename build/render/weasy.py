@@ -33,6 +33,7 @@ What it adds:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -314,28 +315,36 @@ _LINE_STYLE = (
     "hyphenate_limit_zone", "hyphenate_limit_chars", "text_decoration_line")
 
 
+_unshared_split = inline.split_first_line
+_lines = threading.local()  # this thread's cache while in shared_line_breaks, else None
+
+
+def _split_first_line(text: str, style: Any, context: Any, *width: Any, **start: Any) -> Any:
+    # width: max_width, justification_spacing; start: is_line_start (and minimum)
+    cache: dict[tuple[Any, ...], Any] | None = getattr(_lines, "cache", None)
+    if cache is None:
+        return _unshared_split(text, style, context, *width, **start)
+    key = (text, width, tuple(start.items()), *(style[name] for name in _LINE_STYLE))
+    try:
+        return cache[key]
+    except KeyError:
+        found = cache[key] = _unshared_split(text, style, context, *width, **start)
+        return found
+    except TypeError:  # a value that cannot be a key: break this line afresh
+        return _unshared_split(text, style, context, *width, **start)
+
+
 @contextmanager
 def shared_line_breaks() -> Iterator[None]:
     """Within it, the same text in the same style and width is shaped and broken once."""
     # Most of a batch's text (labels, headings, notes, the centre, the series, the dates)
     # is the same on every page; Pango shaped and broke every copy again. The result is
-    # a deactivated layout that drawing reactivates, so boxes can share it.
-    cache: dict[tuple[Any, ...], Any] = {}
-    original = inline.split_first_line
-
-    def split_first_line(text: str, style: Any, context: Any, *width: Any, **start: Any) -> Any:
-        # width: max_width, justification_spacing; start: is_line_start (and minimum)
-        key = (text, width, tuple(start.items()), *(style[name] for name in _LINE_STYLE))
-        try:
-            return cache[key]
-        except KeyError:
-            found = cache[key] = original(text, style, context, *width, **start)
-            return found
-        except TypeError:  # a value that cannot be a key: break this line afresh
-            return original(text, style, context, *width, **start)
-
-    inline.split_first_line = split_first_line
+    # a deactivated layout that drawing reactivates, so boxes can share it. The cache is
+    # per thread (a Dask worker may run batches in threads) and lives for one batch.
+    inline.split_first_line = _split_first_line
+    outer = getattr(_lines, "cache", None)
+    _lines.cache = {} if outer is None else outer
     try:
         yield
     finally:
-        inline.split_first_line = original
+        _lines.cache = outer
