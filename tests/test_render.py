@@ -23,7 +23,7 @@ from PIL import Image, ImageChops
 from weasyprint import HTML
 
 from results_online.build.render import statements as statements_module
-from results_online.build.render import weasy
+from results_online.build.render import weasy, weasy_speed
 from results_online.build.render.statements import (
     RenderedStatement,
     make_batches,
@@ -258,10 +258,10 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Lines shaped once per batch (weasy.shared_line_breaks), objects serialised once.
+    # Lines shaped once per batch, PDF objects serialised once (weasy_speed.py).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
-    monkeypatch.setattr(weasy, "_serialise_once", lambda pdf: None)
+    monkeypatch.setattr(weasy, "serialise_once", lambda pdf: None)
     plain = renderer().render_batch(statements, tmp_path / "plain", NOW)
     for s, (a, *_), (b, *_) in zip(statements, fast, plain, strict=True):
         one, other = _image(Path(a)), _image(Path(b))
@@ -276,7 +276,7 @@ def test_a_shared_line_is_only_shared_in_the_same_style(tmp_path: Path) -> None:
     text = "Result 1 (88 marks) ffi " * 3
     page = "".join(f'<p style="width: 40mm; {style}">{text}</p>' for style in styles)
     paths = tmp_path / "shared.pdf", tmp_path / "apart.pdf"
-    with weasy.shared_line_breaks():
+    with weasy_speed.shared_line_breaks():
         HTML(string=page).write_pdf(paths[0])
     HTML(string=page).write_pdf(paths[1])
     assert ImageChops.difference(*(_image(p) for p in paths)).getbbox() is None

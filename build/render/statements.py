@@ -55,8 +55,8 @@ from results_online.build.render.weasy import (
     archival_pdf,
     metadata,
     paint_into_slot,
-    shared_line_breaks,
 )
+from results_online.build.render.weasy_speed import shared_line_breaks
 from results_online.errors import BuildError
 from results_online.keys.seal import Seal
 from results_online.model import Statement

@@ -23,9 +23,9 @@ What it adds:
   there.)
 - Header cells with a Scope, an IDTree for the element ids table cells refer to, and
   Figure bounding boxes in PDF user space.
-- Speed: each PDF object serialised and compressed once (pydyf did it twice for the
-  file identifier), and, within ``shared_line_breaks``, a line of text that recurs
-  across a batch's pages (same text, style and width) shaped and broken once.
+- Speed (weasy_speed.py, the other module that reaches into WeasyPrint and pydyf):
+  each PDF object serialised and compressed once, and a line of text that recurs
+  across a batch's pages shaped and broken once.
 - Figures drawn by the caller into an inline ``<svg>`` slot, inside the slot's
   own tagged Figure (its ``<title>`` is the alternative text), so that drawing
   fast vector content (the QR) keeps the page fully tagged.
@@ -33,7 +33,6 @@ What it adds:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -46,7 +45,8 @@ import pydyf
 import weasyprint
 from weasyprint.document import Document, DocumentMetadata, Page
 from weasyprint.formatting_structure.boxes import TextBox
-from weasyprint.layout import inline
+
+from results_online.build.render.weasy_speed import serialise_once
 
 PDF_VARIANT = "pdf/a-3u"
 PDF_UA_PART = 1
@@ -187,36 +187,7 @@ def _finish_tags(document: Document, pdf: Any) -> None:
         for key, ref in sorted(ids):
             names += [pydyf.String(key), ref]
         deref(pdf.catalog["StructTreeRoot"])["IDTree"] = pydyf.Dictionary({"Names": names})
-    _serialise_once(pdf)
-
-
-def _serialise_once(pdf: Any) -> None:
-    """Have each of the file's objects serialised (and its streams compressed) only once."""
-    # pydyf writes every object, then serialises and compresses all of them again to
-    # hash the file for its identifier (PDF/A needs one): a quarter of the writing time.
-    # Nothing changes an object after the finisher, so the first bytes are kept.
-    for obj in pdf.objects:
-        if obj.free != "f":
-            obj.__class__ = _once(type(obj))
-
-
-_ONCE: dict[type, type] = {}
-
-
-def _once(cls: type) -> type:
-    """A subclass of the pydyf object type ``cls`` that keeps its serialised bytes."""
-    if cls in _ONCE:
-        return _ONCE[cls]
-    serialise = cls.data.fget  # type: ignore[attr-defined]
-
-    def data(self: Any) -> bytes:
-        kept: bytes | None = self.__dict__.get("_results_data")
-        if kept is None:
-            kept = self.__dict__["_results_data"] = serialise(self)
-        return kept
-
-    made = _ONCE[cls] = type(cls.__name__, (cls,), {"data": property(data)})
-    return made
+    serialise_once(pdf)
 
 
 def _user_space(box: Any, page: Any) -> Any:
@@ -301,50 +272,3 @@ def _marked(stream: Any, slots: dict[str, Painter]) -> Callable[[Any, str], Any]
             stream.end_marked_content()
 
     return marked
-
-
-# What a line of text's breaking and shaping depends on besides its text and width
-# (WeasyPrint's text/line_break.py and text/fonts.py read these, and no others).
-_LINE_STYLE = (
-    "font_family", "font_style", "font_stretch", "font_weight", "font_size", "line_height",
-    "font_variant_ligatures", "font_variant_position", "font_variant_caps",
-    "font_variant_numeric", "font_variant_alternates", "font_variant_east_asian",
-    "font_feature_settings", "font_variation_settings", "font_language_override",
-    "font_kerning", "lang", "direction", "letter_spacing", "word_spacing", "white_space",
-    "tab_size", "overflow_wrap", "word_break", "hyphens", "hyphenate_character",
-    "hyphenate_limit_zone", "hyphenate_limit_chars", "text_decoration_line")
-
-
-_unshared_split = inline.split_first_line
-_lines = threading.local()  # this thread's cache while in shared_line_breaks, else None
-
-
-def _split_first_line(text: str, style: Any, context: Any, *width: Any, **start: Any) -> Any:
-    # width: max_width, justification_spacing; start: is_line_start (and minimum)
-    cache: dict[tuple[Any, ...], Any] | None = getattr(_lines, "cache", None)
-    if cache is None:
-        return _unshared_split(text, style, context, *width, **start)
-    key = (text, width, tuple(start.items()), *(style[name] for name in _LINE_STYLE))
-    try:
-        return cache[key]
-    except KeyError:
-        found = cache[key] = _unshared_split(text, style, context, *width, **start)
-        return found
-    except TypeError:  # a value that cannot be a key: break this line afresh
-        return _unshared_split(text, style, context, *width, **start)
-
-
-@contextmanager
-def shared_line_breaks() -> Iterator[None]:
-    """Within it, the same text in the same style and width is shaped and broken once."""
-    # Most of a batch's text (labels, headings, notes, the centre, the series, the dates)
-    # is the same on every page; Pango shaped and broke every copy again. The result is
-    # a deactivated layout that drawing reactivates, so boxes can share it. The cache is
-    # per thread (a Dask worker may run batches in threads) and lives for one batch.
-    inline.split_first_line = _split_first_line
-    outer = getattr(_lines, "cache", None)
-    _lines.cache = {} if outer is None else outer
-    try:
-        yield
-    finally:
-        _lines.cache = outer

@@ -1,0 +1,96 @@
+"""Speed-ups that reach into WeasyPrint and pydyf internals (weasy.py is the rest).
+
+Tested with the versions pyproject pins; ``tests/test_render.py`` checks that pages
+drawn with them are the same, to the pixel and in their text, as pages drawn without.
+
+- ``serialise_once``: pydyf writes every object of a PDF, then serialises and
+  compresses all of them again to hash the file for its identifier (PDF/A needs
+  one), a quarter of the writing time. Called from the finisher, after which nothing
+  changes an object, it has each object keep its bytes from the first time.
+- ``shared_line_breaks``: most of a batch's text (labels, headings, notes, the
+  centre, the series, the dates, most results) is the same on every page, and Pango
+  shaped and broke every copy again: 2,101 line breaks for 50 statements, 608 when
+  shared. Within it, WeasyPrint's ``split_first_line`` is looked up by its text,
+  width and every style property line breaking and shaping read; what it returns
+  is a deactivated layout that drawing reactivates, so boxes can share it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from weasyprint.layout import inline
+
+
+def serialise_once(pdf: Any) -> None:
+    """Have each of the file's objects serialised (and its streams compressed) only once."""
+    for obj in pdf.objects:
+        if obj.free != "f":
+            obj.__class__ = _once(type(obj))
+
+
+_ONCE: dict[type, type] = {}
+
+
+def _once(cls: type) -> type:
+    """A subclass of the pydyf object type ``cls`` that keeps its serialised bytes."""
+    if cls in _ONCE:
+        return _ONCE[cls]
+    serialise = cls.data.fget  # type: ignore[attr-defined]
+
+    def data(self: Any) -> bytes:
+        kept: bytes | None = self.__dict__.get("_results_data")
+        if kept is None:
+            kept = self.__dict__["_results_data"] = serialise(self)
+        return kept
+
+    made = _ONCE[cls] = type(cls.__name__, (cls,), {"data": property(data)})
+    return made
+
+
+# What a line of text's breaking and shaping depends on besides its text and width
+# (WeasyPrint's text/line_break.py and text/fonts.py read these, and no others).
+_LINE_STYLE = (
+    "font_family", "font_style", "font_stretch", "font_weight", "font_size", "line_height",
+    "font_variant_ligatures", "font_variant_position", "font_variant_caps",
+    "font_variant_numeric", "font_variant_alternates", "font_variant_east_asian",
+    "font_feature_settings", "font_variation_settings", "font_language_override",
+    "font_kerning", "lang", "direction", "letter_spacing", "word_spacing", "white_space",
+    "tab_size", "overflow_wrap", "word_break", "hyphens", "hyphenate_character",
+    "hyphenate_limit_zone", "hyphenate_limit_chars", "text_decoration_line")
+
+
+_unshared_split = inline.split_first_line
+_lines = threading.local()  # this thread's cache while in shared_line_breaks, else None
+
+
+def _split_first_line(text: str, style: Any, context: Any, *width: Any, **start: Any) -> Any:
+    # width: max_width, justification_spacing; start: is_line_start (and minimum)
+    cache: dict[tuple[Any, ...], Any] | None = getattr(_lines, "cache", None)
+    if cache is None:
+        return _unshared_split(text, style, context, *width, **start)
+    key = (text, width, tuple(start.items()), *(style[name] for name in _LINE_STYLE))
+    try:
+        return cache[key]
+    except KeyError:
+        found = cache[key] = _unshared_split(text, style, context, *width, **start)
+        return found
+    except TypeError:  # a value that cannot be a key: break this line afresh
+        return _unshared_split(text, style, context, *width, **start)
+
+
+@contextmanager
+def shared_line_breaks() -> Iterator[None]:
+    """Within it, the same text in the same style and width is shaped and broken once."""
+    # The cache is per thread (a Dask worker may run batches in threads) and lives for
+    # one batch; outside one the wrapper breaks lines as WeasyPrint does.
+    inline.split_first_line = _split_first_line
+    outer = getattr(_lines, "cache", None)
+    _lines.cache = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _lines.cache = outer
