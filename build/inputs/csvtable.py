@@ -7,11 +7,13 @@ Rows are numbered as a spreadsheet shows them: the header is row 1.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from results_online.errors import Problem
 
@@ -36,44 +38,99 @@ def read_table(path: Path, required: tuple[str, ...], optional: tuple[str, ...],
 
     Unknown columns are reported and their values ignored, so the rows are still checked.
     """
+    rows = iter_table(path, required, optional, problems)
+    return None if rows is None else list(rows)
+
+
+def iter_table(path: Path, required: tuple[str, ...], optional: tuple[str, ...],
+               problems: list[Problem]) -> Iterator[Row] | None:
+    """``read_table`` one row at a time: None at once if the file is unusable, else its rows.
+
+    Memory stays that of one row whatever the file's size; a row's problems go into
+    ``problems`` as it is read.
+    """
     name = path.name
     try:
-        raw = path.read_bytes()
+        bad_row = _undecodable_row(path)
     except FileNotFoundError:
         problems.append(Problem(name, None, None, "file is missing from the series folder"))
         return None
     except OSError as exc:
         problems.append(Problem(name, None, None, f"cannot be read ({exc.strerror})"))
         return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        row = raw[: exc.start].count(b"\n") + 1
-        problems.append(Problem(name, row, None,
+    if bad_row is not None:
+        problems.append(Problem(name, bad_row, None,
                                 "is not UTF-8 text: save it as \"CSV UTF-8\" in Excel"))
         return None
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text)))
-    if not records or not any(cell.strip() for cell in records[0]):
+    file = path.open(encoding="utf-8-sig", newline="")
+    records = csv.reader(file, delimiter=sniff_delimiter(_first_line(file)))
+    first = next(records, None)
+    if first is None or not any(cell.strip() for cell in first):
+        file.close()
         problems.append(Problem(name, 1, None, "has no header row"))
         return None
-    header = [_column_name(h) for h in records[0]]
+    header = [_column_name(h) for h in first]
     if not _check_header(name, header, required, optional, problems):
+        file.close()
         return None
-    rows = []
-    for index, record in enumerate(records[1:], start=2):
-        if not any(cell.strip() for cell in record):
-            continue  # blank lines, e.g. at the end of an Excel export
-        if len(record) != len(header):
-            problems.append(Problem(name, index, None,
-                                    f"has {len(record)} fields but the header has {len(header)}"))
-            continue
-        values = {h: v.strip() for h, v in zip(header, record, strict=True)}
-        for column, value in values.items():
-            if (char := control_character(value)) is not None:
-                problems.append(Problem(name, index, column, f"contains the control character "
-                                        f"U+{ord(char):04X}: remove it (only tab is allowed)"))
-        rows.append(Row(index, values))
-    return rows
+    return _rows(file, records, name, header, problems)
+
+
+def _rows(file: TextIO, records: Iterator[list[str]], name: str, header: list[str],
+          problems: list[Problem]) -> Iterator[Row]:
+    with file:
+        for index, record in enumerate(records, start=2):
+            if not any(cell.strip() for cell in record):
+                continue  # blank lines, e.g. at the end of an Excel export
+            if len(record) != len(header):
+                problems.append(Problem(name, index, None, f"has {len(record)} fields but "
+                                        f"the header has {len(header)}"))
+                continue
+            values = {h: v.strip() for h, v in zip(header, record, strict=True)}
+            for column, value in values.items():
+                if (char := control_character(value)) is not None:
+                    problems.append(Problem(name, index, column, "contains the control "
+                                            f"character U+{ord(char):04X}: remove it (only "
+                                            "tab is allowed)"))
+            yield Row(index, values)
+
+
+_CHUNK = 1 << 20
+
+
+def _undecodable_row(path: Path) -> int | None:
+    """The row of the first byte that is not UTF-8, or None if the whole file decodes."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                break
+        else:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                pass
+            else:
+                return None
+    raw = path.read_bytes()  # only for a file that is not UTF-8: where, exactly
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return raw[: exc.start].count(b"\n") + 1
+    return None
+
+
+def _first_line(file: TextIO) -> str:
+    """The text up to the first newline (what the delimiter is judged from); rewinds."""
+    parts = []
+    while chunk := file.read(_CHUNK):
+        parts.append(chunk.split("\n", 1)[0])
+        if "\n" in chunk:
+            break
+    file.seek(0)
+    return "".join(parts)
 
 
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
