@@ -7,11 +7,13 @@ entry needs a row for every skill; its overall result is computed by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from results_online.build.grading import rules
 from results_online.build.inputs.csvtable import Row
+from results_online.build.inputs.spool import Spool
 from results_online.errors import Problem
 from results_online.model import (
     Candidate,
@@ -31,7 +33,7 @@ _Bad = Callable[[str, str], None]
 
 @dataclass
 class _Group:
-    """The rows of one candidate's entry in one test, as they are read."""
+    """The rows of one candidate's entry in one test, gathered from the spool."""
 
     first_row: int
     results: dict[str, ComponentResult] = field(default_factory=dict)
@@ -39,24 +41,33 @@ class _Group:
     overall: tuple[Row, Status, int | None] | None = None
 
 
+# What one row gives its entry, as spooled: ("component", code, result or None for a row
+# with a problem of its own), ("overall", (row, status, mark)), or ("none",).
+_Part = tuple[str, ...] | tuple[str, str, ComponentResult | None] | tuple[str, object]
+
+
 @dataclass(frozen=True)
 class Known:
     """What the other files declare, for cross-checking results.csv (None: file unusable)."""
 
     tests: tuple[Test, ...]  # the valid tests
-    candidates: Mapping[str, tuple[Candidate, int]]  # valid candidates, with their row number
+    spool: Spool  # the valid candidates, every listed candidate_id, and where rows go
     test_codes: Collection[str] | None  # every test code series.toml names
-    candidate_ids: Collection[str] | None  # every candidate_id candidates.csv lists
+    candidates_listed: bool  # whether candidates.csv could be read (its IDs are in spool)
     centre_numbers: Collection[str] | None  # every centre_number centres.csv lists
 
 
-def read_entries(rows: list[Row], known: Known, problems: list[Problem]) -> tuple[Entry, ...]:
-    """Entries from results.csv rows, in candidates.csv order then series.toml test order."""
+def read_entries(rows: Iterable[Row], known: Known, problems: list[Problem]) -> None:
+    """Check results.csv rows; add the entries to the spool, in candidates.csv then test order.
+
+    One pass over the rows, each row's part of its entry spooled; then each valid
+    candidate's entries are put together from its parts.
+    """
     by_code = {t.code: t for t in known.tests}
-    groups: dict[tuple[str, str], _Group] = {}
-    seen: dict[tuple[str, str, str], int] = {}
+    spool = known.spool
     for row in rows:
         cid, code, comp = row["candidate_id"], row["test"], row["component"]
+        spool.enter(cid)
         _check_who(row, known, problems)
         test = by_code.get(code)
         if test is None:
@@ -64,31 +75,42 @@ def read_entries(rows: list[Row], known: Known, problems: list[Problem]) -> tupl
                 problems.append(Problem(FILE, row.number, "test", "unknown test; series.toml "
                                         "lists " + (", ".join(sorted(known.test_codes)))))
             continue
-        key = (cid, code, comp.casefold())
-        if key in seen:
+        first = spool.first_result(cid, code, comp.casefold(), row.number)
+        if first is not None:
             problems.append(Problem(FILE, row.number, "component", "a second result for the same "
-                                    f"candidate, test and component (first in row {seen[key]})"))
+                                    f"candidate, test and component (first in row {first})"))
             continue
-        seen[key] = row.number
-        group = groups.setdefault((cid, code), _Group(row.number))
-        _read_row(row, test, group, problems)
-    entries = []
-    entered = {row["candidate_id"] for row in rows}
-    for cid, (candidate, cand_row) in known.candidates.items():
-        if cid not in entered:
+        spool.add_part(cid, code, row.number, _read_row(row, test, problems))
+    for candidate, cand_row in spool.candidates():
+        cid = candidate.candidate_id
+        if not spool.entered(cid):
             problems.append(Problem("candidates.csv", cand_row, "candidate_id",
                                     "this candidate has no results in results.csv"))
+        groups = _groups(spool.parts(cid))
         for test in known.tests:
-            found = groups.get((cid, test.code))
+            found = groups.get(test.code)
             entry = _entry(candidate, test, found, problems) if found else None
             if entry:
-                entries.append(entry)
-    return tuple(entries)
+                spool.add_entry(entry)
+
+
+def _groups(parts: list[tuple[str, int, Any]]) -> dict[str, _Group]:
+    """A candidate's groups by test code, from its spooled parts in row order."""
+    groups: dict[str, _Group] = {}
+    for code, row, part in parts:
+        group = groups.setdefault(code, _Group(row))
+        if part[0] == "component":
+            group.named.add(part[1])
+            if part[2] is not None:
+                group.results[part[1]] = part[2]
+        elif part[0] == "overall":
+            group.overall = part[1]
+    return groups
 
 
 def _check_who(row: Row, known: Known, problems: list[Problem]) -> None:
     cid, centre = row["candidate_id"], row["centre_number"]
-    if known.candidate_ids is not None and cid not in known.candidate_ids:
+    if known.candidates_listed and not known.spool.is_listed(cid):
         problems.append(Problem(FILE, row.number, "candidate_id",
                                 "no candidate with this candidate_id in candidates.csv"))
     if not centre:
@@ -96,12 +118,13 @@ def _check_who(row: Row, known: Known, problems: list[Problem]) -> None:
     if known.centre_numbers is not None and centre not in known.centre_numbers:
         problems.append(Problem(FILE, row.number, "centre_number",
                                 "no centre with this centre_number in centres.csv"))
-    elif cid in known.candidates and known.candidates[cid][0].centre != centre:
+    elif (at := known.spool.candidate_at(cid)) is not None and at[0] != centre:
         problems.append(Problem(FILE, row.number, "centre_number", "is not the candidate's "
-                                f"centre in candidates.csv (row {known.candidates[cid][1]})"))
+                                f"centre in candidates.csv (row {at[1]})"))
 
 
-def _read_row(row: Row, test: Test, group: _Group, problems: list[Problem]) -> None:
+def _read_row(row: Row, test: Test, problems: list[Problem]) -> _Part:
+    """What this row gives its entry; its problems go into ``problems``."""
     def bad(column: str, message: str) -> None:
         problems.append(Problem(FILE, row.number, column, message))
 
@@ -109,21 +132,18 @@ def _read_row(row: Row, test: Test, group: _Group, problems: list[Problem]) -> N
     if test.family is Family.CAMBRIDGE_ENGLISH and name.casefold() == rules.OVERALL:
         low, high = test.components[0].min_mark, test.components[0].max_mark
         status, mark = _mark(row["mark"], low, high, bad)
-        if status is not None:
-            group.overall = (row, status, mark)
-        return
+        return ("overall", (row, status, mark)) if status is not None else ("none",)
     component = next((c for c in test.components if c.code.casefold() == name.casefold()), None)
     if component is None:
         extra = f", {rules.OVERALL}" if test.family is Family.CAMBRIDGE_ENGLISH else ""
         bad("component", f"not a component of {test.code}; use one of "
             + ", ".join(c.code for c in test.components) + extra)
-        return
-    group.named.add(component.code)
+        return ("none",)
     status, mark = _mark(row["mark"], component.min_mark, component.max_mark, bad)
     if status is None:
-        return
+        return ("component", component.code, None)
     grade = _check_component(row, test, component, (status, mark), bad)
-    group.results[component.code] = ComponentResult(component, status, mark, grade)
+    return ("component", component.code, ComponentResult(component, status, mark, grade))
 
 
 MAX_MARK_DIGITS = 6  # longer is no mark of any test

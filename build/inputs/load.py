@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
 import pyrage
 
-from results_online.build.inputs.csvtable import Row, read_table, valid_email
+from results_online.build.inputs.csvtable import Row, iter_table, read_table, valid_email
 from results_online.build.inputs.entries import Known, read_entries
 from results_online.build.inputs.seriesfile import read_series_file
+from results_online.build.inputs.spool import Spool
 from results_online.errors import InputError, Problem
 from results_online.index import canonical_candidate_id
 from results_online.model import Candidate, Centre, Series
@@ -41,6 +44,22 @@ _CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 def load_series(folder: Path) -> Series:
     """Read and validate a series folder; raise InputError listing every problem."""
+    spool = Spool(":memory:")
+    try:
+        head = scan_series(folder, spool)
+        return replace(head, candidates=tuple(c for c, _ in spool.candidates()),
+                       entries=tuple(spool.entries()))
+    finally:
+        spool.close()
+
+
+def scan_series(folder: Path, spool: Spool) -> Series:
+    """Validate a series folder in one pass over each file, its entries written to ``spool``.
+
+    Returns the series without its candidates and entries (``Spool.entries`` has
+    them); raises InputError listing every problem. Memory does not grow with the
+    files: what rows are checked against lies in the spool.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError([Problem(str(folder), None, None, "is not a series folder")])
@@ -48,21 +67,21 @@ def load_series(folder: Path) -> Series:
     settings = read_series_file(folder, problems)
     centre_rows = read_table(folder / CENTRES, CENTRE_COLUMNS, (), problems)
     centres = _centres(centre_rows or [], problems)
+    spool.share(settings.info, settings.tests, centres)
     # Cross-checks use every number or ID a file lists, valid or not, so one bad row
     # in candidates.csv does not also make all its results "unknown".
     centre_numbers = _listed(centre_rows, "centre_number")
-    candidate_rows = read_table(folder / CANDIDATES, CANDIDATE_COLUMNS, (), problems)
-    candidates = _candidates(candidate_rows or [], centre_numbers, problems)
-    result_rows = read_table(folder / RESULTS, RESULT_COLUMNS, RESULT_OPTIONAL, problems)
-    known = Known(settings.tests, candidates, settings.test_codes,
-                  _listed(candidate_rows, "candidate_id"), centre_numbers)
-    entries = read_entries(result_rows or [], known, problems)
+    candidate_rows = iter_table(folder / CANDIDATES, CANDIDATE_COLUMNS, (), problems)
+    _candidates(candidate_rows or [], centre_numbers, spool, problems)
+    result_rows = iter_table(folder / RESULTS, RESULT_COLUMNS, RESULT_OPTIONAL, problems)
+    known = Known(settings.tests, spool, settings.test_codes, candidate_rows is not None,
+                  centre_numbers)
+    read_entries(result_rows or [], known, problems)
     if problems or settings.info is None:
         order = ["series.toml", CENTRES, CANDIDATES, RESULTS]
         problems.sort(key=lambda p: (order.index(p.file) if p.file in order else 0, p.row or 0))
         raise InputError(problems or [Problem("series.toml", None, None, "cannot be used")])
-    return Series(settings.info, settings.tests, centres,
-                  tuple(c for c, _ in candidates.values()), entries)
+    return Series(settings.info, settings.tests, centres, (), ())
 
 
 def _listed(rows: list[Row] | None, column: str) -> frozenset[str] | None:
@@ -130,29 +149,27 @@ def recipient_problem(key: str) -> str | None:
     return None
 
 
-def _candidates(rows: list[Row], centres: frozenset[str] | None,
-                problems: list[Problem]) -> dict[str, tuple[Candidate, int]]:
-    """Valid candidates by candidate ID, each with its row number in candidates.csv."""
-    out: dict[str, tuple[Candidate, int]] = {}
-    seen_ids: dict[str, Row] = {}
-    seen_numbers: dict[tuple[str, str], Row] = {}
+def _candidates(rows: Iterable[Row], centres: frozenset[str] | None, spool: Spool,
+                problems: list[Problem]) -> None:
+    """Check each candidate row; keep the valid candidates, with their row, in ``spool``."""
     for row in rows:
         bad = _Bad(CANDIDATES, row, problems)
         cid, centre, number = row["candidate_id"], row["centre_number"], row["candidate_number"]
+        spool.list_id(cid)
         if not _CANDIDATE_ID.match(cid):
             bad("candidate_id", "must be 1 to 32 letters, digits, '-' or '_' (no spaces)")
-        elif (first := _first(seen_ids, canonical_candidate_id(cid), row)) is not None:
+        elif (first := spool.first_id(canonical_candidate_id(cid), cid, row.number)) is not None:
             # Verifiers type IDs in any case, with or without dashes: these would be one ID.
-            bad("candidate_id", f"duplicate candidate: same candidate_id as row {first.number}"
-                + ("" if first["candidate_id"] == cid else
+            bad("candidate_id", f"duplicate candidate: same candidate_id as row {first[0]}"
+                + ("" if first[1] == cid else
                    " when case, spaces and dashes are ignored, as the verification does"))
         if centres is not None and centre not in centres:
             bad("centre_number", "no centre with this centre_number in centres.csv")
         if not _NUMBER.match(number):
             bad("candidate_number", "must be 1 to 16 letters, digits, '-' or '_' (no spaces)")
-        elif (first := _first(seen_numbers, (centre, number), row)) is not None:
+        elif (first := spool.first_number(centre, number, row.number)) is not None:
             bad("candidate_number", "duplicate candidate: same centre and candidate_number as "
-                f"row {first.number}")
+                f"row {first}")
         if not row["name"]:
             bad("name", "must not be empty")
         elif len(_nfc(row["name"])) > MAX_NAME:
@@ -161,9 +178,8 @@ def _candidates(rows: list[Row], centres: frozenset[str] | None,
             bad("email", "is not an e-mail address like name@example.org")
         _check_secret(row["secret_number"], bad)
         if bad.count == 0:
-            out[cid] = (Candidate(cid, centre, number, _nfc(row["name"]), row["email"],
-                                  row["secret_number"]), row.number)
-    return out
+            spool.add_candidate(Candidate(cid, centre, number, _nfc(row["name"]), row["email"],
+                                          row["secret_number"]), row.number)
 
 
 def _check_secret(secret: str, bad: _Bad) -> None:

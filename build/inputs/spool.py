@@ -1,0 +1,222 @@
+"""A series spooled to SQLite, so no stage holds the whole series in memory.
+
+Loading checks rows against each other (duplicate IDs, results of unknown
+candidates, every skill of an entry, which may be rows apart anywhere in
+results.csv): those checks look here instead of in dictionaries of every row, and
+the valid entries are written here as they are made. Sealing reads them back one
+centre at a time and writes each centre's statements here; rendering, bundles,
+the index, manifest and outbox read those back, again one centre at a time.
+
+The file lies in the build's staging folder (private: it holds secret numbers) and
+is removed before the output is swapped in. Objects are pickled with the series'
+settings, tests, components and centres by reference (``persistent_id``), so a
+spooled statement is a few hundred bytes and the ones read back share those objects.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from results_online.model import Candidate, Centre, Entry, SeriesInfo, Statement, Test
+
+_SCHEMA = """
+PRAGMA journal_mode = OFF;
+PRAGMA synchronous = OFF;
+PRAGMA temp_store = FILE;
+CREATE TABLE listed (cid TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE ids (key TEXT PRIMARY KEY, row INTEGER, cid TEXT) WITHOUT ROWID;
+CREATE TABLE numbers (centre TEXT, number TEXT, row INTEGER,
+                      PRIMARY KEY (centre, number)) WITHOUT ROWID;
+CREATE TABLE candidates (seq INTEGER PRIMARY KEY, cid TEXT UNIQUE, centre TEXT,
+                         row INTEGER, data BLOB);
+CREATE TABLE entered (cid TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE seen (cid TEXT, test TEXT, component TEXT, row INTEGER,
+                   PRIMARY KEY (cid, test, component)) WITHOUT ROWID;
+CREATE TABLE parts (cid TEXT, row INTEGER, test TEXT, data BLOB, PRIMARY KEY (cid, row));
+CREATE TABLE entries (seq INTEGER PRIMARY KEY, centre TEXT, number TEXT, test TEXT,
+                      data BLOB);
+CREATE INDEX entries_by_centre ON entries (centre, number, test);
+CREATE TABLE statements (centre TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
+"""
+
+
+class Spool:
+    """The spool of one build: ``path`` a file, or ``":memory:"`` for a small load."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._con = sqlite3.connect(path, isolation_level=None)
+        self._con.executescript(_SCHEMA)
+        self._con.execute("BEGIN")
+        self._shared: dict[int, tuple[object, tuple[str, ...]]] = {}
+        self._by_key: dict[tuple[str, ...], object] = {}
+
+    def close(self) -> None:
+        """Close the database (its file is removed with the staging folder)."""
+        self._con.close()
+
+    def share(self, info: SeriesInfo | None, tests: Sequence[Test],
+              centres: Sequence[Centre]) -> None:
+        """Pickle these series-wide objects by reference from now on."""
+        objects: list[tuple[object, tuple[str, ...]]] = [(info, ("info",))] if info else []
+        for t in tests:
+            objects.append((t, ("test", t.code)))
+            objects += [(c, ("component", t.code, str(i))) for i, c in enumerate(t.components)]
+        objects += [(c, ("centre", c.number)) for c in centres]
+        for obj, key in objects:
+            self._shared[id(obj)] = (obj, key)
+            self._by_key[key] = obj
+
+    def dumps(self, value: object) -> bytes:
+        """``value`` pickled, the shared objects by reference."""
+        buffer = io.BytesIO()
+        _Pickler(buffer, self._shared).dump(value)
+        return buffer.getvalue()
+
+    def loads(self, data: bytes) -> Any:
+        """A value written by ``dumps``."""
+        return _Unpickler(io.BytesIO(data), self._by_key).load()
+
+    # What loading checks across rows.
+
+    def list_id(self, cid: str) -> None:
+        """Note a candidate_id that candidates.csv lists (valid or not)."""
+        self._con.execute("INSERT OR IGNORE INTO listed VALUES (?)", (cid,))
+
+    def is_listed(self, cid: str) -> bool:
+        """Whether candidates.csv lists this candidate_id."""
+        return self._one("SELECT 1 FROM listed WHERE cid = ?", (cid,)) is not None
+
+    def first_id(self, key: str, cid: str, row: int) -> tuple[int, str] | None:
+        """The row and candidate_id that first gave this ID key, or None (then ``row`` did)."""
+        cursor = self._con.execute("INSERT OR IGNORE INTO ids VALUES (?, ?, ?)", (key, row, cid))
+        if cursor.rowcount == 1:
+            return None
+        found = self._one("SELECT row, cid FROM ids WHERE key = ?", (key,))
+        return None if found is None else (int(found[0]), str(found[1]))
+
+    def first_number(self, centre: str, number: str, row: int) -> int | None:
+        """The row that first gave this centre and candidate number, or None."""
+        return self._first("numbers", ("centre", "number"), (centre, number), row)
+
+    def first_result(self, cid: str, test: str, component: str, row: int) -> int | None:
+        """The row of results.csv that first gave this candidate, test and component, or None."""
+        return self._first("seen", ("cid", "test", "component"), (cid, test, component), row)
+
+    def add_candidate(self, candidate: Candidate, row: int) -> None:
+        """Keep a valid candidate and its row in candidates.csv."""
+        self._con.execute("INSERT INTO candidates (cid, centre, row, data) VALUES (?, ?, ?, ?)",
+                          (candidate.candidate_id, candidate.centre, row,
+                           self.dumps(candidate)))
+
+    def candidate_at(self, cid: str) -> tuple[str, int] | None:
+        """A valid candidate's centre and row in candidates.csv, or None."""
+        found = self._one("SELECT centre, row FROM candidates WHERE cid = ?", (cid,))
+        return None if found is None else (str(found[0]), int(found[1]))
+
+    def candidates(self) -> Iterator[tuple[Candidate, int]]:
+        """The valid candidates in candidates.csv order, each with its row."""
+        for data, row in self._rows("SELECT data, row FROM candidates ORDER BY seq"):
+            yield self.loads(data), int(row)
+
+    def enter(self, cid: str) -> None:
+        """Note a candidate_id that results.csv names."""
+        self._con.execute("INSERT OR IGNORE INTO entered VALUES (?)", (cid,))
+
+    def entered(self, cid: str) -> bool:
+        """Whether results.csv names this candidate_id."""
+        return self._one("SELECT 1 FROM entered WHERE cid = ?", (cid,)) is not None
+
+    def add_part(self, cid: str, test: str, row: int, part: object) -> None:
+        """Keep what one row of results.csv gives a candidate's entry in a test."""
+        self._con.execute("INSERT INTO parts VALUES (?, ?, ?, ?)",
+                          (cid, row, test, self.dumps(part)))
+
+    def parts(self, cid: str) -> list[tuple[str, int, Any]]:
+        """The (test, row, part) a candidate's rows gave, in row order."""
+        return [(str(t), int(r), self.loads(d)) for t, r, d in self._con.execute(
+            "SELECT test, row, data FROM parts WHERE cid = ? ORDER BY row", (cid,))]
+
+    # The series, one centre at a time.
+
+    def add_entry(self, entry: Entry) -> None:
+        """Keep a valid entry (in the order they are made: the order ``load`` gives)."""
+        c = entry.candidate
+        self._con.execute("INSERT INTO entries (centre, number, test, data) VALUES (?, ?, ?, ?)",
+                          (c.centre, c.number, entry.test.code, self.dumps(entry)))
+
+    def entries(self) -> Iterator[Entry]:
+        """Every entry in the order they were added."""
+        for (data,) in self._rows("SELECT data FROM entries ORDER BY seq"):
+            yield self.loads(data)
+
+    def entries_by_centre(self) -> Iterator[tuple[str, list[Entry]]]:
+        """Each centre's entries, centres by number, entries by candidate number then test."""
+        centre, group = "", list[Entry]()
+        for number, data in self._rows(
+                "SELECT centre, data FROM entries ORDER BY centre, number, test"):
+            if group and number != centre:
+                yield centre, group
+                group = []
+            centre = number
+            group.append(self.loads(data))
+        if group:
+            yield centre, group
+
+    def put_statements(self, centre: str, statements: Sequence[Statement]) -> None:
+        """Keep one centre's statements (in series order)."""
+        self._con.execute("INSERT OR REPLACE INTO statements VALUES (?, ?, ?)",
+                          (centre, len(statements), self.dumps(tuple(statements))))
+
+    def statements_by_centre(self) -> Iterator[tuple[Statement, ...]]:
+        """Each centre's statements, centres by number (the series' statement order)."""
+        for (data,) in self._rows("SELECT data FROM statements ORDER BY centre"):
+            yield self.loads(data)
+
+    def statement_count(self) -> int:
+        """How many statements are spooled."""
+        found = self._one("SELECT COALESCE(SUM(count), 0) FROM statements", ())
+        return int(found[0]) if found else 0
+
+    def _first(self, table: str, columns: tuple[str, ...], key: tuple[str, ...],
+               row: int) -> int | None:
+        cursor = self._con.execute(
+            f"INSERT OR IGNORE INTO {table} VALUES ({', '.join('?' * (len(key) + 1))})",  # noqa: S608 - our table names
+            (*key, row))
+        if cursor.rowcount == 1:
+            return None
+        where = " AND ".join(f"{c} = ?" for c in columns)
+        found = self._one(f"SELECT row FROM {table} WHERE {where}", key)  # noqa: S608
+        return int(found[0]) if found else None
+
+    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self._con.execute(sql, args).fetchone()
+        return row
+
+    def _rows(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        # A cursor of its own, so the caller may write to the spool while reading.
+        yield from self._con.cursor().execute(sql)
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, shared: dict[int, tuple[object, tuple[str, ...]]],
+                 ) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._shared = shared
+
+    def persistent_id(self, obj: object) -> tuple[str, ...] | None:
+        found = self._shared.get(id(obj))
+        return found[1] if found is not None and found[0] is obj else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, by_key: dict[tuple[str, ...], object]) -> None:
+        super().__init__(file)
+        self._by_key = by_key
+
+    def persistent_load(self, pid: Any) -> object:
+        return self._by_key[tuple(pid)]
