@@ -15,15 +15,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 from results_online.build.bundle.centre import bundle_file
+from results_online.build.inputs.spool import Spool
 from results_online.build.manifest import MANIFEST, ManifestItem, read_manifest
 from results_online.build.output import carry
 from results_online.build.release.plan import SITE_DIR, STAGED_DIR, Kind
 from results_online.build.render.statements import RenderedStatement
-from results_online.build.verification.index import results_hash
-from results_online.build.verification.seal import seal_series
+from results_online.build.verification.index import IndexFacts, results_hash
+from results_online.build.verification.seal import Sealer
 from results_online.errors import BuildError
 from results_online.index import IndexRow, StatementStatus, candidate_hash, read_rows
 from results_online.keys.store import KeyStore
@@ -41,14 +43,22 @@ class Previous:
     items: dict[_Key, ManifestItem]  # current manifest items
     rows: tuple[IndexRow, ...]
 
+    @cached_property
+    def by_id(self) -> dict[str, ManifestItem]:
+        """The manifest items by statement id."""
+        return {i.statement_id: i for i in self.items.values()}
+
 
 @dataclass(frozen=True)
 class Plan:
-    """The statements of this build and the statements it retires."""
+    """What sealing the series into the spool found: the statements it retires and more."""
 
-    statements: tuple[Statement, ...]
-    new: frozenset[str]  # statement ids the previous output does not have
+    count: int  # statements in the spool
+    new: frozenset[str] | None  # statement ids the previous output lacks (None: no previous)
     retired: tuple[IndexRow, ...]  # superseded or withdrawn rows for the index
+    facts: IndexFacts  # what the index says about the series
+    affected: frozenset[str]  # centres whose bundle changes (every centre without previous)
+    explanation: Series  # the series with its entries for the grade distributions
 
 
 def read_previous(out_dir: Path, series_code: str) -> Previous | None:
@@ -67,39 +77,91 @@ def read_previous(out_dir: Path, series_code: str) -> Previous | None:
     return Previous(out_dir, {(i.candidate_id, i.test): i for i in items}, rows)
 
 
-def plan_statements(series: Series, keys: KeyStore, previous: Previous | None,
-                    today: date) -> Plan:
-    """Seal the series, keeping unchanged statements and revising changed ones."""
-    if previous is None:
-        statements = seal_series(series, keys)
-        return Plan(statements, frozenset(s.statement_id for s in statements), ())
-    history = _revisions(previous.rows)
-    by_date: dict[date, list[Entry]] = {}
+def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous | None,
+              today: date) -> Plan:
+    """Seal the spooled entries centre by centre into the spool, keeping unchanged statements.
+
+    Without a previous build nothing but a few figures per series is kept here; over
+    one, the ids of this build's statements are (to find what it retires).
+    """
+    sealer = Sealer(series, keys)
+    history = _revisions(previous.rows) if previous is not None else {}
     replaced: dict[_Key, str] = {}
-    for entry in series.entries:
-        key = (entry.candidate.candidate_id, entry.test.code)
-        item = previous.items.get(key)
-        last = max(history.get((candidate_hash(keys.pepper, key[0]), key[1]), 0),
-                   item.revision if item is not None else 0)
-        if item is not None and item.results_hash == results_hash(entry):
-            revision, issued = item.revision, item.issue_date
-        elif last:
-            revision, issued = last + 1, today
-            if item is not None:
-                replaced[key] = item.statement_id
-        else:
-            revision, issued = 1, series.info.issue_date
-        if revision > 255:
-            raise BuildError(f"{entry.test.code} for candidate number "
-                             f"{entry.candidate.number} has been revised too often")
-        by_date.setdefault(issued, []).append(replace(entry, revision=revision))
-    ordered = sorted(
-        (s for issued, entries in by_date.items()
-         for s in seal_series(replace(series, info=replace(series.info, issue_date=issued),
-                                      entries=tuple(entries)), keys)),
-        key=lambda s: (s.centre.number, s.entry.candidate.number, s.entry.test.code))
-    return Plan(tuple(ordered), _new_ids(ordered, previous),
-                _retired(ordered, previous, replaced, today))
+    current: set[str] = set()
+    new_by_key: dict[_Key, str] = {}
+    facts, shapes = IndexFacts(), _Shapes()
+    count = 0
+    for centre, entries in spool.entries_by_centre():
+        statements = []
+        for entry in entries:
+            if previous is None:
+                s = sealer.seal(entry)
+            else:
+                s = _revised(sealer, entry, previous, history, replaced, today=today)
+                key = (entry.candidate.candidate_id, entry.test.code)
+                current.add(s.statement_id)
+                if key in replaced:
+                    new_by_key[key] = s.statement_id
+            statements.append(facts.add(s))
+            shapes.add(s.entry)
+        spool.put_statements(centre, statements)
+        count += len(statements)
+    explanation = replace(series, entries=shapes.entries)
+    if previous is None:
+        return Plan(count, None, (), facts, frozenset(spool.centres()), explanation)
+    old = set(previous.by_id)
+    new = frozenset(current - old)
+    superseded = {old_id: new_by_key[key] for key, old_id in replaced.items()}
+    affected = frozenset({previous.by_id[i].centre for i in old - current} | {
+        s.centre.number for group in spool.statements_by_centre() for s in group
+        if s.statement_id in new})
+    return Plan(count, new, _retired(previous, current, superseded, today), facts, affected,
+                explanation)
+
+
+def _revised(sealer: Sealer, entry: Entry, previous: Previous,
+             history: dict[tuple[bytes, str], int], replaced: dict[_Key, str], *,
+             today: date) -> Statement:
+    """The statement of ``entry`` over a previous build: same, or the next revision."""
+    key = (entry.candidate.candidate_id, entry.test.code)
+    item = previous.items.get(key)
+    last = max(history.get((candidate_hash(sealer.keys.pepper, key[0]), key[1]), 0),
+               item.revision if item is not None else 0)
+    if item is not None and item.results_hash == results_hash(entry):
+        revision, issued = item.revision, item.issue_date
+    elif last:
+        revision, issued = last + 1, today
+        if item is not None:
+            replaced[key] = item.statement_id
+    else:
+        revision, issued = 1, sealer.series.info.issue_date
+    if revision > 255:
+        raise BuildError(f"{entry.test.code} for candidate number "
+                         f"{entry.candidate.number} has been revised too often")
+    return sealer.seal(replace(entry, revision=revision), issued)
+
+
+class _Shapes:
+    """The series' entries for its grade distributions: one shared entry per distinct result.
+
+    The explanation of results counts grades over every entry; entries with the same
+    results count the same, so a million entries cost a million references, not objects.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[object, Entry] = {}
+        self._all: list[Entry] = []
+
+    def add(self, entry: Entry) -> None:
+        o = entry.overall
+        key = (entry.test.code, tuple((r.component.code, r.status, r.grade)
+                                      for r in entry.components),
+               None if o is None else (o.status, o.grade))
+        self._all.append(self._seen.setdefault(key, entry))
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(self._all)
 
 
 def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previous: Previous,
@@ -109,12 +171,11 @@ def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previou
     Its page, fragment, PDF and ciphertext are the same bytes: the statement id and
     token did not change, so nothing in them did.
     """
-    items = {i.statement_id: i for i in previous.items.values()}
     result = []
     for s in statements:
         if s.statement_id in new:
             continue
-        item = items[s.statement_id]
+        item = previous.by_id[s.statement_id]
         pdf, html, fragment = Path(item.pdf), Path(item.html), Path(item.fragment)
         blob = _previous_blob(previous.root, s.statement_id)
         if not (previous.root / pdf).is_file() or blob is None:
@@ -127,14 +188,6 @@ def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previou
         carry(blob, out / SITE_DIR / blob_path(s.statement_id))
         result.append(RenderedStatement(s, out / pdf, out / html, out / fragment))
     return tuple(result)
-
-
-def affected_centres(statements: Sequence[Statement], new: frozenset[str],
-                     previous: Previous) -> frozenset[str]:
-    """Centres whose bundle changes: a new statement, or one gone since the previous build."""
-    current = {s.statement_id for s in statements}
-    return frozenset({s.centre.number for s in statements if s.statement_id in new} | {
-        i.centre for i in previous.items.values() if i.statement_id not in current})
 
 
 def carry_bundles(series: Series, rebuilt: frozenset[str], previous: Previous,
@@ -170,17 +223,8 @@ def _revisions(rows: Sequence[IndexRow]) -> dict[tuple[bytes, str], int]:
     return out
 
 
-def _new_ids(statements: Sequence[Statement], previous: Previous) -> frozenset[str]:
-    old = {i.statement_id for i in previous.items.values()}
-    return frozenset(s.statement_id for s in statements if s.statement_id not in old)
-
-
-def _retired(statements: Sequence[Statement], previous: Previous, replaced: dict[_Key, str],
+def _retired(previous: Previous, current: set[str], superseded: dict[str, str],
              today: date) -> tuple[IndexRow, ...]:
-    current = {s.statement_id for s in statements}
-    new_by_key = {(s.entry.candidate.candidate_id, s.entry.test.code): s.statement_id
-                  for s in statements}
-    superseded = {old: new_by_key[key] for key, old in replaced.items()}
     out = []
     for row in previous.rows:
         if row.statement_id in current:

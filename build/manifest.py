@@ -8,11 +8,12 @@ files are, relative to the output folder.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
+from results_online.build.output import write_json_list
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.verification.index import results_hash
 from results_online.names import fragment_of
@@ -55,14 +56,11 @@ def item_for(r: RenderedStatement, root: Path) -> ManifestItem:
         pdf=str(r.pdf.relative_to(root)), html=str(r.html.relative_to(root)))
 
 
-def write_manifest(root: Path, rendered: Sequence[RenderedStatement]) -> None:
-    """Write ``root/private/manifest.json`` for these statements."""
-    items = [asdict(item_for(r, root)) | {"issue_date": r.statement.issue_date.isoformat()}
-             for r in rendered]
-    path = root / MANIFEST
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"statements": items}, indent=1, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+def write_manifest(root: Path, rendered: Iterable[RenderedStatement]) -> None:
+    """Write ``root/private/manifest.json`` for these statements, streamed in the order given."""
+    write_json_list(root / MANIFEST, "statements", (
+        asdict(item_for(r, root)) | {"issue_date": r.statement.issue_date.isoformat()}
+        for r in rendered), ensure_ascii=False)
 
 
 def read_manifest(root: Path) -> tuple[ManifestItem, ...] | None:

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -128,3 +129,22 @@ def carry(source: Path, dest: Path) -> None:
         os.link(source, dest)
     except OSError:  # another filesystem, or one without hard links
         shutil.copy2(source, dest)
+
+
+def write_json_list(path: Path, key: str, items: Iterable[object], *,
+                    ensure_ascii: bool = True) -> None:
+    """Write ``{key: [items]}`` as ``json.dumps(..., indent=1)`` would, one item at a time.
+
+    The same bytes, without the whole list (a million statements) in memory.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # it may be a hard link into a previous output
+    with path.open("w", encoding="utf-8") as f:
+        f.write("{\n " + json.dumps(key) + ": [")
+        empty = True
+        for item in items:
+            text = json.dumps(item, indent=1, ensure_ascii=ensure_ascii)
+            # json.dumps puts no raw newline inside a string, so every line is indented.
+            f.write(("\n" if empty else ",\n") + "  " + text.replace("\n", "\n  "))
+            empty = False
+        f.write("]\n}\n" if empty else "\n ]\n}\n")

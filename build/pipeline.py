@@ -1,39 +1,44 @@
 """``build()``: chain the stages, from a series folder to the output folder, atomically.
 
-    load → seal → render (each batch encrypted, each centre bundled and its candidates'
-         messages written as it completes)
+    load (checked, spooled) → seal (centre by centre, into the spool)
+         → render (each batch encrypted, each centre bundled and its candidates'
+           messages written as it completes)
          → manifest, index, site → release plan, outbox
 
 Each stage is a plain function in its own module; the output is written into a
 staging folder that replaces the previous output only when every stage succeeded.
+The series streams through the stages: loading and sealing write it to a spool in
+the staging folder (``build/inputs/spool.py``), and every later stage reads it back
+one centre at a time, so memory does not grow with the series.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from results_online.build.amend import (
-    affected_centres,
+    Plan,
+    Previous,
     carry_bundles,
     carry_rendered,
-    plan_statements,
+    plan_into,
     read_previous,
 )
-from results_online.build.inputs.load import load_series
+from results_online.build.inputs.load import scan_series
+from results_online.build.inputs.spool import Spool
 from results_online.build.manifest import write_manifest
 from results_online.build.output import staged_output
 from results_online.build.release.outbox import Outbox
 from results_online.build.release.plan import release_stage
-from results_online.build.render.statements import RenderedStatement, render_statements
+from results_online.build.render.fonts import statement_texts
+from results_online.build.render.statements import RenderedStatement, render_stream
 from results_online.build.site.pages import write_site
 from results_online.build.stream import AfterRender
 from results_online.build.verification.index import (
-    budget_for,
-    shortest_secret,
     update_index,
     write_index,
     write_status_list,
@@ -44,10 +49,11 @@ from results_online.index import GUESS_TARGET, SecretBudget
 from results_online.keys.seal import load_seal
 from results_online.keys.store import KeyStore, load_keys
 from results_online.model import Statement
-from results_online.names import status_list_path
+from results_online.names import statement_files, status_list_path
 from results_online.progress import Progress, no_progress
 
 log = logging.getLogger("results_online.build")
+SPOOL = ".spool.sqlite"  # in the staging folder; removed before the swap
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,21 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     Over a previous build, changed results get new statements and the old ones are
     superseded; ``amend`` renders only the new statements and carries the rest over.
     """
+    with staged_output(config.out_dir) as out:
+        spool = Spool(out / SPOOL)
+        try:
+            report = _build(config, progress, out, spool, amend=amend)
+        finally:
+            spool.close()
+            (out / SPOOL).unlink(missing_ok=True)
+    log.info("done: %d statements for %d centres", report.statements, report.centres)
+    return report
+
+
+def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
+           amend: bool) -> BuildReport:
     log.info("stage: load %s", config.series_dir)
-    series = load_series(config.series_dir)
+    series = scan_series(config.series_dir, spool)
     keys = load_keys(config.keys_dir, config.passphrase)
     seal = load_seal(config.keys_dir, config.passphrase)
     check_signing_key(keys, series.info.issue_date)
@@ -78,51 +97,87 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     if amend and previous is None:
         raise BuildError(f"{config.out_dir} holds no previous build of {series.info.code}",
                          hint="run `results build` first; `results amend` updates its output")
-    log.info("stage: seal %d statements", len(series.entries))
-    plan = plan_statements(series, keys, previous, config.now.date())
-    statements = plan.statements
-    to_render = [s for s in statements if s.statement_id in plan.new] if amend else statements
-    with staged_output(config.out_dir) as out:
-        private = out / "private"
-        carried: tuple[RenderedStatement, ...] = ()
-        centres: frozenset[str] | None = None
-        if amend and previous is not None:
-            carried = carry_rendered(statements, plan.new, previous, out)
-            centres = affected_centres(statements, plan.new, previous)
-        log.info("stage: render, encrypt and bundle")
-        # Bundles are staged privately, laid out as the site's c/<centre>/<series>.zip.age;
-        # the release plan decides when they go public.
-        outbox = Outbox(series, keys.statement_secret, private,
-                        previous=config.out_dir / "private")
-        with AfterRender(series, to_render, out, statement_secret=keys.statement_secret,
-                         now=config.now, carried=carried, centres=centres, seal=seal,
-                         outbox=outbox, order=statements) as after:
-            fresh = render_statements(
-                to_render, private / "statements", workers=config.workers,
-                batch_size=config.batch_size, progress=progress, now=config.now, seal=seal,
-                on_batch=after.batch, scheduler=config.scheduler)
-            rendered = _in_order(statements, (*fresh, *carried))
-            write_manifest(out, rendered)
-            log.info("stage: index")
-            index = private / "verify.sqlite"
-            if not (amend and previous is not None and update_index(
-                    previous.root / "private" / "verify.sqlite", index, to_render, keys.pepper,
-                    retired=plan.retired, current=statements)):
-                write_index(statements, keys.pepper, index, superseded=plan.retired)
-            guessing = guess_bound(budget_for(statements), shortest_secret(statements))
-            write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
-            log.info("stage: site pages")
-            write_site(series, keys.keyset, out / "site")
-            bundles = [b.path for b in after.bundles()]
-        if centres is not None and previous is not None:
-            bundles += carry_bundles(series, centres, previous, out)
-        # Last: it plans every file the stages above put in site/, plus the bundles.
-        log.info("stage: release plan and outbox")
-        release_stage(series.info, out, sorted(bundles), config.now)
-        outbox.finish(statements)
-    log.info("done: %d statements for %d centres", len(statements), len(series.centres))
-    return BuildReport(config.out_dir, len(statements), len(series.centres), len(to_render),
+    log.info("stage: seal")
+    plan = plan_into(spool, series, keys, previous, config.now.date())
+    carrying = previous if amend else None
+    private = out / "private"
+    log.info("stage: render, encrypt and bundle")
+    # Bundles are staged privately, laid out as the site's c/<centre>/<series>.zip.age;
+    # the release plan decides when they go public.
+    outbox = Outbox(series, keys.statement_secret, private, previous=config.out_dir / "private")
+    with AfterRender(series, out, statement_secret=keys.statement_secret, now=config.now,
+                     centres=plan.affected if carrying else None, seal=seal, outbox=outbox,
+                     explanation=plan.explanation, messages=spool.put_messages) as after:
+        feed = _Feed(spool, plan, carrying, out, batch_size=config.batch_size, after=after)
+        render_stream(feed.batches(), feed.texts(), private / "statements",
+                      total=feed.to_render, workers=config.workers, progress=progress,
+                      now=config.now, seal=seal, on_batch=after.batch,
+                      scheduler=config.scheduler)
+        write_manifest(out, (feed.rendered(s) for s in spool.statements()))
+        log.info("stage: index")
+        index = private / "verify.sqlite"
+        if not (carrying is not None and update_index(
+                carrying.root / "private" / "verify.sqlite", index,
+                (s for s in spool.statements() if feed.fresh(s)), keys.pepper,
+                retired=plan.retired, current=spool.statements())):
+            write_index(spool.statements(), keys.pepper, index, superseded=plan.retired)
+        guessing = guess_bound(plan.facts.budget(), plan.facts.shortest)
+        write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
+        log.info("stage: site pages")
+        write_site(series, keys.keyset, out / "site")
+        bundles = [b.path for b in after.bundles()]
+    if carrying is not None:
+        bundles += carry_bundles(series, plan.affected, carrying, out)
+    # Last: it plans every file the stages above put in site/, plus the bundles.
+    log.info("stage: release plan and outbox")
+    release_stage(series.info, out, sorted(bundles), config.now)
+    outbox.finish(spool.statements(), spool.messages(), spool.centres())
+    return BuildReport(config.out_dir, plan.count, len(series.centres), feed.to_render,
                        len(plan.retired), guessing)
+
+
+class _Feed:
+    """The spooled statements as render batches, centre by centre, each centre announced."""
+
+    def __init__(self, spool: Spool, plan: Plan, carrying: Previous | None, out: Path, *,
+                 batch_size: int, after: AfterRender) -> None:
+        if batch_size < 1:
+            raise ValueError("workers and batch_size must be at least 1")
+        self.spool, self.plan, self.carrying, self.out = spool, plan, carrying, out
+        self.batch_size, self.after = batch_size, after
+        self.to_render = sum(1 for s in spool.statements() if self.fresh(s))
+
+    def fresh(self, s: Statement) -> bool:
+        """Whether ``s`` is rendered by this build (not carried over by an amend)."""
+        new = self.plan.new
+        return self.carrying is None or new is None or s.statement_id in new
+
+    def texts(self) -> Iterator[str]:
+        """The printable texts of the statements to render (for the reduced CJK faces)."""
+        for s in self.spool.statements():
+            if self.fresh(s):
+                yield from statement_texts(s)
+
+    def batches(self) -> Iterator[list[Statement]]:
+        """Each centre's statements to render, in slices of ``batch_size``."""
+        for group in self.spool.statements_by_centre():
+            todo = [s for s in group if self.fresh(s)]
+            carried: tuple[RenderedStatement, ...] = ()
+            if self.carrying is not None and self.plan.new is not None:
+                carried = carry_rendered(group, self.plan.new, self.carrying, self.out)
+            self.after.centre(group[0].centre.number, group, carried)
+            for i in range(0, len(todo), self.batch_size):
+                yield todo[i:i + self.batch_size]
+
+    def rendered(self, s: Statement) -> RenderedStatement:
+        """Where ``s``'s files lie in the output."""
+        if not self.fresh(s) and self.carrying is not None:
+            item = self.carrying.by_id[s.statement_id]
+            return RenderedStatement(s, self.out / item.pdf, self.out / item.html,
+                                     self.out / item.fragment)
+        return RenderedStatement(s, *statement_files(
+            self.out / "private" / "statements", s.centre.number, s.entry.candidate.number,
+            s.entry.test.code))
 
 
 def guess_bound(budget: SecretBudget, digits: int) -> str:
@@ -139,12 +194,6 @@ def guess_bound(budget: SecretBudget, digits: int) -> str:
         return line + " (WARNING: above 1%; use longer secret numbers)"
     log.info("%s", line)
     return line
-
-
-def _in_order(statements: Sequence[Statement], rendered: Sequence[RenderedStatement],
-              ) -> tuple[RenderedStatement, ...]:
-    by_id = {r.statement.statement_id: r for r in rendered}
-    return tuple(by_id[s.statement_id] for s in statements)
 
 
 def check_signing_key(keys: KeyStore, issued: date) -> None:

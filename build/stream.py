@@ -10,15 +10,14 @@ after another on one core. Only the last centre's work is left after the last ba
 from __future__ import annotations
 
 import logging
-from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
 from results_online.build.bundle.centre import Bundle, build_bundle, sealed_explanation
-from results_online.build.release.outbox import Outbox
+from results_online.build.release.outbox import Outbox, OutboxItem
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.site.encrypt import encrypt_statements
 from results_online.keys.seal import Seal
@@ -30,71 +29,86 @@ log = logging.getLogger("results_online.build.stream")
 class AfterRender:
     """Encrypts batches as they come and bundles each centre once all its statements are in.
 
-    ``carried`` are statements whose files are already in the output (an amend);
+    Each centre is announced (``centre``) before its batches: its statements in series
+    order and those whose files are already in the output (``carried``, an amend).
     ``centres`` limits which centres get a new bundle (None: every centre); ``outbox``
-    gets each completed centre's statements in ``order`` (the series' order).
+    gets each completed centre's statements. A centre's statements are let go once its
+    bundle and messages are written, so only the centres being rendered are held.
     """
 
-    def __init__(self, series: Series, to_render: Sequence[Statement], out: Path, *,
-                 statement_secret: bytes, now: datetime,
-                 carried: Sequence[RenderedStatement] = (),
+    def __init__(self, series: Series, out: Path, *, statement_secret: bytes, now: datetime,
                  centres: frozenset[str] | None = None, seal: Seal | None = None,
-                 outbox: Outbox | None = None, order: Sequence[Statement] = ()) -> None:
+                 outbox: Outbox | None = None, explanation: Series | None = None,
+                 messages: Callable[[str, list[OutboxItem]], None] | None = None) -> None:
         self._series, self._out, self._secret, self._now = series, out, statement_secret, now
-        self._waiting = Counter(s.centre.number for s in to_render)
+        self._waiting: dict[str, int] = {}
         self._items: dict[str, list[RenderedStatement]] = {}
-        for r in carried:
-            self._items.setdefault(r.statement.centre.number, []).append(r)
+        self._order: dict[str, Sequence[Statement]] = {}
         self._centres = centres
         self._seal = seal
         self._outbox = outbox
-        self._order = {st.statement_id: i for i, st in enumerate(order)}
-        self._side: list[Future[None]] = []
+        self._for_explanation = explanation or series
+        self._side: dict[str, Future[list[OutboxItem]]] = {}
+        self._messages = messages  # given each centre's candidates' items, in this thread
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundles")
         self._explanation: Future[bytes] | None = None
         self._bundles: list[Future[Bundle]] = []
 
     def __enter__(self) -> AfterRender:
-        # Centres with nothing to render (an amend that only withdrew) are ready now.
-        for number in sorted(self._items):
-            if not self._waiting[number]:
-                self._bundle(number)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._pool.shutdown(wait=True, cancel_futures=kind is not None)
 
+    def centre(self, number: str, statements: Sequence[Statement],
+               carried: Sequence[RenderedStatement] = ()) -> None:
+        """Announce a centre: all its statements, and those already rendered."""
+        self._order[number] = statements
+        self._items[number] = list(carried)
+        self._waiting[number] = len(statements) - len(carried)
+        if not self._waiting[number]:  # nothing to render (an amend that only withdrew)
+            self._bundle(number)
+
     def batch(self, made: Sequence[RenderedStatement]) -> None:
         """Take one rendered batch: encrypt it, and start the bundles it completes."""
         encrypt_statements(made, self._secret, self._out / "site")
         for r in made:
             number = r.statement.centre.number
-            self._items.setdefault(number, []).append(r)
+            self._items[number].append(r)
             self._waiting[number] -= 1
             if not self._waiting[number]:
                 self._bundle(number)
+        self._collect(wait=False)
 
     def bundles(self) -> tuple[Bundle, ...]:
         """Every bundle made, by centre number, once all are written (re-raises a failure)."""
         bundles = tuple(sorted((f.result() for f in self._bundles), key=lambda b: b.centre))
-        for side in self._side:  # the outbox messages written beside them
-            side.result()
+        self._collect(wait=True)  # the outbox messages written beside them
         return bundles
 
+    def _collect(self, *, wait: bool) -> None:
+        for number, side in list(self._side.items()):
+            if wait or side.done():
+                items = side.result()
+                del self._side[number]
+                if self._messages is not None:
+                    self._messages(number, items)
+
     def _bundle(self, number: str) -> None:
+        items, order = self._items.pop(number), self._order.pop(number)
+        del self._waiting[number]
         if self._outbox is not None:
-            mine = sorted((r.statement for r in self._items[number]),
-                          key=lambda st: self._order.get(st.statement_id, 0))
-            self._side.append(self._pool.submit(self._outbox.candidates, mine))
+            self._side[number] = self._pool.submit(self._outbox.candidates, order)
         if self._centres is not None and number not in self._centres:
             return
         if self._explanation is None:
-            self._explanation = self._pool.submit(sealed_explanation, self._series,
+            self._explanation = self._pool.submit(sealed_explanation, self._for_explanation,
                                                   now=self._now, seal=self._seal)
-        self._bundles.append(self._pool.submit(self._make, number, self._explanation))
+        self._bundles.append(self._pool.submit(self._make, number, items, self._explanation))
 
-    def _make(self, number: str, explanation: Future[bytes]) -> Bundle:
-        return build_bundle(self._series, self._series.centre(number), self._items[number],
+    def _make(self, number: str, items: Sequence[RenderedStatement],
+              explanation: Future[bytes]) -> Bundle:
+        return build_bundle(self._series, self._series.centre(number), items,
                             explanation.result(), self._out / "private" / "c", now=self._now,
                             seal=self._seal)

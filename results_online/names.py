@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from results_online.errors import BuildError
 
@@ -24,6 +25,15 @@ def safe_name(part: str) -> str:
 def statement_stem(centre: str, candidate_number: str, test: str) -> str:
     """A rendered statement's path without extension: ``<centre>/<number>-<test>``."""
     return f"{safe_name(centre)}/{safe_name(candidate_number)}-{safe_name(test)}"
+
+
+def statement_files(folder: Path, centre: str, candidate_number: str,
+                    test: str) -> tuple[Path, Path, Path]:
+    """A rendered statement's PDF, web page and fragment under ``folder``."""
+    stem = folder / statement_stem(centre, candidate_number, test)
+    return (stem.with_name(stem.name + STATEMENT_EXTENSIONS[0]),
+            stem.with_name(stem.name + STATEMENT_EXTENSIONS[1]),
+            stem.with_name(stem.name + STATEMENT_EXTENSIONS[2]))
 
 
 def fragment_of(html_name: str) -> str:

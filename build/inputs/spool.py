@@ -42,6 +42,7 @@ CREATE TABLE entries (seq INTEGER PRIMARY KEY, centre TEXT, number TEXT, test TE
                       data BLOB);
 CREATE INDEX entries_by_centre ON entries (centre, number, test);
 CREATE TABLE statements (centre TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
+CREATE TABLE messages (centre TEXT PRIMARY KEY, data BLOB) WITHOUT ROWID;
 """
 
 
@@ -176,6 +177,25 @@ class Spool:
         """Each centre's statements, centres by number (the series' statement order)."""
         for (data,) in self._rows("SELECT data FROM statements ORDER BY centre"):
             yield self.loads(data)
+
+    def statements(self) -> Iterator[Statement]:
+        """Every statement in series order."""
+        for group in self.statements_by_centre():
+            yield from group
+
+    def centres(self) -> list[str]:
+        """The numbers of the centres with statements, in order."""
+        return [str(c) for (c,) in self._rows("SELECT centre FROM statements ORDER BY centre")]
+
+    def put_messages(self, centre: str, items: Sequence[object]) -> None:
+        """Keep the outbox items of one centre's candidates."""
+        self._con.execute("INSERT OR REPLACE INTO messages VALUES (?, ?)",
+                          (centre, self.dumps(tuple(items))))
+
+    def messages(self) -> Iterator[Any]:
+        """The outbox items kept, centres by number."""
+        for (data,) in self._rows("SELECT data FROM messages ORDER BY centre"):
+            yield from self.loads(data)
 
     def statement_count(self) -> int:
         """How many statements are spooled."""

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
+from itertools import chain
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, select_autoescape
 
 from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
-from results_online.build.output import carry
+from results_online.build.output import carry, write_json_list
 from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
 from results_online.names import bundle_path, safe_name
@@ -78,17 +78,6 @@ def candidate_links(statements: Sequence[Statement], statement_secret: bytes) ->
     ]
 
 
-def links_csv(links: Sequence[Link]) -> bytes:
-    """links.csv: UTF-8 with BOM so spreadsheets keep the names and leading zeros as text."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(LINK_COLUMNS)
-    for link in links:
-        writer.writerow([link.candidate_id, link.name, link.email, link.test,
-                         link.statement_id, link.link])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
 def write_outbox(series: Series, statements: Sequence[Statement], statement_secret: bytes,
                  private_dir: Path, previous: Path | None = None) -> tuple[OutboxItem, ...]:
     """Write links.csv, outbox/*.eml and outbox/outbox.json; return the outbox items.
@@ -97,15 +86,17 @@ def write_outbox(series: Series, statements: Sequence[Statement], statement_secr
     messages is kept for the messages that are still the same, so none goes twice.
     """
     outbox = Outbox(series, statement_secret, private_dir, previous)
-    outbox.candidates(statements)
-    return outbox.finish(statements)
+    items = outbox.candidates(statements)
+    return (*items, *outbox.finish(statements, items,
+                                   sorted({s.centre.number for s in statements})))
 
 
 class Outbox:
     """Writes the outbox in parts: candidates' messages as their centre is done, then the rest.
 
     ``candidates`` may run on a thread beside rendering, one centre at a time;
-    ``finish`` runs once after it and writes what lists the whole series.
+    ``finish`` runs once after it and writes what lists the whole series, reading the
+    statements and the candidates' items as streams.
     """
 
     def __init__(self, series: Series, statement_secret: bytes, private_dir: Path,
@@ -115,20 +106,23 @@ class Outbox:
         self.dir = private_dir / OUTBOX_DIR
         self.dir.mkdir(parents=True, exist_ok=True)
         self.mail = _Mail(_email_environment(), self.dir, previous)
-        self.written: dict[str, OutboxItem] = {}  # candidate ID -> its message
         closed = series_closed_days(series.info)
         self.deadlines = {t.code: enquiry_deadline_of(series.info, t, closed)
                           for t in series.tests}
 
-    def candidates(self, statements: Sequence[Statement]) -> None:
-        """Write one message per candidate of these statements (all of each one's tests)."""
+    def candidates(self, statements: Sequence[Statement]) -> list[OutboxItem]:
+        """Write one message per candidate of these statements (all of each one's tests).
+
+        Returns their items, in the order the candidates first appear.
+        """
         info = self.series.info
         by_candidate: dict[str, list[Link]] = {}
         for link in candidate_links(statements, self.secret):
             by_candidate.setdefault(link.candidate_id, []).append(link)
         tests = {t.code: t.name for t in self.series.tests}
         codes = {s.statement_id: s.share_code for s in statements}
-        for cid, group in by_candidate.items():
+        items = []
+        for group in by_candidate.values():
             first = group[0]
             context = {"info": info, "name": first.name, "tests": tests,
                        "candidate_id": first.candidate_id,
@@ -141,27 +135,52 @@ class Outbox:
                                    to=Address(display_name=first.name, addr_spec=first.email),
                                    subject=f"{info.board}: your {info.name} results",
                                    msgid=f"candidate.{first.statement_id}.{info.code}")
-            self.written[cid] = OutboxItem(name, "candidate", info.candidates_release, inputs)
+            items.append(OutboxItem(name, "candidate", info.candidates_release, inputs))
+        return items
 
-    def finish(self, statements: Sequence[Statement]) -> tuple[OutboxItem, ...]:
-        """links.csv, the centres' messages, the sent record and outbox.json, in series order."""
+    def finish(self, statements: Iterable[Statement], candidates: Iterable[OutboxItem],
+               centres: Iterable[str]) -> tuple[OutboxItem, ...]:
+        """links.csv, the centres' messages, the sent record and outbox.json, in series order.
+
+        ``candidates`` are the candidates' items (from ``candidates``) in series order;
+        ``centres`` the numbers of the centres with statements. Returns the centres' items.
+        """
         self.private.mkdir(parents=True, exist_ok=True)
-        _write_private(self.private / LINKS_FILE,
-                       links_csv(candidate_links(statements, self.secret)))
-        order = dict.fromkeys(s.entry.candidate.candidate_id for s in statements)
-        missing = {s.entry.candidate.candidate_id for s in statements} - set(self.written)
-        if missing:
-            self.candidates([s for s in statements if s.entry.candidate.candidate_id in missing])
-        items = [self.written[cid] for cid in order]
-        for number in sorted({s.centre.number for s in statements}):
-            items.append(_centre_message(self.mail, self.series, self.series.centre(number)))
-        if self.previous is not None:
-            _carry_sent(self.previous / OUTBOX_DIR / SENT_FILE, self.dir / SENT_FILE,
-                        {i.file for i in items})
-        _write_private(self.dir / OUTBOX_INDEX, json.dumps({"messages": [
-            {"file": i.file, "kind": i.kind, "send_after": i.send_after.isoformat(),
-             "inputs": i.inputs} for i in items]}, indent=1).encode() + b"\n")
-        return tuple(items)
+        write_links(self.private / LINKS_FILE, statements, self.secret)
+        mine = tuple(_centre_message(self.mail, self.series, self.series.centre(number))
+                     for number in centres)
+        old = self.previous / OUTBOX_DIR / SENT_FILE if self.previous is not None else None
+        sent = _read_sent(old) if old is not None else {}
+        kept: dict[str, object] = {}
+
+        def listed(item: OutboxItem) -> dict[str, str]:
+            if item.file in sent:
+                kept[item.file] = sent[item.file]
+            return {"file": item.file, "kind": item.kind,
+                    "send_after": item.send_after.isoformat(), "inputs": item.inputs}
+
+        index = self.dir / OUTBOX_INDEX
+        write_json_list(index, "messages", (listed(i) for i in chain(candidates, mine)))
+        index.chmod(0o600)
+        if kept:
+            _write_private(self.dir / SENT_FILE,
+                           json.dumps({"sent": kept}, indent=1, sort_keys=True).encode())
+        return mine
+
+
+def write_links(path: Path, statements: Iterable[Statement], statement_secret: bytes) -> None:
+    """Write links.csv one statement at a time, privately: UTF-8 with BOM so
+    spreadsheets keep the names and leading zeros as text."""
+    path.unlink(missing_ok=True)  # a carried file may be a hard link into the previous output
+    with path.open("w", encoding="utf-8", newline="") as f:
+        f.write("\ufeff")
+        writer = csv.writer(f, lineterminator="\r\n")
+        writer.writerow(LINK_COLUMNS)
+        for s in statements:
+            link = candidate_links([s], statement_secret)[0]
+            writer.writerow([link.candidate_id, link.name, link.email, link.test,
+                             link.statement_id, link.link])
+    path.chmod(0o600)
 
 
 def read_outbox(private_dir: Path) -> tuple[OutboxItem, ...]:
@@ -228,14 +247,12 @@ def _message(env: Environment, template: str, context: dict[str, object], site_u
     return msg
 
 
-def _carry_sent(old: Path, new: Path, files: set[str]) -> None:
+def _read_sent(old: Path) -> dict[str, object]:
     try:
         sent = json.loads(old.read_text(encoding="utf-8")).get("sent", {})
     except (OSError, ValueError, AttributeError):
-        return
-    kept = {k: v for k, v in sent.items() if k in files}
-    if kept:
-        _write_private(new, json.dumps({"sent": kept}, indent=1, sort_keys=True).encode())
+        return {}
+    return sent if isinstance(sent, dict) else {}
 
 
 def _email_environment() -> Environment:

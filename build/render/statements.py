@@ -20,12 +20,13 @@ import gc
 import logging
 import multiprocessing
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import accumulate, chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,7 @@ from results_online.build.render.weasy_speed import shared_line_breaks
 from results_online.errors import BuildError
 from results_online.keys.seal import Seal
 from results_online.model import Statement
-from results_online.names import STATEMENT_EXTENSIONS, statement_stem
+from results_online.names import statement_files
 from results_online.progress import Progress
 from results_online.web import environment, read_asset, statement_page_csp
 
@@ -151,10 +152,9 @@ class Renderer:
         out: list[_Paths] = []
         for item, page in zip(items, pages, strict=True):
             s = item.statement
-            stem = out_dir / statement_stem(s.centre.number, s.entry.candidate.number,
-                                            s.entry.test.code)
-            stem.parent.mkdir(parents=True, exist_ok=True)
-            pdf, html, frag = (stem.with_name(stem.name + ext) for ext in STATEMENT_EXTENSIONS)
+            pdf, html, frag = statement_files(out_dir, s.centre.number,
+                                              s.entry.candidate.number, s.entry.test.code)
+            pdf.parent.mkdir(parents=True, exist_ok=True)
             paint_into_slot(page, f"qr-{s.statement_id}", _qr_painter(item.code))
             if item.chart is not None:
                 paint_into_slot(page, f"chart-{s.statement_id}", paint_chart(item.chart))
@@ -198,56 +198,94 @@ def render_statements(
     batches render. ``scheduler``: run the batches on Dask distributed instead of the
     process pool (cluster.py).
     """
-    if workers < 1 or batch_size < 1:
+    if batch_size < 1:
         raise ValueError("workers and batch_size must be at least 1")
-    batches = make_batches(statements, batch_size)
-    with tempfile.TemporaryDirectory(prefix="results-fonts-") as fonts_dir:
-        fonts = reduce_fonts((t for s in statements for t in statement_texts(s)),
-                             Path(fonts_dir))
-        log.info("stage: render %d statements in %d batches on %d worker(s)",
-                 len(statements), len(batches), workers)
-        with progress("render", len(statements)) as advance:
-            rendered: dict[int, RenderedStatement] = {}
+    rendered: dict[str, RenderedStatement] = {}
 
-            def done(batch: list[int], paths: list[_Paths]) -> None:
-                made = [RenderedStatement(statements[i], *(Path(p) for p in ps))
-                        for i, ps in zip(batch, paths, strict=True)]
-                rendered.update(zip(batch, made, strict=True))
-                if on_batch is not None:
-                    on_batch(made)
+    def done(made: Sequence[RenderedStatement]) -> None:
+        rendered.update((r.statement.statement_id, r) for r in made)
+        if on_batch is not None:
+            on_batch(made)
+
+    render_stream(([statements[i] for i in batch] for batch in make_batches(statements,
+                                                                            batch_size)),
+                  (t for s in statements for t in statement_texts(s)), out_dir,
+                  total=len(statements), workers=workers, progress=progress, now=now,
+                  seal=seal, on_batch=done, scheduler=scheduler)
+    return tuple(rendered[s.statement_id] for s in statements)
+
+
+def render_stream(
+    batches: Iterable[Sequence[Statement]], texts: Iterable[str], out_dir: Path, *,
+    total: int, workers: int, progress: Progress, now: datetime, seal: Seal | None = None,
+    on_batch: BatchDone, scheduler: str | None = None,
+) -> None:
+    """Render batches as they are drawn from ``batches``, a few ahead of the workers.
+
+    ``texts`` are all the batches' printable texts (the CJK faces are cut down to
+    them before the first batch); ``total`` is how many statements the batches hold.
+    Only a few batches are in flight at once, so a series of any size is never held
+    here whole (on the process pool; Dask is given every batch at once).
+    """
+    if workers < 1:
+        raise ValueError("workers and batch_size must be at least 1")
+    with tempfile.TemporaryDirectory(prefix="results-fonts-") as fonts_dir:
+        fonts = reduce_fonts(texts, Path(fonts_dir))
+        log.info("stage: render %d statements on %d worker(s)", total, workers)
+        with progress("render", total) as advance:
+
+            def done(batch: Sequence[Statement], paths: list[_Paths]) -> None:
+                on_batch([RenderedStatement(s, *(Path(p) for p in ps))
+                          for s, ps in zip(batch, paths, strict=True)])
                 advance(len(batch))
 
             if scheduler is None:
-                _render_batches(statements, batches, out_dir, fonts, workers=workers,
-                                done=done, now=now, seal=seal)
-            else:
-                from results_online.build.render.cluster import render_on_cluster
+                _render_batches(batches, out_dir, fonts, workers=workers, done=done, now=now,
+                                seal=seal)
+                return
+            from results_online.build.render.cluster import render_on_cluster
 
-                render_on_cluster(scheduler, statements, batches, out_dir, fonts,
-                                  workers=workers, done=done, now=now, seal=seal)
-    return tuple(rendered[i] for i in range(len(statements)))
+            whole = [list(b) for b in batches]
+            flat = [s for b in whole for s in b]
+            starts = list(accumulate((len(b) for b in whole), initial=0))
+            render_on_cluster(scheduler, flat,
+                              [list(range(a, a + len(b))) for a, b in zip(starts, whole,
+                                                                         strict=False)],
+                              out_dir, fonts, workers=workers,
+                              done=lambda batch, paths: done([flat[i] for i in batch], paths),
+                              now=now, seal=seal)
 
 
-def _render_batches(statements: Sequence[Statement], batches: list[list[int]], out_dir: Path,
+def _render_batches(batches: Iterable[Sequence[Statement]], out_dir: Path,
                     fonts: SeriesFonts, *, workers: int,
-                    done: Callable[[list[int], list[_Paths]], None], now: datetime,
+                    done: Callable[[Sequence[Statement], list[_Paths]], None], now: datetime,
                     seal: Seal | None) -> None:
-    if workers == 1 or len(batches) <= 1:
-        for batch in batches:
-            done(batch, _render_batch([statements[i] for i in batch], out_dir, fonts, now, seal))
+    queue = iter(batches)
+    first = list(islice(queue, 2))
+    if workers == 1 or len(first) <= 1:
+        for batch in chain(first, queue):
+            done(batch, _render_batch(batch, out_dir, fonts, now, seal))
         return
+    queue = chain(first, queue)
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context,
+    # Two batches per worker in flight: one rendering, one waiting, none held longer.
+    ahead = 2 * workers
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=renderer, initargs=(fonts,)) as pool:
-        futures: dict[Future[list[_Paths]], list[int]] = {
-            pool.submit(_render_batch, [statements[i] for i in batch], out_dir, fonts, now,
-                        seal):
-            batch
-            for batch in batches}
+        futures: dict[Future[list[_Paths]], Sequence[Statement]] = {}
+
+        def submit() -> None:
+            for batch in islice(queue, ahead - len(futures)):
+                futures[pool.submit(_render_batch, batch, out_dir, fonts, now, seal)] = batch
+
         try:
-            for future in as_completed(futures):
-                done(futures[future], future.result())
+            submit()
+            while futures:
+                finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    done(futures.pop(future), future.result())
+                submit()
         except BaseException as exc:
             for future in futures:
                 future.cancel()

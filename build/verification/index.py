@@ -9,7 +9,8 @@ import hashlib
 import json
 import shutil
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from results_online.build.site.catalogue import catalogue_json, catalogue_path
@@ -26,7 +27,7 @@ from results_online.index import (
     secret_hash,
     share_hash,
 )
-from results_online.model import Entry, Statement, Status
+from results_online.model import Entry, SeriesInfo, Statement, Status, Test
 from results_online.wording import component_result, overall_grade
 
 
@@ -80,30 +81,62 @@ def row_for(s: Statement, pepper: bytes) -> IndexRow:
     )
 
 
-def shortest_secret(statements: Sequence[Statement]) -> int:
+def shortest_secret(statements: Iterable[Statement]) -> int:
     """The digits of the series' shortest secret number (what bounds a guesser)."""
     return min((len(s.entry.candidate.secret) for s in statements), default=0)
 
 
-def budget_for(statements: Sequence[Statement]) -> SecretBudget:
+def budget_for(statements: Iterable[Statement]) -> SecretBudget:
     """The per-ID failure budget the index records for these statements' secrets."""
     return secret_budget(shortest_secret(statements) or 4)
 
 
-def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
+@dataclass
+class IndexFacts:
+    """What the index says about the whole series, gathered as its statements stream past."""
+
+    shortest: int = 0  # digits of the shortest secret number (0: no statement yet)
+    info: SeriesInfo | None = None
+    tests: dict[str, Test] = field(default_factory=dict)  # in order of first statement
+
+    def add(self, s: Statement) -> Statement:
+        """Take one statement into account; return it."""
+        digits = len(s.entry.candidate.secret)
+        self.shortest = digits if not self.shortest else min(self.shortest, digits)
+        self.info = self.info or s.series
+        self.tests.setdefault(s.entry.test.code, s.entry.test)
+        return s
+
+    def budget(self) -> SecretBudget:
+        """The per-ID secret-number budget these statements call for."""
+        return secret_budget(self.shortest or 4)
+
+    def meta(self) -> list[tuple[str, str]]:
+        """The meta rows: the budget and who the app speaks for."""
+        budget = self.budget()
+        rows = [("shortest_secret", str(self.shortest or 4)),
+                ("budget_failures", str(budget.failures)), ("budget_days", str(budget.days))]
+        info = self.info
+        if info is None:
+            return rows
+        # Who the app speaks for: its pages show the board, its contact and the site.
+        return [*rows, ("board", info.board), ("contact", info.contact),
+                ("site_url", info.site_url),
+                ("catalogue_path", catalogue_path(info.year, info.month)),
+                ("catalogue", catalogue_json(info, self.tests.values()))]
+
+
+def write_index(statements: Iterable[Statement], pepper: bytes, path: Path, *,
                 superseded: Sequence[IndexRow] = ()) -> SecretBudget:
     """Write a new index at ``path``: the statements as valid, plus retired rows as given.
 
+    The statements are read once, as a stream, so the series need not be in memory.
     Returns the per-ID secret-number budget it recorded (``results_online.index``).
     """
-    rows = [row_for(s, pepper) for s in statements]
-    budget = budget_for(statements)
-    ids = {r.statement_id for r in rows}
     for old in superseded:
         if old.status not in (StatementStatus.SUPERSEDED, StatementStatus.WITHDRAWN):
             raise ValueError(f"a retired row must be superseded or withdrawn, not {old.status}")
-        if old.statement_id in ids:
-            raise ValueError("a statement cannot be both current and retired")
+    facts = IndexFacts()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
@@ -111,32 +144,31 @@ def write_index(statements: Sequence[Statement], pepper: bytes, path: Path, *,
     try:
         with con:
             con.executescript(SCHEMA)
+            con.executemany(_INSERT, (row_values(row_for(facts.add(s), pepper))
+                                      for s in statements))
+            for old in superseded:
+                if con.execute("SELECT 1 FROM statements WHERE statement_id = ?",
+                               (old.statement_id,)).fetchone():
+                    raise ValueError("a statement cannot be both current and retired")
+            con.executemany(_INSERT, (row_values(r) for r in superseded))
             con.executemany("INSERT INTO meta VALUES (?, ?)",
                             [("format", FORMAT), ("pepper_check", pepper_check(pepper)),
-                             *_budget_meta(statements), *_about(statements)])
-            con.executemany(
-                "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [row_values(r) for r in (*rows, *superseded)])
-    finally:
+                             *facts.meta()])
+    except BaseException:
         con.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    con.close()
     tmp.chmod(0o600)
     tmp.replace(path)
-    return budget
+    return facts.budget()
 
 
-def _about(statements: Sequence[Statement]) -> list[tuple[str, str]]:
-    # Who the app speaks for: its pages show the board, its contact and the site.
-    if not statements:
-        return []
-    info = statements[0].series
-    tests = {s.entry.test.code: s.entry.test for s in statements}
-    return [("board", info.board), ("contact", info.contact), ("site_url", info.site_url),
-            ("catalogue_path", catalogue_path(info.year, info.month)),
-            ("catalogue", catalogue_json(info, tests.values()))]
+_INSERT = "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-def update_index(previous: Path, path: Path, new: Sequence[Statement], pepper: bytes, *,
-                 retired: Sequence[IndexRow], current: Sequence[Statement]) -> bool:
+def update_index(previous: Path, path: Path, new: Iterable[Statement], pepper: bytes, *,
+                 retired: Sequence[IndexRow], current: Iterable[Statement]) -> bool:
     """Write ``path`` as ``previous`` plus the new statements, with the retired rows updated.
 
     ``current`` are all the series' statements, for what the index says about the series.
@@ -146,6 +178,9 @@ def update_index(previous: Path, path: Path, new: Sequence[Statement], pepper: b
     """
     if not _same_format(previous, pepper):
         return False
+    facts = IndexFacts()
+    for s in current:
+        facts.add(s)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
@@ -153,8 +188,7 @@ def update_index(previous: Path, path: Path, new: Sequence[Statement], pepper: b
     con = sqlite3.connect(tmp)
     try:
         with con:
-            con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                            [*_budget_meta(current), *_about(current)])
+            con.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", facts.meta())
             con.executemany(
                 "INSERT OR REPLACE INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [row_values(r) for r in (*(row_for(s, pepper) for s in new), *retired)])
@@ -163,12 +197,6 @@ def update_index(previous: Path, path: Path, new: Sequence[Statement], pepper: b
     tmp.chmod(0o600)
     tmp.replace(path)
     return True
-
-
-def _budget_meta(statements: Sequence[Statement]) -> list[tuple[str, str]]:
-    budget = budget_for(statements)
-    return [("shortest_secret", str(shortest_secret(statements) or 4)),
-            ("budget_failures", str(budget.failures)), ("budget_days", str(budget.days))]
 
 
 def _same_format(index: Path, pepper: bytes) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
+
 from results_online import token
 from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
 from results_online.ids import id_to_text, share_code, statement_id_bytes
@@ -40,22 +43,42 @@ def token_data(entry: Entry, sid: bytes, kid: bytes, series: Series) -> token.To
 
 def seal_series(series: Series, keys: KeyStore) -> tuple[Statement, ...]:
     """Sign one statement per entry, in centre then candidate-number order."""
-    centres = {c.number: c for c in series.centres}
-    closed = series_closed_days(series.info)
-    deadlines = {t.code: enquiry_deadline_of(series.info, t, closed) for t in series.tests}
-    out = []
-    for entry in sorted(series.entries,
-                        key=lambda e: (e.candidate.centre, e.candidate.number, e.test.code)):
+    sealer = Sealer(series, keys)
+    return tuple(sealer.seal(entry) for entry in sorted(
+        series.entries, key=lambda e: (e.candidate.centre, e.candidate.number, e.test.code)))
+
+
+class Sealer:
+    """Signs entries of one series one at a time (a streamed build seals centre by centre)."""
+
+    def __init__(self, series: Series, keys: KeyStore) -> None:
+        self.series, self.keys = series, keys
+        self.centres = {c.number: c for c in series.centres}
+        self._dated: dict[date, tuple[Series, dict[str, date | None]]] = {}
+
+    def seal(self, entry: Entry, issued: date | None = None) -> Statement:
+        """The statement of ``entry``, issued on ``issued`` (default: the series' issue date)."""
+        series, deadlines = self._on(issued or self.series.info.issue_date)
+        keys = self.keys
         sid = statement_id_bytes(keys.statement_secret, series.info.code, entry)
-        data = token_data(entry, sid, keys.signing_kid, series)
-        signed = token.sign_token(keys.signing_key, data)
+        signed = token.sign_token(keys.signing_key,
+                                  token_data(entry, sid, keys.signing_kid, series))
         text_id = id_to_text(sid)
-        out.append(Statement(
-            statement_id=text_id, entry=entry, centre=centres[entry.candidate.centre],
+        return Statement(
+            statement_id=text_id, entry=entry, centre=self.centres[entry.candidate.centre],
             series=series.info, token=signed,
             qr_text=token.qr_text(series.info.verify_url, signed),
             issue_date=series.info.issue_date, key_id=keys.signing_kid.hex(),
             enquiry_deadline=deadlines[entry.test.code],
             share_code=share_code(keys.statement_secret, text_id),
-        ))
-    return tuple(out)
+        )
+
+    def _on(self, issued: date) -> tuple[Series, dict[str, date | None]]:
+        if issued not in self._dated:
+            info = self.series.info
+            series = self.series if issued == info.issue_date else replace(
+                self.series, info=replace(info, issue_date=issued))
+            closed = series_closed_days(series.info)
+            self._dated[issued] = (series, {t.code: enquiry_deadline_of(series.info, t, closed)
+                                            for t in series.tests})
+        return self._dated[issued]
