@@ -45,10 +45,10 @@ AMEND_NOW = "2026-09-01T10:00:00+00:00"
 PER_CENTRE = 200
 # (module, function) pairs timed as stages; bundles run on a thread beside rendering.
 STAGES = {
-    "load": ("results_online.build.pipeline", "load_series"),
-    "seal": ("results_online.build.pipeline", "plan_statements"),
+    "load": ("results_online.build.pipeline", "scan_series"),
+    "seal": ("results_online.build.pipeline", "plan_into"),
     "carry": ("results_online.build.pipeline", "carry_rendered"),
-    "render": ("results_online.build.pipeline", "render_statements"),
+    "render": ("results_online.build.pipeline", "render_stream"),
     "encrypt": ("results_online.build.stream", "encrypt_statements"),
     "explanation*": ("results_online.build.stream", "sealed_explanation"),
     "bundles*": ("results_online.build.stream", "build_bundle"),
@@ -57,7 +57,7 @@ STAGES = {
     "index": ("results_online.build.pipeline", "write_index"),
     "index update": ("results_online.build.pipeline", "update_index"),
     "site": ("results_online.build.pipeline", "write_site"),
-    "release plan": ("results_online.build.pipeline", "release_stage"),
+    "release plan": ("results_online.build.pipeline", "release_streamed"),
     "outbox*": ("results_online.build.release.outbox.Outbox", "candidates"),
     "outbox": ("results_online.build.release.outbox.Outbox", "finish"),
 }

@@ -24,7 +24,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -132,15 +132,19 @@ def carry(source: Path, dest: Path) -> None:
 
 
 def write_json_list(path: Path, key: str, items: Iterable[object], *,
-                    ensure_ascii: bool = True) -> None:
-    """Write ``{key: [items]}`` as ``json.dumps(..., indent=1)`` would, one item at a time.
+                    ensure_ascii: bool = True, head: Mapping[str, object] | None = None) -> None:
+    """Write ``{**head, key: [items]}`` as ``json.dumps(..., indent=1)`` would, item by item.
 
     The same bytes, without the whole list (a million statements) in memory.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # it may be a hard link into a previous output
     with path.open("w", encoding="utf-8") as f:
-        f.write("{\n " + json.dumps(key) + ": [")
+        f.write("{\n")
+        for name, value in (head or {}).items():
+            text = json.dumps(value, indent=1, ensure_ascii=ensure_ascii)
+            f.write(f" {json.dumps(name)}: " + text.replace("\n", "\n ") + ",\n")
+        f.write(" " + json.dumps(key) + ": [")
         empty = True
         for item in items:
             text = json.dumps(item, indent=1, ensure_ascii=ensure_ascii)

@@ -33,7 +33,7 @@ from results_online.build.inputs.spool import Spool
 from results_online.build.manifest import write_manifest
 from results_online.build.output import staged_output
 from results_online.build.release.outbox import Outbox
-from results_online.build.release.plan import release_stage
+from results_online.build.release.plan import release_streamed
 from results_online.build.render.fonts import statement_texts
 from results_online.build.render.statements import RenderedStatement, render_stream
 from results_online.build.site.pages import write_site
@@ -49,7 +49,7 @@ from results_online.index import GUESS_TARGET, SecretBudget
 from results_online.keys.seal import load_seal
 from results_online.keys.store import KeyStore, load_keys
 from results_online.model import Statement
-from results_online.names import statement_files, status_list_path
+from results_online.names import blob_path, statement_files, status_list_path
 from results_online.progress import Progress, no_progress
 
 log = logging.getLogger("results_online.build")
@@ -130,7 +130,8 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
         bundles += carry_bundles(series, plan.affected, carrying, out)
     # Last: it plans every file the stages above put in site/, plus the bundles.
     log.info("stage: release plan and outbox")
-    release_stage(series.info, out, sorted(bundles), config.now)
+    release_streamed(series.info, out, sorted(bundles), config.now,
+                     (blob_path(sid) for sid in spool.statement_ids()))
     outbox.finish(spool.statements(), spool.messages(), spool.centres())
     return BuildReport(config.out_dir, plan.count, len(series.centres), feed.to_render,
                        len(plan.retired), guessing)

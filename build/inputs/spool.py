@@ -42,6 +42,7 @@ CREATE TABLE entries (seq INTEGER PRIMARY KEY, centre TEXT, number TEXT, test TE
                       data BLOB);
 CREATE INDEX entries_by_centre ON entries (centre, number, test);
 CREATE TABLE statements (centre TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
+CREATE TABLE statement_ids (statement_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE messages (centre TEXT PRIMARY KEY, data BLOB) WITHOUT ROWID;
 """
 
@@ -172,6 +173,13 @@ class Spool:
         """Keep one centre's statements (in series order)."""
         self._con.execute("INSERT OR REPLACE INTO statements VALUES (?, ?, ?)",
                           (centre, len(statements), self.dumps(tuple(statements))))
+        self._con.executemany("INSERT INTO statement_ids VALUES (?)",
+                              ((s.statement_id,) for s in statements))
+
+    def statement_ids(self) -> Iterator[str]:
+        """Every statement id, sorted."""
+        for (sid,) in self._rows("SELECT statement_id FROM statement_ids ORDER BY statement_id"):
+            yield str(sid)
 
     def statements_by_centre(self) -> Iterator[tuple[Statement, ...]]:
         """Each centre's statements, centres by number (the series' statement order)."""

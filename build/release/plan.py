@@ -12,17 +12,19 @@ private/staged/<kind>/) until `results publish` finds it due.
 from __future__ import annotations
 
 import enum
+import heapq
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from results_online.build.output import carry
+from results_online.build.output import carry, write_json_list
 from results_online.dates import start_of_day_after
 from results_online.errors import BuildError
 from results_online.model import SeriesInfo
+from results_online.names import BLOB_FOLDER
 
 PLAN_FILE = "release-plan.json"
 STAGED_DIR = "private/staged"
@@ -115,15 +117,19 @@ def plan_release(info: SeriesInfo, files: Sequence[PublicFile], now: datetime) -
                        tuple(sorted(planned, key=lambda p: (p.path, p.source))))
 
 
-def site_files(out: Path) -> list[PublicFile]:
+def site_files(out: Path, *, blobs: bool = True) -> list[PublicFile]:
     """Every file under OUT/site, its kind read from its path (s/, c/, else a page).
 
     A page's forthcoming-results version is written beside it with the suffix
     ``.before-release`` (``index.html.before-release``): it is live until the
-    candidates' release, and the page itself from then on.
+    candidates' release, and the page itself from then on. ``blobs=False`` leaves
+    out the statements' ciphertext in s/ (``release_streamed`` takes them as a stream).
     """
     site = out / SITE_DIR
-    rels = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    tops = site.iterdir() if site.is_dir() else iter(())
+    found = (p for top in tops if blobs or top.name != BLOB_FOLDER
+             for p in ([top] if top.is_file() else top.rglob("*")))
+    rels = sorted(p.relative_to(site).as_posix() for p in found if p.is_file())
     before = {r.removesuffix(BEFORE_SUFFIX) for r in rels if r.endswith(BEFORE_SUFFIX)}
     files = []
     for rel in rels:
@@ -153,6 +159,47 @@ def release_stage(info: SeriesInfo, out: Path, bundles: Sequence[Path], now: dat
     place_files(out, files, plan)
     write_plan(plan, out / "private" / PLAN_FILE)
     return plan
+
+
+def release_streamed(info: SeriesInfo, out: Path, bundles: Sequence[Path], now: datetime,
+                     blobs: Iterable[str]) -> None:
+    """``release_stage`` for a build of any size: the candidates' files come as a stream.
+
+    ``blobs`` are the site paths of every statement's ciphertext (``s/<id>.bin``,
+    in OUT/site), sorted. The other files are planned as ``release_stage`` plans
+    them; the blobs are planned, placed and written into the plan one at a time,
+    merged into their place, so the plan file is the same bytes.
+    """
+    staged_bundles = out / "private" / "c"
+    files = [*site_files(out, blobs=False), *(
+        PublicFile(f"c/{b.relative_to(staged_bundles).as_posix()}", Kind.CENTRE_BUNDLE,
+                   b.relative_to(out).as_posix()) for b in bundles)]
+    plan = plan_release(info, files, now)
+    place_files(out, files, plan)
+    start, end = info.candidates_release, withdrawal_time(info)
+
+    def planned(path: str) -> PlannedFile:
+        _check_path(path)
+        here = f"{SITE_DIR}/{path}"
+        p = PlannedFile(path, Kind.CANDIDATE, here, start, end)
+        if not p.live(now):
+            p = PlannedFile(path, Kind.CANDIDATE,
+                            f"{STAGED_DIR}/{Kind.CANDIDATE.value}/{path}", start, end)
+            (out / p.source).parent.mkdir(parents=True, exist_ok=True)
+            (out / here).replace(out / p.source)
+        return p
+
+    def checked(merged: Iterable[PlannedFile]) -> Iterator[PlannedFile]:
+        last: PlannedFile | None = None
+        for f in merged:
+            if last is not None and last.path == f.path and _overlap(last, f):
+                raise ValueError(f"{f.path} is planned twice for the same time")
+            last = f
+            yield f
+
+    order = lambda f: (f.path, f.source)  # noqa: E731 - the plan's one sort key
+    merged = heapq.merge(plan.files, (planned(b) for b in blobs), key=order)
+    _write_files(plan, checked(merged), out / "private" / PLAN_FILE)
 
 
 def due(plan: ReleasePlan, now: datetime) -> list[PlannedFile]:
@@ -190,17 +237,17 @@ def place_files(out: Path, files: Sequence[PublicFile], plan: ReleasePlan) -> No
 
 def write_plan(plan: ReleasePlan, path: Path) -> None:
     """Write the plan as JSON (private: it lists every statement file)."""
-    doc = {
-        "series": plan.series, "built_at": plan.built_at.isoformat(),
-        "centres_release": plan.centres_release.isoformat(),
-        "candidates_release": plan.candidates_release.isoformat(),
-        "withdraw_at": plan.withdraw_at.isoformat(),
-        "files": [{"path": f.path, "kind": f.kind.value, "source": f.source,
-                   "live_from": _iso(f.live_from), "live_until": _iso(f.live_until)}
-                  for f in plan.files],
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    _write_files(plan, plan.files, path)
+
+
+def _write_files(plan: ReleasePlan, files: Iterable[PlannedFile], path: Path) -> None:
+    write_json_list(path, "files", (
+        {"path": f.path, "kind": f.kind.value, "source": f.source,
+         "live_from": _iso(f.live_from), "live_until": _iso(f.live_until)} for f in files),
+        head={"series": plan.series, "built_at": plan.built_at.isoformat(),
+              "centres_release": plan.centres_release.isoformat(),
+              "candidates_release": plan.candidates_release.isoformat(),
+              "withdraw_at": plan.withdraw_at.isoformat()})
 
 
 def read_plan(path: Path) -> ReleasePlan:
