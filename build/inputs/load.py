@@ -7,7 +7,9 @@
 
 Every problem in every file is collected and raised together in one
 ``InputError``, each naming file, row and column. Messages never repeat a
-secret number, a candidate ID or an age identity.
+secret number, a candidate ID or an age identity. Each CSV is read once, row
+by row (``scan_series``); what rows are checked against, and the valid entries,
+lie in a spool (spool.py), so memory does not grow with the files.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ def scan_series(folder: Path, spool: Spool) -> Series:
         order = ["series.toml", CENTRES, CANDIDATES, RESULTS]
         problems.sort(key=lambda p: (order.index(p.file) if p.file in order else 0, p.row or 0))
         raise InputError(problems or [Problem("series.toml", None, None, "cannot be used")])
+    spool.forget_checks()
     return Series(settings.info, settings.tests, centres, (), ())
 
 

@@ -143,6 +143,11 @@ class Spool:
         return [(str(t), int(r), self.loads(d)) for t, r, d in self._con.execute(
             "SELECT test, row, data FROM parts WHERE cid = ? ORDER BY row", (cid,))]
 
+    def forget_checks(self) -> None:
+        """Drop what only the cross-row checks needed (its pages are reused by later stages)."""
+        for table in ("listed", "ids", "numbers", "entered", "seen", "parts"):
+            self._con.execute(f"DROP TABLE {table}")
+
     # The series, one centre at a time.
 
     def add_entry(self, entry: Entry) -> None:
@@ -171,7 +176,7 @@ class Spool:
 
     def put_statements(self, centre: str, statements: Sequence[Statement]) -> None:
         """Keep one centre's statements (in series order)."""
-        self._con.execute("INSERT OR REPLACE INTO statements VALUES (?, ?, ?)",
+        self._con.execute("INSERT INTO statements VALUES (?, ?, ?)",
                           (centre, len(statements), self.dumps(tuple(statements))))
         self._con.executemany("INSERT INTO statement_ids VALUES (?)",
                               ((s.statement_id,) for s in statements))
@@ -197,7 +202,7 @@ class Spool:
 
     def put_messages(self, centre: str, items: Sequence[object]) -> None:
         """Keep the outbox items of one centre's candidates."""
-        self._con.execute("INSERT OR REPLACE INTO messages VALUES (?, ?)",
+        self._con.execute("INSERT INTO messages VALUES (?, ?)",
                           (centre, self.dumps(tuple(items))))
 
     def messages(self) -> Iterator[Any]:
