@@ -12,22 +12,23 @@ of the others and the bundles of unaffected centres from the previous output.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 
 from results_online.build.bundle.centre import bundle_file
 from results_online.build.inputs.spool import Spool
-from results_online.build.manifest import MANIFEST, ManifestItem, read_manifest
+from results_online.build.manifest import MANIFEST, ManifestItem, has_history, iter_manifest
 from results_online.build.output import carry
 from results_online.build.release.plan import SITE_DIR, STAGED_DIR, Kind
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.verification.index import IndexFacts, results_hash
 from results_online.build.verification.seal import Sealer
 from results_online.errors import BuildError
-from results_online.index import IndexRow, StatementStatus, candidate_hash, read_rows
+from results_online.index import IndexReader, IndexRow, StatementStatus, candidate_hash
 from results_online.keys.store import KeyStore
 from results_online.model import Entry, Series, Statement
 from results_online.names import blob_path
@@ -37,16 +38,32 @@ _Key = tuple[str, str]  # (candidate ID, test code)
 
 @dataclass(frozen=True)
 class Previous:
-    """What the previous build of this series left in the output folder."""
+    """What the previous build of this series left in the output folder.
+
+    Its manifest items are in the spool and its index is read a query at a time, so a
+    rebuild holds neither in memory.
+    """
 
     root: Path
-    items: dict[_Key, ManifestItem]  # current manifest items
-    rows: tuple[IndexRow, ...]
+    spool: Spool
+    index: Path  # its private/verify.sqlite
 
-    @cached_property
-    def by_id(self) -> dict[str, ManifestItem]:
-        """The manifest items by statement id."""
-        return {i.statement_id: i for i in self.items.values()}
+    def item(self, candidate_id: str, test: str) -> ManifestItem | None:
+        """The previous statement of a candidate's entry in a test."""
+        found: ManifestItem | None = self.spool.previous_item(candidate_id, test)
+        return found
+
+    def of(self, statement_id: str) -> ManifestItem:
+        """The previous item with this statement id (KeyError if none)."""
+        found: ManifestItem | None = self.spool.previous_of(statement_id)
+        if found is None:
+            raise KeyError(statement_id)
+        return found
+
+    def rows(self) -> Iterator[IndexRow]:
+        """Every row of the previous index, by statement id."""
+        with IndexReader(self.index) as reader:
+            yield from reader.rows()
 
 
 @dataclass(frozen=True)
@@ -61,71 +78,72 @@ class Plan:
     explanation: Series  # the series with its entries for the grade distributions
 
 
-def read_previous(out_dir: Path, series_code: str) -> Previous | None:
-    """The previous build of this series in ``out_dir``, or None if there is none."""
+def read_previous(out_dir: Path, series_code: str, spool: Spool) -> Previous | None:
+    """The previous build of this series in ``out_dir`` (its items into ``spool``), or None."""
     index = out_dir / "private" / "verify.sqlite"
     if not (out_dir / MANIFEST).is_file() or not index.is_file():
         return None
     try:
-        items = read_manifest(out_dir)
-        rows = read_rows(index)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if not has_history(out_dir):
+            return None  # a build from before history was kept
+        IndexReader(index).close()  # readable, with its statements
+        for i in iter_manifest(out_dir):
+            if i.series != series_code:
+                return None  # another series
+            spool.put_previous(i.candidate_id, i.test, i.statement_id, i.centre, i)
+    except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as exc:
         raise BuildError(f"the previous output in {out_dir} is damaged: {type(exc).__name__}",
                          hint="restore it, or build into a new --out folder") from None
-    if items is None or any(i.series != series_code for i in items):
-        return None  # another series, or a build from before history was kept
-    return Previous(out_dir, {(i.candidate_id, i.test): i for i in items}, rows)
+    return Previous(out_dir, spool, index)
 
 
 def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous | None,
               today: date) -> Plan:
     """Seal the spooled entries centre by centre into the spool, keeping unchanged statements.
 
-    Without a previous build nothing but a few figures per series is kept here; over
-    one, the ids of this build's statements are (to find what it retires).
+    Only a few figures per series are kept here, and over a previous build the
+    statements that changed (what they replace, their ids and centres).
     """
     sealer = Sealer(series, keys)
-    history = _revisions(previous.rows) if previous is not None else {}
     replaced: dict[_Key, str] = {}
-    current: set[str] = set()
     new_by_key: dict[_Key, str] = {}
+    new: set[str] = set()
+    changed: set[str] = set()  # centres with a new statement
     facts, shapes = IndexFacts(), _Shapes()
     count = 0
-    for centre, entries in spool.entries_by_centre():
-        statements = []
-        for entry in entries:
-            if previous is None:
-                s = sealer.seal(entry)
-            else:
-                s = _revised(sealer, entry, previous, history, replaced, today=today)
-                key = (entry.candidate.candidate_id, entry.test.code)
-                current.add(s.statement_id)
-                if key in replaced:
-                    new_by_key[key] = s.statement_id
-            statements.append(facts.add(s))
-            shapes.add(s.entry)
-        spool.put_statements(centre, statements)
-        count += len(statements)
+    with IndexReader(previous.index) if previous is not None else nullcontext() as history:
+        for centre, entries in spool.entries_by_centre():
+            statements = []
+            for entry in entries:
+                if previous is None or history is None:
+                    s = sealer.seal(entry)
+                else:
+                    s = _revised(sealer, entry, previous, history, replaced, today=today)
+                    key = (entry.candidate.candidate_id, entry.test.code)
+                    if key in replaced:
+                        new_by_key[key] = s.statement_id
+                    if spool.previous_of(s.statement_id) is None:
+                        new.add(s.statement_id)
+                        changed.add(centre)
+                statements.append(facts.add(s))
+                shapes.add(s.entry)
+            spool.put_statements(centre, statements)
+            count += len(statements)
     explanation = replace(series, entries=shapes.entries)
     if previous is None:
         return Plan(count, None, (), facts, frozenset(spool.centres()), explanation)
-    old = set(previous.by_id)
-    new = frozenset(current - old)
     superseded = {old_id: new_by_key[key] for key, old_id in replaced.items()}
-    affected = frozenset({previous.by_id[i].centre for i in old - current} | {
-        s.centre.number for group in spool.statements_by_centre() for s in group
-        if s.statement_id in new})
-    return Plan(count, new, _retired(previous, current, superseded, today), facts, affected,
+    affected = frozenset(changed | {i.centre for i in spool.previous_gone()})
+    return Plan(count, frozenset(new), _retired(previous, superseded, today), facts, affected,
                 explanation)
 
 
-def _revised(sealer: Sealer, entry: Entry, previous: Previous,
-             history: dict[tuple[bytes, str], int], replaced: dict[_Key, str], *,
-             today: date) -> Statement:
+def _revised(sealer: Sealer, entry: Entry, previous: Previous, history: IndexReader,
+             replaced: dict[_Key, str], *, today: date) -> Statement:
     """The statement of ``entry`` over a previous build: same, or the next revision."""
     key = (entry.candidate.candidate_id, entry.test.code)
-    item = previous.items.get(key)
-    last = max(history.get((candidate_hash(sealer.keys.pepper, key[0]), key[1]), 0),
+    item = previous.item(*key)
+    last = max(history.last_revision(candidate_hash(sealer.keys.pepper, key[0]), key[1]),
                item.revision if item is not None else 0)
     if item is not None and item.results_hash == results_hash(entry):
         revision, issued = item.revision, item.issue_date
@@ -175,7 +193,7 @@ def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previou
     for s in statements:
         if s.statement_id in new:
             continue
-        item = previous.by_id[s.statement_id]
+        item = previous.of(s.statement_id)
         pdf, html, fragment = Path(item.pdf), Path(item.html), Path(item.fragment)
         blob = _previous_blob(previous.root, s.statement_id)
         if not (previous.root / pdf).is_file() or blob is None:
@@ -194,7 +212,7 @@ def carry_bundles(series: Series, rebuilt: frozenset[str], previous: Previous,
                   out: Path) -> list[Path]:
     """Hard-link the previous bundles of the centres not rebuilt; return their new paths."""
     carried = []
-    for number in sorted({i.centre for i in previous.items.values()} - rebuilt):
+    for number in sorted(set(previous.spool.previous_centres()) - rebuilt):
         old = bundle_file(previous.root / "private" / "c", number, series.info.code)
         if not old.is_file():
             raise BuildError(f"the previous output lacks the bundle of centre {number}",
@@ -214,20 +232,11 @@ def _previous_blob(root: Path, statement_id: str) -> Path | None:
     return None
 
 
-def _revisions(rows: Sequence[IndexRow]) -> dict[tuple[bytes, str], int]:
-    """The highest revision each (candidate, test) has had."""
-    out: dict[tuple[bytes, str], int] = {}
-    for r in rows:
-        key = (r.candidate_hash, r.test)
-        out[key] = max(out.get(key, 0), r.revision)
-    return out
-
-
-def _retired(previous: Previous, current: set[str], superseded: dict[str, str],
+def _retired(previous: Previous, superseded: dict[str, str],
              today: date) -> tuple[IndexRow, ...]:
     out = []
-    for row in previous.rows:
-        if row.statement_id in current:
+    for row in previous.rows():
+        if previous.spool.is_current(row.statement_id):
             continue
         if row.status is not StatementStatus.VALID:
             out.append(row)

@@ -7,13 +7,12 @@ files are, relative to the output folder.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
-from results_online.build.output import write_json_list
+from results_online.build.output import iter_json_list, write_json_list
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.verification.index import results_hash
 from results_online.names import fragment_of
@@ -66,14 +65,34 @@ def write_manifest(root: Path, rendered: Iterable[RenderedStatement]) -> None:
 def read_manifest(root: Path) -> tuple[ManifestItem, ...] | None:
     """The items of ``root``'s manifest, or None if it has none (or one from before history
     was kept); ValueError if damaged."""
+    if not has_history(root):
+        return None
+    return tuple(iter_manifest(root))
+
+
+def has_history(root: Path) -> bool:
+    """Whether ``root`` has a manifest from a build that kept history (results hashes).
+
+    Such a build wrote them for every item, so the first item tells.
+    """
     path = root / MANIFEST
     if not path.is_file():
-        return None
+        return False
+    first = next(iter_json_list(path, "statements"), None)
+    return first is None or (isinstance(first, dict) and "results_hash" in first)
+
+
+def iter_manifest(root: Path) -> Iterator[ManifestItem]:
+    """The items of ``root``'s manifest one at a time, without the whole file in memory.
+
+    ValueError if it is damaged (or from before history was kept: see ``has_history``).
+    """
+    path = root / MANIFEST
     try:
-        raws = json.loads(path.read_text(encoding="utf-8"))["statements"]
-        if any("results_hash" not in raw for raw in raws):
-            return None
-        return tuple(_item(raw) for raw in raws)
+        for raw in iter_json_list(path, "statements"):
+            if not isinstance(raw, dict):
+                raise TypeError("a manifest item is not an object")
+            yield _item(raw)
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path} is damaged") from exc
 

@@ -22,11 +22,13 @@ import errno
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -152,3 +154,37 @@ def write_json_list(path: Path, key: str, items: Iterable[object], *,
             f.write(("\n" if empty else ",\n") + "  " + text.replace("\n", "\n  "))
             empty = False
         f.write("]\n}\n" if empty else "\n ]\n}\n")
+
+
+_CHUNK = 1 << 20
+
+
+def iter_json_list(path: Path, key: str) -> Iterator[Any]:
+    """The items of ``{key: [items]}`` in a JSON file, one at a time (``key`` first in it).
+
+    Reads what ``write_json_list`` writes without the whole file in memory;
+    ValueError if the file is not such an object.
+    """
+    decoder = json.JSONDecoder()
+    with path.open(encoding="utf-8") as f:
+        buf = f.read(_CHUNK)
+        while "[" not in buf and (more := f.read(_CHUNK)):
+            buf += more
+        start = re.match(r"\s*\{\s*" + re.escape(json.dumps(key)) + r"\s*:\s*\[", buf)
+        if start is None:
+            raise ValueError(f"{path} does not start with a list under {key!r}")
+        pos = start.end()
+        while True:
+            while pos < len(buf) and buf[pos] in " \t\r\n,":
+                pos += 1
+            if pos < len(buf) and buf[pos] == "]":
+                return
+            try:
+                item, pos = decoder.raw_decode(buf, pos)
+            except json.JSONDecodeError:
+                more = f.read(_CHUNK)
+                if not more:
+                    raise ValueError(f"{path} ends inside its list") from None
+                buf, pos = buf[pos:] + more, 0
+                continue
+            yield item

@@ -93,7 +93,7 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
     keys = load_keys(config.keys_dir, config.passphrase)
     seal = load_seal(config.keys_dir, config.passphrase)
     check_signing_key(keys, series.info.issue_date)
-    previous = read_previous(config.out_dir, series.info.code)
+    previous = read_previous(config.out_dir, series.info.code, spool)
     if amend and previous is None:
         raise BuildError(f"{config.out_dir} holds no previous build of {series.info.code}",
                          hint="run `results build` first; `results amend` updates its output")
@@ -173,7 +173,7 @@ class _Feed:
     def rendered(self, s: Statement) -> RenderedStatement:
         """Where ``s``'s files lie in the output."""
         if not self.fresh(s) and self.carrying is not None:
-            item = self.carrying.by_id[s.statement_id]
+            item = self.carrying.of(s.statement_id)
             return RenderedStatement(s, self.out / item.pdf, self.out / item.html,
                                      self.out / item.fragment)
         return RenderedStatement(s, *statement_files(

@@ -25,6 +25,7 @@ import enum
 import math
 import re
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -127,18 +128,46 @@ def read_rows(path: Path) -> tuple[IndexRow, ...]:
     An index of format 1 had no share codes: its rows come back with an empty share
     hash, which no share code matches (their secret numbers still do).
     """
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        columns = {r[1] for r in con.execute("PRAGMA table_info(statements)")}
-        share = "share_hash" if "share_hash" in columns else "X''"
-        cur = con.execute(f"SELECT statement_id, candidate_hash, secret_hash, {share}, "  # noqa: S608 - a column name or X''
-                          "test, revision, issue_date, status, status_date, superseded_by, "
-                          "display FROM statements ORDER BY statement_id")
-        return tuple(IndexRow(
-            r[0], r[1], r[2], r[3], r[4], r[5], date.fromisoformat(r[6]), StatementStatus(r[7]),
-            date.fromisoformat(r[8]) if r[8] else None, r[9], r[10]) for r in cur)
-    finally:
-        con.close()
+    with IndexReader(path) as index:
+        return tuple(index.rows())
+
+
+class IndexReader:
+    """An existing index, read a row or a query at a time (a rebuild over a large series)."""
+
+    def __init__(self, path: Path) -> None:
+        self._con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        columns = {r[1] for r in self._con.execute("PRAGMA table_info(statements)")}
+        if "statement_id" not in columns:
+            self._con.close()
+            raise ValueError(f"{path} holds no statements table")
+        self._share = "share_hash" if "share_hash" in columns else "X''"
+
+    def __enter__(self) -> IndexReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the file."""
+        self._con.close()
+
+    def rows(self) -> Iterator[IndexRow]:
+        """Every row, by statement id."""
+        cur = self._con.execute(f"SELECT statement_id, candidate_hash, secret_hash, {self._share}, "  # noqa: S608 - a column name or X''
+                                "test, revision, issue_date, status, status_date, superseded_by, "
+                                "display FROM statements ORDER BY statement_id")
+        for r in cur:
+            yield IndexRow(r[0], r[1], r[2], r[3], r[4], r[5], date.fromisoformat(r[6]),
+                           StatementStatus(r[7]), date.fromisoformat(r[8]) if r[8] else None,
+                           r[9], r[10])
+
+    def last_revision(self, candidate: bytes, test: str) -> int:
+        """The highest revision a candidate's statement in a test has had (0: none)."""
+        found = self._con.execute("SELECT MAX(revision) FROM statements WHERE candidate_hash = ? "
+                                  "AND test = ?", (candidate, test)).fetchone()
+        return int(found[0]) if found and found[0] is not None else 0
 
 
 GUESS_TARGET = 0.01  # the most a guesser may win per ID per year on the secret-number path

@@ -43,6 +43,8 @@ CREATE TABLE entries (seq INTEGER PRIMARY KEY, centre TEXT, number TEXT, test TE
 CREATE INDEX entries_by_centre ON entries (centre, number, test);
 CREATE TABLE statements (centre TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
 CREATE TABLE statement_ids (statement_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE previous (cid TEXT, test TEXT, statement_id TEXT UNIQUE, centre TEXT,
+                       data BLOB, PRIMARY KEY (cid, test)) WITHOUT ROWID;
 CREATE TABLE messages (centre TEXT PRIMARY KEY, data BLOB) WITHOUT ROWID;
 """
 
@@ -209,6 +211,39 @@ class Spool:
         """The outbox items kept, centres by number."""
         for (data,) in self._rows("SELECT data FROM messages ORDER BY centre"):
             yield from self.loads(data)
+
+    def is_current(self, statement_id: str) -> bool:
+        """Whether a statement of this build has this id."""
+        return self._one("SELECT 1 FROM statement_ids WHERE statement_id = ?",
+                         (statement_id,)) is not None
+
+    # The previous build's manifest items (``build/amend.py``), pickled.
+
+    def put_previous(self, cid: str, test: str, statement_id: str, centre: str,
+                     item: object) -> None:
+        """Keep a previous build's item (a later one for the same candidate and test wins)."""
+        self._con.execute("INSERT OR REPLACE INTO previous VALUES (?, ?, ?, ?, ?)",
+                          (cid, test, statement_id, centre, self.dumps(item)))
+
+    def previous_item(self, cid: str, test: str) -> Any:
+        """The previous item of a candidate's entry in a test, or None."""
+        found = self._one("SELECT data FROM previous WHERE cid = ? AND test = ?", (cid, test))
+        return None if found is None else self.loads(found[0])
+
+    def previous_of(self, statement_id: str) -> Any:
+        """The previous item with this statement id, or None."""
+        found = self._one("SELECT data FROM previous WHERE statement_id = ?", (statement_id,))
+        return None if found is None else self.loads(found[0])
+
+    def previous_centres(self) -> list[str]:
+        """The centres of the previous items."""
+        return [str(c) for (c,) in self._rows("SELECT DISTINCT centre FROM previous")]
+
+    def previous_gone(self) -> Iterator[Any]:
+        """The previous items whose statement this build does not have."""
+        for (data,) in self._rows("SELECT data FROM previous WHERE statement_id NOT IN "
+                                  "(SELECT statement_id FROM statement_ids)"):
+            yield self.loads(data)
 
     def statement_count(self) -> int:
         """How many statements are spooled."""
