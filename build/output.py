@@ -165,26 +165,55 @@ def iter_json_list(path: Path, key: str) -> Iterator[Any]:
     Reads what ``write_json_list`` writes without the whole file in memory;
     ValueError if the file is not such an object.
     """
+    for _, item in _scan(path, key, pairs=False):
+        yield item
+
+
+def iter_json_pairs(path: Path, key: str) -> Iterator[tuple[str, Any]]:
+    """The name and value pairs of ``{key: {name: value, ...}}``, one at a time (``key`` first)."""
+    for name, value in _scan(path, key, pairs=True):
+        yield str(name), value
+
+
+def _scan(path: Path, key: str, *, pairs: bool) -> Iterator[tuple[Any, Any]]:
     decoder = json.JSONDecoder()
+    opener, closer = ("{", "}") if pairs else ("[", "]")
     with path.open(encoding="utf-8") as f:
+        head = re.compile(r"\s*\{\s*" + re.escape(json.dumps(key)) + r"\s*:\s*"
+                          + re.escape(opener))
         buf = f.read(_CHUNK)
-        while "[" not in buf and (more := f.read(_CHUNK)):
+        while (start := head.match(buf)) is None and (more := f.read(_CHUNK)):
             buf += more
-        start = re.match(r"\s*\{\s*" + re.escape(json.dumps(key)) + r"\s*:\s*\[", buf)
         if start is None:
-            raise ValueError(f"{path} does not start with a list under {key!r}")
+            raise ValueError(f"{path} does not start with {opener} under {key!r}")
         pos = start.end()
         while True:
             while pos < len(buf) and buf[pos] in " \t\r\n,":
                 pos += 1
-            if pos < len(buf) and buf[pos] == "]":
+            if pos < len(buf) and buf[pos] == closer:
                 return
             try:
-                item, pos = decoder.raw_decode(buf, pos)
+                name, value, pos = _decode(decoder, buf, pos, pairs=pairs)
             except json.JSONDecodeError:
                 more = f.read(_CHUNK)
                 if not more:
-                    raise ValueError(f"{path} ends inside its list") from None
+                    raise ValueError(f"{path} ends inside its {opener}{closer}") from None
                 buf, pos = buf[pos:] + more, 0
                 continue
-            yield item
+            yield name, value
+
+
+def _decode(decoder: json.JSONDecoder, buf: str, pos: int, *,
+            pairs: bool) -> tuple[Any, Any, int]:
+    """One item (or name: value pair) at ``pos``; JSONDecodeError if ``buf`` ends inside it."""
+    name = None
+    if pairs:
+        name, end = decoder.raw_decode(buf, pos)
+        colon = re.compile(r"\s*:\s*").match(buf, end)
+        if colon is None or colon.end() == len(buf):
+            raise json.JSONDecodeError("no value yet", buf, end)
+        pos = colon.end()
+    value, end = decoder.raw_decode(buf, pos)
+    if end == len(buf):  # a number may go on in the next chunk: read it first
+        raise json.JSONDecodeError("the value may go on", buf, end)
+    return name, value, end

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
@@ -24,6 +24,7 @@ from jinja2 import Environment, select_autoescape
 
 from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
 from results_online.build.output import carry, write_json_list
+from results_online.build.release.history import OutboxHistory, write_sent
 from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
 from results_online.names import bundle_path, safe_name
@@ -33,6 +34,7 @@ OUTBOX_DIR = "outbox"
 OUTBOX_INDEX = "outbox.json"
 LINKS_FILE = "links.csv"
 SENT_FILE = "sent.json"  # written by build/send.py
+HISTORY_FILE = ".outbox-history.sqlite"  # during a build only (history.py)
 LINK_COLUMNS = ("candidate_id", "name", "email", "test", "statement_id", "link")
 
 
@@ -105,7 +107,12 @@ class Outbox:
             series, statement_secret, private_dir, previous)
         self.dir = private_dir / OUTBOX_DIR
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.mail = _Mail(_email_environment(), self.dir, previous)
+        old = previous / OUTBOX_DIR if previous is not None else None
+        self.history = OutboxHistory(
+            private_dir / HISTORY_FILE,
+            old / OUTBOX_INDEX if old is not None and (old / OUTBOX_INDEX).is_file() else None,
+            old / SENT_FILE if old is not None and (old / SENT_FILE).is_file() else None)
+        self.mail = _Mail(_email_environment(), self.dir, old, self.history)
         closed = series_closed_days(series.info)
         self.deadlines = {t.code: enquiry_deadline_of(series.info, t, closed)
                           for t in series.tests}
@@ -149,22 +156,23 @@ class Outbox:
         write_links(self.private / LINKS_FILE, statements, self.secret)
         mine = tuple(_centre_message(self.mail, self.series, self.series.centre(number))
                      for number in centres)
-        old = self.previous / OUTBOX_DIR / SENT_FILE if self.previous is not None else None
-        sent = _read_sent(old) if old is not None else {}
-        kept: dict[str, object] = {}
+        files: list[str] = []
 
-        def listed(item: OutboxItem) -> dict[str, str]:
-            if item.file in sent:
-                kept[item.file] = sent[item.file]
-            return {"file": item.file, "kind": item.kind,
-                    "send_after": item.send_after.isoformat(), "inputs": item.inputs}
+        def listed(items: Iterable[OutboxItem]) -> Iterator[dict[str, str]]:
+            for item in items:
+                files.append(item.file)
+                if len(files) >= 1000:  # noted for the sent record a thousand at a time
+                    self.history.note(files)
+                    files.clear()
+                yield {"file": item.file, "kind": item.kind,
+                       "send_after": item.send_after.isoformat(), "inputs": item.inputs}
 
         index = self.dir / OUTBOX_INDEX
-        write_json_list(index, "messages", (listed(i) for i in chain(candidates, mine)))
+        write_json_list(index, "messages", listed(chain(candidates, mine)))
         index.chmod(0o600)
-        if kept:
-            _write_private(self.dir / SENT_FILE,
-                           json.dumps({"sent": kept}, indent=1, sort_keys=True).encode())
+        self.history.note(files)
+        write_sent(self.dir / SENT_FILE, self.history.kept())
+        self.history.close()
         return mine
 
 
@@ -207,22 +215,16 @@ def _centre_message(mail: _Mail, series: Series, centre: Centre) -> OutboxItem:
 class _Mail:
     """Writes outbox messages, carrying over (hard-linking) those whose inputs are unchanged."""
 
-    def __init__(self, env: Environment, outbox: Path, previous: Path | None) -> None:
-        self.env, self.outbox = env, outbox
-        self.before: dict[str, str] = {}
-        self.old = previous / OUTBOX_DIR if previous is not None else None
-        if previous is not None:
-            try:
-                self.before = {i.file: i.inputs for i in read_outbox(previous) if i.inputs}
-            except (OSError, ValueError, KeyError, TypeError):
-                self.before = {}
+    def __init__(self, env: Environment, outbox: Path, old: Path | None,
+                 history: OutboxHistory) -> None:
+        self.env, self.outbox, self.old, self.history = env, outbox, old, history
 
     def put(self, name: str, template: str, context: dict[str, object], site_url: str, *,
             to: Address, subject: str, msgid: str) -> str:
         """Write (or carry) one message; return the digest of its inputs."""
         inputs = hashlib.sha256(repr((template, sorted(context.items()), site_url, str(to),
                                       subject, msgid)).encode()).hexdigest()
-        if self.old is not None and self.before.get(name) == inputs \
+        if self.old is not None and self.history.digest(name) == inputs \
                 and (self.old / name).is_file():
             carry(self.old / name, self.outbox / name)
         else:
@@ -245,14 +247,6 @@ def _message(env: Environment, template: str, context: dict[str, object], site_u
     msg.set_content(env.get_template(f"{template}.txt").render(context))
     msg.add_alternative(env.get_template(f"{template}.html").render(context), subtype="html")
     return msg
-
-
-def _read_sent(old: Path) -> dict[str, object]:
-    try:
-        sent = json.loads(old.read_text(encoding="utf-8")).get("sent", {})
-    except (OSError, ValueError, AttributeError):
-        return {}
-    return sent if isinstance(sent, dict) else {}
 
 
 def _email_environment() -> Environment:
