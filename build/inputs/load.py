@@ -170,9 +170,9 @@ def _candidates(rows: Iterable[Row], centres: frozenset[str] | None, spool: Spoo
             bad("centre_number", "no centre with this centre_number in centres.csv")
         if not _NUMBER.match(number):
             bad("candidate_number", "must be 1 to 16 letters, digits, '-' or '_' (no spaces)")
-        elif (first := spool.first_number(centre, number, row.number)) is not None:
+        elif (earlier := spool.first_number(centre, number, row.number)) is not None:
             bad("candidate_number", "duplicate candidate: same centre and candidate_number as "
-                f"row {first}")
+                f"row {earlier}")
         if not row["name"]:
             bad("name", "must not be empty")
         elif len(_nfc(row["name"])) > MAX_NAME:
