@@ -11,7 +11,9 @@ process tree (sampled every 0.2 s; shared pages counted once per process), and t
 output size on disk (hard links counted once). ``--amend N`` builds N candidates,
 then times `amend` after 1 and 100 changed results against that full build;
 ``--dask N`` builds N on the process pool and on a two-worker LocalCluster;
-``--publish N`` uploads N statement-sized blobs to the S3-compatible test server.
+``--publish N`` uploads N statement-sized blobs to the S3-compatible test server;
+``--seal N`` loads and seals N candidates into the spool without rendering (the
+stages that read the whole series), printing their time and peak memory.
 
 The issue's sizes are 1,000, 10,000 and 50,000 candidates; the defaults are smaller
 because on the shared 2-core machine 10,000 takes about seven minutes and 50,000 over
@@ -234,6 +236,34 @@ def amend_run(n: int, changes: list[int], workers: int, batch_size: int) -> dict
         return {"n": n, "full": full, "runs": runs}
 
 
+def seal_only(n: int) -> dict[str, object]:
+    """Load and seal ``n`` candidates into a spool, no rendering: seconds and peak RSS."""
+    import resource
+    from datetime import date
+
+    from results_online.build.amend import plan_into
+    from results_online.build.inputs.load import scan_series
+    from results_online.build.inputs.spool import Spool
+    from results_online.keys.store import init_keys, load_keys
+
+    with tempfile.TemporaryDirectory(prefix="results-seal-") as tmp:
+        root = Path(tmp)
+        write_series(root / "series", n)
+        init_keys(root / "keys", date(2026, 8, 1))
+        before = psutil.Process().memory_info().rss
+        spool = Spool(root / "spool.sqlite")
+        t0 = time.perf_counter()
+        series = scan_series(root / "series", spool)
+        loaded = time.perf_counter() - t0
+        plan = plan_into(spool, series, load_keys(root / "keys"), None, date(2026, 8, 13))
+        sealed = time.perf_counter() - t0 - loaded
+        read = sum(1 for _ in spool.statements())
+        spool.close()
+        return {"n": n, "statements": plan.count, "read": read, "load": loaded, "seal": sealed,
+                "before": before, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                "spool": (root / "spool.sqlite").stat().st_size}
+
+
 def _child(flag: str, *values: object) -> dict[str, Any]:
     done = subprocess.run([sys.executable, __file__, flag, *map(str, values)],
                           capture_output=True, text=True, check=False)
@@ -263,9 +293,11 @@ def print_scale(rows: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     """Run the child named by a private flag, or the whole benchmark."""
-    if len(sys.argv) > 1 and sys.argv[1] in ("--one", "--amend-one", "--dask-one"):
+    if len(sys.argv) > 1 and sys.argv[1] in ("--one", "--amend-one", "--dask-one", "--seal-one"):
         flag, *rest = sys.argv[1:]
-        if flag == "--one":
+        if flag == "--seal-one":
+            print(json.dumps(seal_only(int(rest[0]))))
+        elif flag == "--one":
             n, workers, batch, scheduler = rest
             print(json.dumps(one_build(int(n), int(workers), int(batch),
                                        None if scheduler == "-" else scheduler)))
@@ -281,6 +313,8 @@ def main() -> None:
     parser.add_argument("--changes", default="1,100")
     parser.add_argument("--dask", type=int, default=0, help="series size for pool vs LocalCluster")
     parser.add_argument("--publish", type=int, default=0, help="blobs to upload (issue: 10000)")
+    parser.add_argument("--seal", default="", help="sizes to load and seal only, no rendering "
+                        "(the stages that read the whole series), comma-separated")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=50)
     args = parser.parse_args()
@@ -303,6 +337,11 @@ def main() -> None:
         print(f"pool {pool['wall']:.1f} s, LocalCluster of {args.workers} workers "
               f"{dask['wall']:.1f} s for {args.dask} candidates: Dask takes "
               f"{dask['wall'] / pool['wall']:.2f}x the pool's time (target within 1.10x)")
+    for n in [int(x) for x in args.seal.split(",") if x]:
+        r = _child("--seal-one", n)
+        print(f"load and seal only, {r['n']} candidates: load {r['load']:.0f} s, seal "
+              f"{r['seal']:.0f} s, peak RSS {_mb(r['peak']).strip()} MiB (before loading "
+              f"{_mb(r['before']).strip()}), spool {_mb(r['spool']).strip()} MiB on disk")
     if args.publish:
         from publish_bench import publish_rate
 
