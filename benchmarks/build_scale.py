@@ -238,7 +238,6 @@ def amend_run(n: int, changes: list[int], workers: int, batch_size: int) -> dict
 
 def seal_only(n: int) -> dict[str, object]:
     """Load and seal ``n`` candidates into a spool, no rendering: seconds and peak RSS."""
-    import resource
     from datetime import date
 
     from results_online.build.amend import plan_into
@@ -252,15 +251,16 @@ def seal_only(n: int) -> dict[str, object]:
         init_keys(root / "keys", date(2026, 8, 1))
         before = psutil.Process().memory_info().rss
         spool = Spool(root / "spool.sqlite")
-        t0 = time.perf_counter()
-        series = scan_series(root / "series", spool)
-        loaded = time.perf_counter() - t0
-        plan = plan_into(spool, series, load_keys(root / "keys"), None, date(2026, 8, 13))
-        sealed = time.perf_counter() - t0 - loaded
-        read = sum(1 for _ in spool.statements())
+        with TreeMemory() as memory:  # sampled: the series was just written in this process
+            t0 = time.perf_counter()
+            series = scan_series(root / "series", spool)
+            loaded = time.perf_counter() - t0
+            plan = plan_into(spool, series, load_keys(root / "keys"), None, date(2026, 8, 13))
+            sealed = time.perf_counter() - t0 - loaded
+            read = sum(1 for _ in spool.statements())
         spool.close()
         return {"n": n, "statements": plan.count, "read": read, "load": loaded, "seal": sealed,
-                "before": before, "peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                "before": before, "peak": memory.parent,
                 "spool": (root / "spool.sqlite").stat().st_size}
 
 
