@@ -13,6 +13,9 @@ but it turns OUT into a link: copies, rsync and static hosts would then see a li
 rather than the folder operators know. Where the call does not exist (not Linux,
 glibc before 2.28, a file system without it), the swap falls back to two renames
 with a short gap, and says so in the log.
+
+The output's long JSON files (manifest, outbox index, release plan) are written and
+read here as streams, one item at a time, in the bytes ``json.dumps(indent=1)`` gives.
 """
 
 from __future__ import annotations
