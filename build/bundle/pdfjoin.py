@@ -11,6 +11,12 @@ language, the sources' output intent and the XMP metadata and document informati
 WeasyPrint writes for a PDF/A-3u (render/weasy.py), so the joined file identifies
 as the statements do. The file identifier is derived from the content, so the same
 sources give the same bytes.
+
+A sealed source's signature does not survive a join (it signs that file's bytes):
+its signature widgets are left off its pages, and its Form elements and parent-tree
+keys that point at them are left out of the structure. Nothing of a source's
+catalogue (AcroForm fields, /Perms, DocMDP references) is copied, so the joined file
+has no signature field until it is sealed as a whole.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ def join_pdfs(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
         with Pdf.open(path) as src:
             version = max(version, src.pdf_version)
             first = len(out.pages)
+            dropped = _drop_signatures(src)
             out.pages.extend(src.pages)
             if number == 0 and "/OutputIntents" in src.Root:
                 out.Root.OutputIntents = _copy(out, src.Root.OutputIntents)
@@ -54,12 +61,16 @@ def join_pdfs(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
                 if Name.P in top:
                     del top[Name.P]
                 for kid in _kids(top):
+                    if _points_at(kid, dropped):
+                        continue
                     if Name.P in kid:
                         del kid[Name.P]
                     copied = _copy(out, kid)
                     ids += _adopt(copied, document, f"s{number}-")
                     document.K.append(copied)
             for key, value in keys:
+                if _points_at(value, dropped):
+                    continue
                 nums.extend([Object.parse(str(key + next_key).encode()), _copy(out, value)])
             next_key += max((k for k, _ in keys), default=-1) + 1
     if tagged:
@@ -95,6 +106,42 @@ def _describe(out: Pdf, meta: DocumentMetadata) -> None:
                                         Subtype=Name.XML)
     for key, value in info_entries(meta).items():
         out.docinfo[Name(key)] = String(value)
+
+
+def _drop_signatures(src: Pdf) -> set[tuple[int, int]]:
+    """Take the signature widgets off the source's pages (in memory); return their ids."""
+    dropped: set[tuple[int, int]] = set()
+    for page in src.pages:
+        annots = page.obj.get("/Annots")
+        if annots is None:
+            continue
+        kept = Array()
+        for annot in annots:
+            if _is_signature(annot):
+                dropped.add(annot.objgen)
+            else:
+                kept.append(annot)
+        if len(kept) == len(annots):
+            continue
+        if len(kept):
+            page.obj.Annots = kept
+        else:
+            del page.obj[Name.Annots]
+    return dropped
+
+
+def _is_signature(annot: Object) -> bool:
+    """A signature field's widget (the field merged into it, or its kid)."""
+    field = annot.get("/Parent", annot) if "/FT" not in annot else annot
+    return isinstance(field, Dictionary) and field.get("/FT") == Name.Sig
+
+
+def _points_at(element: Object, dropped: set[tuple[int, int]]) -> bool:
+    """Whether a structure element (or parent-tree value) marks one of the dropped widgets."""
+    if not dropped or not isinstance(element, Dictionary):
+        return False
+    refs = [k for k in _kids(element) if isinstance(k, Dictionary) and k.get("/Type") == Name.OBJR]
+    return bool(refs) and all(r.Obj.objgen in dropped for r in refs)
 
 
 def _parent_keys(root: Object) -> list[tuple[int, Object]]:
