@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from results_online.build.output import carry
+from results_online.build.output import carry, json_rows
 from results_online.dates import start_of_day_after
 from results_online.errors import BuildError
 from results_online.model import SeriesInfo
@@ -190,17 +190,17 @@ def place_files(out: Path, files: Sequence[PublicFile], plan: ReleasePlan) -> No
 
 def write_plan(plan: ReleasePlan, path: Path) -> None:
     """Write the plan as JSON (private: it lists every statement file)."""
-    doc = {
+    head = {
         "series": plan.series, "built_at": plan.built_at.isoformat(),
         "centres_release": plan.centres_release.isoformat(),
         "candidates_release": plan.candidates_release.isoformat(),
         "withdraw_at": plan.withdraw_at.isoformat(),
-        "files": [{"path": f.path, "kind": f.kind.value, "source": f.source,
-                   "live_from": _iso(f.live_from), "live_until": _iso(f.live_until)}
-                  for f in plan.files],
     }
+    files = [{"path": f.path, "kind": f.kind.value, "source": f.source,
+              "live_from": _iso(f.live_from), "live_until": _iso(f.live_until)}
+             for f in plan.files]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    path.write_text(json_rows(head, "files", files), encoding="utf-8")
 
 
 def read_plan(path: Path) -> ReleasePlan:
