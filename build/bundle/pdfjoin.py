@@ -37,7 +37,7 @@ def join_pdfs(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
     """Every page of ``paths`` in order, with their structure, as one PDF described by ``meta``."""
     out = Pdf.new()
     document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=Array()))
-    nums = Array()
+    nums: list[int | Object] = []  # made a PDF array once: appending to one is slow
     ids: list[tuple[str, Object]] = []
     next_key = 0
     tagged = False
@@ -72,7 +72,7 @@ def join_pdfs(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
             for key, value in keys:
                 if _points_at(value, dropped):
                     continue
-                nums.extend([Object.parse(str(key + next_key).encode()), _copy(out, value)])
+                nums += [key + next_key, _copy(out, value)]
             next_key += max((k for k, _ in keys), default=-1) + 1
     if tagged:
         _structure(out, document, nums, next_key, ids)
@@ -88,16 +88,15 @@ def join_pdfs(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
     return buffer.getvalue()
 
 
-def _structure(out: Pdf, document: Object, nums: Array, next_key: int,
+def _structure(out: Pdf, document: Object, nums: list[int | Object], next_key: int,
                ids: list[tuple[str, Object]]) -> None:
     root = out.make_indirect(Dictionary(
         Type=Name.StructTreeRoot, K=Array([document]),
-        ParentTree=out.make_indirect(Dictionary(Nums=nums)), ParentTreeNextKey=next_key))
+        ParentTree=out.make_indirect(Dictionary(Nums=Array(nums))), ParentTreeNextKey=next_key))
     if ids:
-        names = Array()
-        for key, ref in sorted(ids, key=lambda pair: pair[0]):
-            names.extend([String(key), ref])
-        root.IDTree = out.make_indirect(Dictionary(Names=names))
+        names = [item for key, ref in sorted(ids, key=lambda pair: pair[0])
+                 for item in (String(key), ref)]
+        root.IDTree = out.make_indirect(Dictionary(Names=Array(names)))
     document.P = root
     out.Root.StructTreeRoot = root
     out.Root.MarkInfo = Dictionary(Marked=True)
@@ -111,6 +110,10 @@ def _describe(out: Pdf, meta: DocumentMetadata) -> None:
                                         Subtype=Name.XML)
     for key, value in info_entries(meta).items():
         out.docinfo[Name(key)] = String(value)
+
+
+# Keys of font and form dictionaries that hold only numbers: long arrays not worth a walk.
+_NO_STREAMS = frozenset({"/W", "/W2", "/Widths", "/FontBBox", "/BBox", "/Matrix"})
 
 
 def _share_streams(out: Pdf) -> None:
@@ -129,7 +132,7 @@ def _share_streams(out: Pdf) -> None:
             visited.add(node.objgen)
         pairs = list(enumerate(node)) if isinstance(node, Array) else list(node.items())
         for key, value in pairs:
-            if not isinstance(value, Dictionary | Array | Stream):
+            if key in _NO_STREAMS or not isinstance(value, Dictionary | Array | Stream):
                 continue
             visit(value)  # children first, so the key below names shared children
             if isinstance(value, Stream):
