@@ -9,7 +9,8 @@ STEP example scaled up: N candidates, 200 per centre, names from many scripts
 wall time, statements/s, seconds per stage, peak RSS of the parent and of the whole
 process tree (sampled every 0.2 s; shared pages counted once per process), and the
 output size on disk (hard links counted once). ``--amend N`` builds N candidates,
-then times `amend` after 1 and 100 changed results against that full build;
+then times `amend` after 1 and 100 changed results against that full build (10
+changes at each affected centre: see ``change_results``);
 ``--dask N`` builds N on the process pool and on a two-worker LocalCluster;
 ``--publish N`` uploads N statement-sized blobs to the S3-compatible test server;
 ``--seal N`` loads and seals N candidates into the spool without rendering (the
@@ -89,14 +90,28 @@ def write_series(folder: Path, n: int) -> None:
          results)
 
 
+PER_CENTRE_CHANGED = 10  # results an enquiry outcome batch changes at one centre
+
+
 def change_results(folder: Path, count: int) -> None:
-    """Results enquiries: ``count`` candidates spread over the series get a higher mark."""
+    """Results enquiries: ``count`` candidates get a higher mark, 10 at each affected centre.
+
+    An outcome batch comes from the centres that asked for reviews, not from every
+    centre: ``ceil(count / 10)`` centres spread over the series (1 change: one centre;
+    100 in 10,000 candidates: 10 of the 50 centres), their first candidates.
+    """
     path = folder / "results.csv"
     with path.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
-    papers = [r for r in rows[1:] if r[2] == "9470"]
-    for row in papers[:: max(1, len(papers) // count)][:count]:
-        row[3] = str(min(120, int(row[3]) + 7))
+    papers = [r for r in rows[1:] if r[2] == "9470"]  # one row per candidate, in series order
+    centres = -(-len(papers) // PER_CENTRE)
+    hit = -(-count // PER_CENTRE_CHANGED)
+    step = max(1, centres // hit)
+    chosen = [papers[c * PER_CENTRE + k] for c in range(0, centres, step)[:hit]
+              for k in range(PER_CENTRE_CHANGED) if c * PER_CENTRE + k < len(papers)]
+    for row in chosen[:count]:
+        mark = int(row[3])
+        row[3] = str(mark + 7 if mark + 7 <= 120 else mark - 7)  # 120: the paper's maximum
     _csv(path, rows[0], rows[1:])
 
 

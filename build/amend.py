@@ -12,6 +12,7 @@ of the others and the bundles of unaffected centres from the previous output.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import nullcontext
@@ -22,7 +23,7 @@ from pathlib import Path
 from results_online.build.bundle.centre import bundle_file
 from results_online.build.inputs.spool import Spool
 from results_online.build.manifest import MANIFEST, ManifestItem, has_history, iter_manifest
-from results_online.build.output import carry
+from results_online.build.output import Carrier, carry
 from results_online.build.release.plan import SITE_DIR, STAGED_DIR, Kind
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.verification.index import IndexFacts, results_hash
@@ -189,22 +190,25 @@ def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previou
     Its page, fragment, PDF and ciphertext are the same bytes: the statement id and
     token did not change, so nothing in them did.
     """
+    old, dest = os.fspath(previous.root), os.fspath(out)
+    blobs = [os.path.join(old, SITE_DIR), os.path.join(old, STAGED_DIR, Kind.CANDIDATE.value)]
+    carrier = Carrier()
     result = []
     for s in statements:
         if s.statement_id in new:
             continue
         item = previous.of(s.statement_id)
-        pdf, html, fragment = Path(item.pdf), Path(item.html), Path(item.fragment)
-        blob = _previous_blob(previous.root, s.statement_id)
-        if not (previous.root / pdf).is_file() or blob is None:
+        fragment = item.fragment
+        blob = blob_path(s.statement_id)
+        if not (carrier.carry(os.path.join(old, item.pdf), os.path.join(dest, item.pdf))
+                and any(carrier.carry(os.path.join(place, blob),
+                                      os.path.join(dest, SITE_DIR, blob)) for place in blobs)):
             raise BuildError(f"the previous output lacks the files of {s.display_id}, so they "
                              "cannot be carried over",
                              hint="run `results build` to render every statement again")
-        for rel in (pdf, html, fragment):
-            if (previous.root / rel).is_file():
-                carry(previous.root / rel, out / rel)
-        carry(blob, out / SITE_DIR / blob_path(s.statement_id))
-        result.append(RenderedStatement(s, out / pdf, out / html, out / fragment))
+        for rel in (item.html, fragment):
+            carrier.carry(os.path.join(old, rel), os.path.join(dest, rel))
+        result.append(RenderedStatement(s, out / item.pdf, out / item.html, out / fragment))
     return tuple(result)
 
 
@@ -221,15 +225,6 @@ def carry_bundles(series: Series, rebuilt: frozenset[str], previous: Previous,
         carry(old, new)
         carried.append(new)
     return carried
-
-
-def _previous_blob(root: Path, statement_id: str) -> Path | None:
-    """Where the previous build left a statement's ciphertext: site/, or staged until release."""
-    rel = blob_path(statement_id)
-    for place in (root / SITE_DIR / rel, root / STAGED_DIR / Kind.CANDIDATE.value / rel):
-        if place.is_file():
-            return place
-    return None
 
 
 def _retired(previous: Previous, superseded: dict[str, str],

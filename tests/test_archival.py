@@ -17,6 +17,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -24,13 +25,15 @@ import pikepdf
 import pytest
 from factories import NAMES, NOW, make_keys
 
-from results_online.build.bundle.centre import centre_zip
+from results_online.build.bundle.centre import centre_zip, statement_order
 from results_online.build.bundle.explanation import explanation_pdf
 from results_online.build.inputs.load import load_series
 from results_online.build.render.chart import chart_layout
 from results_online.build.render.qr import SVG_TITLE
+from results_online.build.render.sealpdf import FIELD
 from results_online.build.render.statements import RenderedStatement, render_statements
 from results_online.build.verification.seal import seal_series
+from results_online.keys.seal import init_seal_cert, load_seal
 from results_online.model import Series
 from results_online.progress import no_progress
 
@@ -46,27 +49,36 @@ class Made:
     series: tuple[Series, ...]
     rendered: tuple[RenderedStatement, ...]
     combined: dict[str, bytes]  # centre → statements.pdf
+    sealed: frozenset[str]  # the combined files of the series built with a seal
     explanations: tuple[bytes, ...]
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
-    keys = make_keys(tmp_path_factory.mktemp("keys"))
+    folder = tmp_path_factory.mktemp("keys")
+    keys = make_keys(folder)
+    init_seal_cert(folder, "Example Board", datetime(2026, 8, 1, tzinfo=UTC), b"pass phrase")
+    seal = load_seal(folder, b"pass phrase")
     out = tmp_path_factory.mktemp("out")
     series = tuple(load_series(EXAMPLES / name) for name in ("step-2026-06", "cambridge-2026-06"))
     rendered: list[RenderedStatement] = []
     combined: dict[str, bytes] = {}
+    sealed: set[str] = set()
     for s in series:
+        # STEP with a PAdES seal on every PDF, as `keys init --seal-cert` makes it.
+        sealing = seal if s is series[0] else None
         done = render_statements(seal_series(s, keys), out / s.info.code, workers=2,
-                                 batch_size=3, progress=no_progress, now=NOW)
+                                 batch_size=3, progress=no_progress, now=NOW, seal=sealing)
         rendered += done
         for centre in s.centres:
             items = [r for r in done if r.statement.centre.number == centre.number]
             if items:
-                data = centre_zip(s, centre, items, b"", now=NOW)
+                data = centre_zip(s, centre, items, b"", now=NOW, seal=sealing)
                 with zipfile.ZipFile(io.BytesIO(data)) as zf:
                     combined[f"{s.info.code}/{centre.number}"] = zf.read("statements.pdf")
-    return Made(series, tuple(rendered), combined,
+                if sealing is not None:
+                    sealed.add(f"{s.info.code}/{centre.number}")
+    return Made(series, tuple(rendered), combined, frozenset(sealed),
                 tuple(explanation_pdf(s, now=NOW) for s in series))
 
 
@@ -236,6 +248,48 @@ def test_statements_pdf_keeps_every_statement_with_its_own_structure(made: Made)
         for e in elements:
             if e.S != "/Document":
                 assert any(k.objgen == e.objgen for k in _kids(e.P)), name
+
+
+def test_a_sealed_statements_pdf_carries_only_its_own_seal(made: Made) -> None:
+    assert made.sealed
+    for name in made.sealed:
+        pdf = pikepdf.open(io.BytesIO(made.combined[name]))
+        assert "/Perms" not in pdf.Root, name
+        (field,) = pdf.Root.AcroForm.Fields  # the seal of the joined file, nothing else
+        assert field.FT == "/Sig" and str(field.T) == FIELD and "/Reference" not in field.V
+        widgets = [(n, a) for n, page in enumerate(pdf.pages) for a in page.get("/Annots", [])]
+        assert [(n, a.objgen) for n, a in widgets] == [(0, field.objgen)], name
+        forms = [e for e in structure(pdf) if e.S == "/Form"]
+        assert [f.K.Obj.objgen for f in forms] == [field.objgen], name
+        nums = pdf.Root.StructTreeRoot.ParentTree.Nums
+        marked = [nums[i + 1] for i in range(0, len(nums), 2)
+                  if isinstance(nums[i + 1], pikepdf.Dictionary)]
+        assert [m.objgen for m in marked] == [forms[0].objgen], name
+        assert int(field.StructParent) in [int(nums[i]) for i in range(0, len(nums), 2)]
+    for r in made.rendered:  # each statement alone keeps its own seal
+        if any(name.endswith("/" + r.statement.centre.number) for name in made.sealed):
+            with pikepdf.open(r.pdf) as pdf:
+                (own,) = pdf.Root.AcroForm.Fields
+                assert own.FT == "/Sig" and own.V.Contents, r.pdf
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+def test_statements_pdf_pages_read_as_the_statements_do(made: Made) -> None:
+    for name, data in made.combined.items():
+        code, centre = name.split("/")
+        mine = sorted((r for r in made.rendered if r.statement.centre.number == centre
+                       and r.statement.series.code == code),
+                      key=lambda r: statement_order(r.statement))
+        # Smaller than its statements together: nothing in them is stored uncompressed,
+        # and what they repeat (the sRGB profile, the same font subsets) is stored once.
+        assert len(data) < sum(r.pdf.stat().st_size for r in mine), name
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            streams = [(bytes(o.stream_dict.unparse()), o.read_raw_bytes())
+                       for o in pdf.objects if isinstance(o, pikepdf.Stream)]
+        assert len(streams) == len(set(streams)), name
+        pages = _pdftotext(data).split("\f")
+        assert pages[-1] == "" and len(pages) == len(mine) + 1, name
+        assert pages[:-1] == [_pdftotext(r.pdf.read_bytes()).rstrip("\f") for r in mine], name
 
 
 def _kids(e: pikepdf.Dictionary) -> list[pikepdf.Object]:

@@ -11,6 +11,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pikepdf
 import pypdf
 import pytest
 from weasyprint import HTML
@@ -104,3 +105,9 @@ def test_untagged_sources_join_untagged_and_the_bytes_repeat(tmp_path: Path) -> 
     reader = pypdf.PdfReader(io.BytesIO(first))
     assert len(reader.pages) == 2 and "/StructTreeRoot" not in reader.trailer["/Root"]
     assert reader.metadata is not None and reader.metadata.title == META.title
+
+
+def test_the_xmp_stays_plain_text(joined: Path) -> None:
+    with pikepdf.open(joined) as pdf:
+        assert "/Filter" not in pdf.Root.Metadata  # readable as text, as PDF/A readers expect
+        assert b"Statements of Results" in pdf.Root.Metadata.read_raw_bytes()

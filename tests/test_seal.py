@@ -151,6 +151,13 @@ def test_statements_pdf_and_the_explanation_carry_their_own_valid_seal(
     data = centre_zip(series, series.centre(s.centre.number), items, b"", now=NOW, seal=seal)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         combined = zf.read("statements.pdf")
+        singles = [zf.read(n) for n in zf.namelist()
+                   if n.endswith(".pdf") and n not in ("statements.pdf",
+                                                       "explanation-of-results.pdf")]
+    assert len(singles) == len(items)
+    for single in singles:  # each candidate's own PDF keeps its own seal
+        report = pdfsig(single, tmp_path)
+        assert report.count("Signature #") == 1 and "Signature is Valid." in report, report
     report = pdfsig(combined, tmp_path)
     assert report.count("Signature #") == 1 and "Signature is Valid." in report, report
     assert pyhanko_status(combined, seal)[:2] == (True, True)

@@ -23,7 +23,7 @@ import pyrage
 
 from results_online.build.bundle.explanation import explanation_pdf
 from results_online.build.bundle.overview import overview_html, statement_pdf_name
-from results_online.build.bundle.pdfmerge import merge_tagged
+from results_online.build.bundle.pdfjoin import join_pdfs
 from results_online.build.bundle.spreadsheet import Kind, Sheet, workbook
 from results_online.build.render.sealpdf import SEAL_REASON, seal_pdf
 from results_online.build.render.statements import RenderedStatement
@@ -109,10 +109,10 @@ def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement
                explanation: bytes, *, now: datetime, seal: Seal | None = None) -> bytes:
     """The centre's zip: results.csv and .xlsx, the PDFs, the explanation and index.html."""
     stamp = board_time(series.info.centres_release, series.info.zone).timetuple()[:6]
-    combined = merge_tagged([r.pdf for r in items], metadata(
+    combined = join_pdfs([r.pdf for r in items], metadata(
         title=f"Statements of Results: {series.info.name}, centre {centre.number} {centre.name}",
         author=series.info.board, lang="en", created=now))
-    if seal is not None:  # the statements' own seals do not survive the merge: seal it anew
+    if seal is not None:  # the statements' own seals do not survive the join: seal it anew
         combined = seal_pdf(combined, seal, SEAL_REASON)
     files: list[tuple[str, bytes]] = [
         ("index.html", overview_html(series, centre, [r.statement for r in items],

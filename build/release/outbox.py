@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,7 +24,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, select_autoescape
 
 from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
-from results_online.build.output import carry, write_json_list
+from results_online.build.output import Carrier, write_json_list
 from results_online.build.release.history import OutboxHistory, write_sent
 from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
@@ -139,7 +140,7 @@ class Outbox:
                                      for g in group if g.test in self.deadlines]}
             name = f"candidate-{first.statement_id}.eml"
             inputs = self.mail.put(name, "email_candidate", context, info.site_url,
-                                   to=Address(display_name=first.name, addr_spec=first.email),
+                                   to=(first.name, first.email),
                                    subject=f"{info.board}: your {info.name} results",
                                    msgid=f"candidate.{first.statement_id}.{info.code}")
             items.append(OutboxItem(name, "candidate", info.candidates_release, inputs))
@@ -206,7 +207,7 @@ def _centre_message(mail: _Mail, series: Series, centre: Centre) -> OutboxItem:
                "file": f"{safe_name(info.code)}.zip.age"}
     name = f"centre-{safe_name(centre.number)}.eml"
     inputs = mail.put(name, "email_centre", context, info.site_url,
-                      to=Address(display_name=centre.name, addr_spec=centre.email),
+                      to=(centre.name, centre.email),
                       subject=f"{info.board}: {info.name} results for centre {centre.number}",
                       msgid=f"centre.{safe_name(centre.number)}.{info.code}")
     return OutboxItem(name, "centre", info.centres_release, inputs)
@@ -218,16 +219,19 @@ class _Mail:
     def __init__(self, env: Environment, outbox: Path, old: Path | None,
                  history: OutboxHistory) -> None:
         self.env, self.outbox, self.old, self.history = env, outbox, old, history
+        self.carrier = Carrier()
 
     def put(self, name: str, template: str, context: dict[str, object], site_url: str, *,
-            to: Address, subject: str, msgid: str) -> str:
-        """Write (or carry) one message; return the digest of its inputs."""
-        inputs = hashlib.sha256(repr((template, sorted(context.items()), site_url, str(to),
+            to: tuple[str, str], subject: str, msgid: str) -> str:
+        """Write (or carry) one message to (display name, address); return its inputs' digest.
+
+        The address is parsed only for a message that is written: parsing is most of
+        the time of one that is carried.
+        """
+        inputs = hashlib.sha256(repr((template, sorted(context.items()), site_url, to,
                                       subject, msgid)).encode()).hexdigest()
-        if self.old is not None and self.history.digest(name) == inputs \
-                and (self.old / name).is_file():
-            carry(self.old / name, self.outbox / name)
-        else:
+        if self.old is None or self.history.digest(name) != inputs or not self.carrier.carry(
+                os.path.join(self.old, name), os.path.join(self.outbox, name)):
             msg = _message(self.env, template, context, site_url, to=to, subject=subject,
                            msgid=msgid)
             _write_private(self.outbox / name, bytes(msg))
@@ -235,12 +239,12 @@ class _Mail:
 
 
 def _message(env: Environment, template: str, context: dict[str, object], site_url: str, *,
-             to: Address, subject: str, msgid: str) -> EmailMessage:
+             to: tuple[str, str], subject: str, msgid: str) -> EmailMessage:
     host = urlsplit(site_url).hostname or "localhost"
     msg = EmailMessage()
     msg["From"] = Address(display_name=str(getattr(context["info"], "board", "")),
                           username="noreply", domain=host)
-    msg["To"] = to
+    msg["To"] = Address(display_name=to[0], addr_spec=to[1])
     msg["Subject"] = subject
     # Deterministic, so a rebuilt outbox names the same messages.
     msg["Message-ID"] = f"<{msgid}@{host}>"
