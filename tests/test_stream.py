@@ -26,7 +26,7 @@ from release_support import read_rows, write_rows
 from results_online.build.bundle.overview import statement_pdf_name
 from results_online.build.inputs.load import load_series
 from results_online.build.manifest import read_manifest
-from results_online.build.output import write_json_list
+from results_online.build.output import iter_json_list, write_json_list
 from results_online.build.pipeline import build
 from results_online.build.release.outbox import candidate_links, read_outbox
 from results_online.build.release.plan import PLAN_FILE, Kind, read_plan
@@ -165,10 +165,16 @@ def test_results_in_any_order_load_as_in_file_order(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("items", [[], [{"a": 1, "b": ["é\n", {}], "c": None}, [2, []]]])
 @pytest.mark.parametrize("ascii_only", [True, False])
-def test_a_streamed_json_list_is_the_bytes_json_dumps_writes(
+def test_a_streamed_json_list_has_one_item_a_line_and_reads_back_item_by_item(
         tmp_path: Path, items: list[object], ascii_only: bool) -> None:
+    path = tmp_path / "a.json"
+    write_json_list(path, "files", iter(items), ensure_ascii=ascii_only)
+    text = path.read_text(encoding="utf-8")
+    assert json.loads(text) == {"files": items}
+    lines = text.splitlines()[1:-1]
+    assert [json.loads(line.removesuffix(",")) for line in lines if line] == items
+    assert ("é" in text) == (bool(items) and not ascii_only)
+    assert list(iter_json_list(path, "files")) == items
     head = {"series": "2026-06", "nested": {"x": [1, 2]}}
-    write_json_list(tmp_path / "a.json", "files", iter(items), ensure_ascii=ascii_only,
-                    head=head)
-    assert (tmp_path / "a.json").read_text(encoding="utf-8") == json.dumps(
-        {**head, "files": items}, indent=1, ensure_ascii=ascii_only) + "\n"
+    write_json_list(path, "files", iter(items), head=head)
+    assert json.loads(path.read_text(encoding="utf-8")) == {**head, "files": items}
