@@ -16,6 +16,15 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _post(summary: str, operation: str, body: dict[str, Any],
+          responses: dict[str, Any]) -> dict[str, Any]:
+    """A POST operation taking a JSON body."""
+    return {"post": {"summary": summary, "operationId": operation,
+                     "requestBody": {"required": True,
+                                     "content": {"application/json": {"schema": body}}},
+                     "responses": responses}}
+
+
 _ERROR = {"type": "object", "required": ["error", "message"],
           "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
 _RESULT = {"type": "object", "required": ["code", "title", "result"], "properties": {
@@ -74,24 +83,17 @@ def openapi() -> dict[str, Any]:
                                 "Share-code failures are limited per client address only; "
                                 "secret-number failures per candidate ID and per address."},
         "paths": {
-            "/api/verify": {"post": {
-                "summary": "Check a candidate ID with a share code or a secret number",
-                "operationId": "verify",
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": verify_body}}},
-                "responses": {"200": _json(verify_ok, "match: the results; otherwise the "
-                                                      "one uniform failure"),
-                              **bad,
-                              "503": _json(_ERROR, "the failure limiter is unreachable")}}},
-            "/api/status": {"post": {
-                "summary": "The status of a statement (for the QR check)",
-                "operationId": "status",
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": status_body}}},
-                "responses": {"200": _json(status_ok, "valid, superseded (date of the newer "
-                                                      "statement) or withdrawn (date)"),
-                              "404": _json(status_ok, "no statement has this id"),
-                              **bad}}},
+            "/api/verify": _post(
+                "Check a candidate ID with a share code or a secret number", "verify",
+                verify_body,
+                {"200": _json(verify_ok, "match: the results; otherwise the one uniform "
+                                         "failure"),
+                 **bad, "503": _json(_ERROR, "the failure limiter is unreachable")}),
+            "/api/status": _post(
+                "The status of a statement (for the QR check)", "status", status_body,
+                {"200": _json(status_ok, "valid, superseded (date of the newer statement) "
+                                         "or withdrawn (date)"),
+                 "404": _json(status_ok, "no statement has this id"), **bad}),
             "/healthz": {"get": {
                 "summary": "Liveness: the index and the limiter answer",
                 "operationId": "health",
