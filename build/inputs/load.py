@@ -19,7 +19,6 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
 
 import pyrage
 
@@ -91,27 +90,18 @@ def _listed(rows: list[Row] | None, column: str) -> frozenset[str] | None:
     return None if rows is None else frozenset(row[column] for row in rows)
 
 
-K = TypeVar("K")
-
-
-def _first(seen: dict[K, Row], key: K, row: Row) -> Row | None:
-    """The row where ``key`` was first seen, or None (and ``row`` is now that row)."""
-    if key in seen:
-        return seen[key]
-    seen[key] = row
-    return None
-
-
 def _centres(rows: list[Row], problems: list[Problem]) -> tuple[Centre, ...]:
-    seen: dict[str, Row] = {}
+    seen: dict[str, int] = {}
     centres = []
     for row in rows:
         bad = _Bad(CENTRES, row, problems)
         number, name, email = row["centre_number"], row["centre_name"], row["email"]
         if not _NUMBER.match(number):
             bad("centre_number", "must be 1 to 16 letters, digits, '-' or '_' (no spaces)")
-        elif (first := _first(seen, number, row)) is not None:
-            bad("centre_number", f"centre listed twice (first in row {first.number})")
+        elif number in seen:
+            bad("centre_number", f"centre listed twice (first in row {seen[number]})")
+        else:
+            seen[number] = row.number
         if not name:
             bad("centre_name", "must not be empty")
         elif len(_nfc(name)) > MAX_NAME:
