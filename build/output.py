@@ -184,6 +184,7 @@ def write_json_list(path: Path, key: str, items: Iterable[object], *,
 
 
 _CHUNK = 1 << 20
+_COLON = re.compile(r"\s*:\s*")
 
 
 def iter_json_list(path: Path, key: str) -> Iterator[Any]:
@@ -236,7 +237,7 @@ def _decode(decoder: json.JSONDecoder, buf: str, pos: int, *,
     name = None
     if pairs:
         name, end = decoder.raw_decode(buf, pos)
-        colon = re.compile(r"\s*:\s*").match(buf, end)
+        colon = _COLON.match(buf, end)
         if colon is None or colon.end() == len(buf):
             raise json.JSONDecodeError("no value yet", buf, end)
         pos = colon.end()
