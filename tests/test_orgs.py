@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -166,7 +167,9 @@ def test_with_board_approval_the_key_works_only_once_approved(
         capsys: pytest.CaptureFixture[str]) -> None:
     relay, inbox = smtp
     s = fx.statements[1]
-    with TestClient(fx.app(database_url=database, smtp=relay, org_approval=True)) as client:
+    # No API-key cache: the operator's revocation below takes effect at the next request.
+    with TestClient(fx.app(database_url=database, smtp=relay, org_approval=True,
+                           org_key_cache_seconds=0)) as client:
         client.post("/orgs/register", data={"name": "Acme Ltd", "email": "hr@acme.example"})
         code = re.search(r"^ {4}([A-Z2-7-]+)\s*$", inbox.messages[0].get_content(), re.M)
         assert code
@@ -183,6 +186,28 @@ def test_with_board_approval_the_key_works_only_once_approved(
         assert main(["orgs", "revoke", "hr@acme.example", "--database", database]) == 0
         r = client.post("/api/v1/verify", json=credentials(s), headers=bearer(key.group(1)))
         assert r.status_code == 401
+
+
+def test_a_key_revoked_elsewhere_stops_working_within_the_cache_time(
+        fx: VerifyFixture, database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    key = add_org(database, capsys)
+    body = credentials(fx.statements[0])
+    with TestClient(fx.app(database_url=database, org_key_cache_seconds=600)) as kept, \
+            TestClient(fx.app(database_url=database, org_key_cache_seconds=1)) as brief:
+        assert check(kept, key, body)["match"] is True
+        assert check(brief, key, body)["match"] is True
+        assert main(["orgs", "revoke", "admissions@uni.example", "--database", database]) == 0
+        # Within its cache time a replica still trusts the key the database vouched for...
+        assert check(kept, key, body)["match"] is True
+        time.sleep(1.2)
+        # ...and once that time has passed it asks again, and the key is refused.
+        r = brief.post("/api/v1/verify", json=body, headers=bearer(key))
+        assert r.status_code == 401
+        # A key revoked through the app itself is refused at once, cache or not.
+        other = add_org(database, capsys, "Other", "other@uni.example")
+        assert check(kept, other, body)["match"] is True
+        assert kept.post("/api/v1/keys/revoke", headers=bearer(other)).status_code == 200
+        assert kept.post("/api/v1/verify", json=body, headers=bearer(other)).status_code == 401
 
 
 def test_without_a_relay_organisations_cannot_register_themselves(
@@ -470,9 +495,10 @@ def test_organisation_settings_are_checked_and_read_from_the_environment(
         fx: VerifyFixture, tmp_path: Any) -> None:
     with pytest.raises(ConfigError) as err:
         app_config(str(fx.index), str(fx.keys_dir), database_url=f"sqlite:///{fx.index}",
-                   smtp="no-port", public_url="ftp://x", org_failures_per_org=0)
+                   smtp="no-port", public_url="ftp://x", org_failures_per_org=0,
+                   org_key_cache_seconds=-1)
     for words in ("must not be the verification index", "--smtp", "--public-url",
-                  "organisation failure limits"):
+                  "organisation failure limits", "API-key cache time"):
         assert words in str(err.value)
     with pytest.raises(ConfigError, match="--database takes"):
         app_config(str(fx.index), str(fx.keys_dir), database_url="mysql://x")
@@ -480,10 +506,10 @@ def test_organisation_settings_are_checked_and_read_from_the_environment(
         "RESULTS_VERIFY_INDEX": str(fx.index), "RESULTS_VERIFY_KEYSET": str(fx.keys_dir),
         "RESULTS_DATABASE_URL": "postgresql://u@127.0.0.1:5432/orgs",
         "RESULTS_ORG_APPROVAL": "board", "RESULTS_SMTP": "127.0.0.1:2525",
-        "RESULTS_ORG_FAILURES_PER_ID": "4"})
+        "RESULTS_ORG_FAILURES_PER_ID": "4", "RESULTS_ORG_KEY_CACHE_SECONDS": "0"})
     assert config.org_database == "postgresql://u@127.0.0.1:5432/orgs"
     assert config.org_approval and config.smtp == ("127.0.0.1", 2525)
-    assert config.org_failures_per_id == 4
+    assert config.org_failures_per_id == 4 and config.org_key_cache_seconds == 0
     assert "u@127.0.0.1" not in repr(config)
     with pytest.raises(ConfigError, match="--database"):
         orgs_database(None, None, {})

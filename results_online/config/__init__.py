@@ -16,6 +16,7 @@ from results_online.config.app import (
     LOCALHOST,
     ORG_FAILURES_PER_ID,
     ORG_FAILURES_PER_ORG,
+    ORG_KEY_CACHE_SECONDS,
     ORGS_DB_FILE,
     REDIS_URL_ENV,
     SITE_PORT,
@@ -46,7 +47,8 @@ from results_online.config.release import (
 __all__ = [
     "APP_ENV", "APP_PORT", "BATCH_SIZE", "DATABASE_ENV", "DKIM_SELECTOR", "DKIM_SELECTOR_ENV",
     "FAILURES_PER_ADDRESS", "HSTS_MAX_AGE", "IPV6_PREFIX", "LOCALHOST", "ORGS_DB_FILE",
-    "ORG_FAILURES_PER_ID", "ORG_FAILURES_PER_ORG", "PASSPHRASE_ENV", "REDIS_URL_ENV",
+    "ORG_FAILURES_PER_ID", "ORG_FAILURES_PER_ORG", "ORG_KEY_CACHE_SECONDS", "PASSPHRASE_ENV",
+    "REDIS_URL_ENV",
     "SITE_PORT", "AppConfig", "BuildConfig", "NotifyConfig", "PublishConfig", "app_config",
     "app_config_from_env", "build_config", "check_database", "notify_config", "orgs_database",
     "parse_day", "parse_now", "parse_smtp", "passphrase_from", "publish_config",

@@ -18,6 +18,9 @@ SITE_PORT = 8000  # default port of `results serve`
 LOCALHOST = "127.0.0.1"
 ORG_FAILURES_PER_ID = 10  # default: one organisation's failed checks per candidate ID per day
 ORG_FAILURES_PER_ORG = 1000  # default: one organisation's failed checks per day
+# default: seconds an app process keeps a checked API key before asking the database again;
+# so a key or organisation revoked elsewhere stops working within this time (0: ask each time)
+ORG_KEY_CACHE_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class AppConfig:
     public_url: str | None = None  # the app's address in e-mails
     org_failures_per_id: int = ORG_FAILURES_PER_ID
     org_failures_per_org: int = ORG_FAILURES_PER_ORG
+    org_key_cache_seconds: int = ORG_KEY_CACHE_SECONDS
 
     @property
     def org_database(self) -> str:
@@ -69,7 +73,7 @@ def check_database(url: str, index_path: Path | None, problems: list[str]) -> No
 
 def _check_org_settings(problems: list[str], index_path: Path, *, database_url: str | None,
                         smtp: str | None, public_url: str | None, per_id: int,
-                        per_org: int) -> tuple[str, int] | None:
+                        per_org: int, key_cache_seconds: int) -> tuple[str, int] | None:
     """Check the registered organisations' settings; the mail relay if one is given."""
     if database_url:
         check_database(database_url, index_path, problems)
@@ -77,6 +81,8 @@ def _check_org_settings(problems: list[str], index_path: Path, *, database_url: 
         problems.append(f"--public-url {public_url!r} is not an http(s) URL")
     if per_id < 1 or per_org < 1:
         problems.append("organisation failure limits must be at least 1")
+    if key_cache_seconds < 0:
+        problems.append("the API-key cache time must be 0 (off) or a number of seconds")
     return parse_smtp(smtp, problems) if smtp else None
 
 
@@ -100,6 +106,7 @@ def app_config(
     org_failures_per_org: int = ORG_FAILURES_PER_ORG,
     ipv6_prefix: int = IPV6_PREFIX,
     hsts_max_age: int = HSTS_MAX_AGE,
+    org_key_cache_seconds: int = ORG_KEY_CACHE_SECONDS,
 ) -> AppConfig:
     """Validate verification-app settings, reporting every problem at once."""
     import ipaddress
@@ -136,7 +143,8 @@ def app_config(
         problems.append(f"--port {port} is not a TCP port")
     relay = _check_org_settings(problems, index_path, database_url=database_url, smtp=smtp,
                                 public_url=public_url, per_id=org_failures_per_id,
-                                per_org=org_failures_per_org)
+                                per_org=org_failures_per_org,
+                                key_cache_seconds=org_key_cache_seconds)
     if problems:
         raise ConfigError("; ".join(problems), hint="see `results verify-app --help`")
     return AppConfig(index_path, keyset_path, pepper_path, redis_url or None,
@@ -144,7 +152,7 @@ def app_config(
                      ipv6_prefix, hsts_max_age,
                      database_url or None, org_approval, relay, mail_from or None,
                      (public_url or "").rstrip("/") or None, org_failures_per_id,
-                     org_failures_per_org)
+                     org_failures_per_org, org_key_cache_seconds)
 
 
 REDIS_URL_ENV = "RESULTS_REDIS_URL"
@@ -163,6 +171,7 @@ APP_ENV = {
     "org_failures_per_org": "RESULTS_ORG_FAILURES_PER_ORG",
     "ipv6_prefix": "RESULTS_IPV6_PREFIX",
     "hsts_max_age": "RESULTS_HSTS_MAX_AGE",
+    "org_key_cache_seconds": "RESULTS_ORG_KEY_CACHE_SECONDS",
 }
 
 
@@ -174,7 +183,8 @@ def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
         "failures_per_id": None, "failures_per_address": FAILURES_PER_ADDRESS,
         "ipv6_prefix": IPV6_PREFIX, "hsts_max_age": HSTS_MAX_AGE,
         "org_failures_per_id": ORG_FAILURES_PER_ID,
-        "org_failures_per_org": ORG_FAILURES_PER_ORG}
+        "org_failures_per_org": ORG_FAILURES_PER_ORG,
+        "org_key_cache_seconds": ORG_KEY_CACHE_SECONDS}
     for name in limits:
         text = env.get(APP_ENV[name], "")
         if text and not (text.isascii() and text.isdigit()):
@@ -194,6 +204,7 @@ def app_config_from_env(environ: Mapping[str, str] | None = None) -> AppConfig:
                       hsts_max_age=limits["hsts_max_age"] or 0,
                       org_failures_per_id=limits["org_failures_per_id"] or 0,
                       org_failures_per_org=limits["org_failures_per_org"] or 0,
+                      org_key_cache_seconds=limits["org_key_cache_seconds"] or 0,
                       database_url=env.get(DATABASE_ENV) or None,
                       org_approval=env.get(APP_ENV["org_approval"], "") == "board",
                       smtp=env.get(APP_ENV["smtp"]) or None,

@@ -1,9 +1,11 @@
 """A registered organisation's checks: budget, match, audit, for one row or a thousand.
 
-Per row the work is the same whatever the outcome: the keyed hashes and the index
-query run for every well-formed row (in the threadpool, all rows in one go), the
-budget is read before the match is looked at and decides independently of it, and
-every row gets one audit entry (or one per matched statement).
+Per row the work is the same whatever the outcome: the keyed hash and the match in the
+in-memory index run for every well-formed row (on the event loop for a few rows, in the
+threadpool for a batch), the budget is read before the match is looked at and decides
+independently of it, and every row gets one audit entry (or one per matched statement).
+API keys are checked in the database, concurrent requests' in one query, and an active
+organisation's key is then kept for ``key_cache_seconds`` (``KeyCache``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from results_online.crypto import Random
 from results_online.verify_app.lookup import Check, VerificationIndex
 from results_online.verify_app.orgs.batching import Batcher
 from results_online.verify_app.orgs.budget import OrgBudget
+from results_online.verify_app.orgs.keycache import KeyCache
 from results_online.verify_app.orgs.keys import digest
 from results_online.verify_app.orgs.rows import Answer, Pair
 from results_online.verify_app.orgs.store import AuditEntry, Caller, OrgStore
@@ -27,44 +30,49 @@ from results_online.verify_app.orgs.tables import ACTIVE
 log = logging.getLogger("results_online.verify_app.orgs")
 
 MATCH, NO_MATCH, OVER_BUDGET, INVALID = "match", "no_match", "over_budget", "invalid"
-SHARED_ROWS = 10  # a request with more rows matches them in a thread call of its own
-Front = tuple[Caller | None, list[Check | None] | None]
+LOOP_ROWS = 10  # a request with more rows matches them in the threadpool
 
 
 class OrgVerifier:
     """Checks on behalf of an authenticated organisation."""
 
     def __init__(self, index: VerificationIndex, store: OrgStore, budget: OrgBudget,
-                 clock: Callable[[], datetime], random: Random = os.urandom) -> None:
+                 clock: Callable[[], datetime], random: Random = os.urandom, *,
+                 key_cache_seconds: float = 0) -> None:
         """Match in ``index``, count failures in ``budget``, log in ``store``."""
         self.index = index
         self.store = store
         self.audit: Batcher[list[AuditEntry], None] = Batcher(store.record_many)
-        self.front: Batcher[tuple[bytes, Sequence[Pair | None]], Front] = Batcher(self._front)
+        self.front: Batcher[bytes, Caller | None] = Batcher(store.authenticate_many)
+        self.keys = KeyCache(key_cache_seconds)
         self.budget = budget
         self.clock = clock
         self.random = random
 
-    async def authorise(self, key_text: str | None, rows: Sequence[Pair | None] = ()
-                        ) -> Front:
-        """Who holds this key and, for a few rows, their matches: one thread call that
-        concurrent requests share (an unknown key gets no matching done)."""
+    async def authorise(self, key_text: str | None) -> Caller | None:
+        """Who holds this key: from the cache, else from one query that concurrent
+        requests share."""
         if not key_text:
-            return None, None
-        small = rows if len(rows) <= SHARED_ROWS else ()
-        caller, checks = await self.front.submit((digest(key_text), small))
-        return caller, checks if small else None
+            return None
+        key_digest = digest(key_text)
+        caller = self.keys.get(key_digest)
+        if caller is None:
+            asked_at = self.keys.now()
+            caller = await self.front.submit(key_digest)
+            if caller is not None and caller.status == ACTIVE:
+                self.keys.put(key_digest, caller, asked_at)
+        return caller
 
-    def _front(self, items: list[tuple[bytes, Sequence[Pair | None]]]) -> list[Front]:
-        callers = self.store.authenticate_many([key for key, _ in items])
-        return [(c, self._match_all(rows) if c is not None and c.status == ACTIVE else [])
-                for c, (_, rows) in zip(callers, items, strict=True)]
+    def forget(self, key_text: str | None) -> None:
+        """Stop trusting a key this process has just revoked."""
+        if key_text:
+            self.keys.forget(digest(key_text))
 
-    async def check(self, caller: Caller, rows: Sequence[Pair | None],
-                    checks: Sequence[Check | None] | None = None) -> list[Answer]:
-        """Answer every row in order (``checks``: their matches, if already made); the audit
-        log has them all before this returns."""
-        if checks is None:
+    async def check(self, caller: Caller, rows: Sequence[Pair | None]) -> list[Answer]:
+        """Answer every row in order; the audit log has them all before this returns."""
+        if len(rows) <= LOOP_ROWS:  # microseconds a row: less than a thread hop
+            checks = self._match_all(rows)
+        else:
             checks = await run_in_threadpool(self._match_all, rows)
         answers: list[Answer] = []
         outcomes: list[str] = []

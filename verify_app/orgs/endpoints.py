@@ -89,7 +89,8 @@ def mount(config: AppConfig, index: VerificationIndex, *,
     store = OrgStore(config.org_database)
     budget = OrgBudget(config.org_failures_per_id, config.org_failures_per_org,
                        config.redis_url)
-    verifier = OrgVerifier(index, store, budget, clock, random)
+    verifier = OrgVerifier(index, store, budget, clock, random,
+                           key_cache_seconds=config.org_key_cache_seconds)
     mailer = None
     if config.smtp is not None:
         host = urlsplit(config.public_url or "").hostname or "localhost"
@@ -120,8 +121,7 @@ class _Api:
 
     async def caller(self, key_text: str | None) -> Caller | Response:
         """The active organisation holding this key, or the 401/403 answer."""
-        caller, _ = await self.verifier.authorise(key_text)
-        return self.admit(caller)
+        return self.admit(await self.verifier.authorise(key_text))
 
     @staticmethod
     def admit(caller: Caller | None) -> Caller | Response:
@@ -135,17 +135,15 @@ class _Api:
 
     async def verify(self, request: Request) -> Response:
         body = json_object(await read_body(request, MAX_SINGLE_BYTES))
-        row = None if body is None else pair(body.get("candidate_id"), body.get("secret_number"))
-        caller, checks = await self.verifier.authorise(
-            bearer(request.headers.get("authorization")), [row] if row else ())
-        who = self.admit(caller)
+        who = await self.caller(bearer(request.headers.get("authorization")))
         if not isinstance(who, Caller):
             return who
         if body is None:
             return error(400, "bad_request", "send a JSON object of at most 4096 bytes")
+        row = pair(body.get("candidate_id"), body.get("secret_number"))
         if row is None:
             return error(422, "invalid", INVALID_ROW)
-        answers = await self.verifier.check(who, [row], checks)
+        answers = await self.verifier.check(who, [row])
         return JSONResponse(answer_json(answers[0]))
 
     async def batch(self, request: Request) -> Response:
@@ -161,19 +159,23 @@ class _Api:
         return JSONResponse({"results": [answer_json(a) for a in answers]})
 
     async def rotate(self, request: Request) -> Response:
-        who = await self.caller(bearer(request.headers.get("authorization")))
+        key_text = bearer(request.headers.get("authorization"))
+        who = await self.caller(key_text)
         if not isinstance(who, Caller):
             return who
         key = new_key(self.random)
         await run_in_threadpool(self.store.rotate, who.org_id, who.key_id, key, self.clock())
+        self.verifier.forget(key_text)
         return JSONResponse({"api_key": key.text, "key_id": key.key_id,
                              "revoked": who.key_id})
 
     async def revoke(self, request: Request) -> Response:
-        who = await self.caller(bearer(request.headers.get("authorization")))
+        key_text = bearer(request.headers.get("authorization"))
+        who = await self.caller(key_text)
         if not isinstance(who, Caller):
             return who
         await run_in_threadpool(self.store.revoke_key, who.key_id, self.clock(), who.org_id)
+        self.verifier.forget(key_text)
         return JSONResponse({"revoked": who.key_id})
 
     async def audit(self, request: Request) -> Response:
