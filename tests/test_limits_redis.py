@@ -109,6 +109,7 @@ def test_pipelined_window_reads_answer_as_the_library_does(redis_url: str) -> No
     from limits import RateLimitItemPerDay
     from limits.aio.storage import RedisStorage
     from limits.aio.strategies import MovingWindowRateLimiter
+    from redis.asyncio import from_url as async_redis
 
     from results_online.verify_app.windows import BatchedRedisStorage
 
@@ -135,5 +136,12 @@ def test_pipelined_window_reads_answer_as_the_library_does(redis_url: str) -> No
             assert all(abs(a - b) < 1 for (a, _), (b, _) in zip(got, expected, strict=True))
         assert await MovingWindowRateLimiter(batched).test(item, "key-4") is True
         assert await MovingWindowRateLimiter(batched).test(item, "key-5") is False
+        # A check's reads of several windows in one call answer as they do one by one...
+        both = await batched.moving_windows(*((k, 5, item.get_expiry()) for k in keys))
+        assert [c for _, c in both] == [c for _, c in expected]
+        # ...also once Redis has forgotten the app's script (as after a restart).
+        await async_redis(redis_url).script_flush()
+        again = await batched.moving_windows((keys[3], 5, item.get_expiry()))
+        assert [c for _, c in again] == [3]
 
     asyncio.run(run())
