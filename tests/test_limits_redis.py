@@ -145,3 +145,104 @@ def test_pipelined_window_reads_answer_as_the_library_does(redis_url: str) -> No
         assert [c for _, c in again] == [3]
 
     asyncio.run(run())
+
+
+
+def _rounds(app: object, *rounds: list[dict[str, str]], first_repeat: int = 1
+            ) -> list[list[bool]]:
+    """POST each round's bodies to /api/verify all at once (in the first round each
+    ``first_repeat`` times in turn, from its own client task), round after round, in one
+    event loop (the app's Redis connections belong to it); each answer's ``match``."""
+    import asyncio
+
+    import httpx
+
+    async def run() -> list[list[bool]]:
+        out = []
+        async with app.router.lifespan_context(app):  # type: ignore[attr-defined]
+            transport = httpx.ASGITransport(app=app, client=("192.0.2.200", 1))  # type: ignore[arg-type]
+            async with httpx.AsyncClient(transport=transport, base_url="http://v.test") as c:
+                async def post(body: dict[str, str], repeat: int) -> list[bool]:
+                    return [bool((await c.post("/api/verify", json=body)).json()["match"])
+                            for _ in range(repeat)]
+
+                for n, bodies in enumerate(rounds):
+                    repeat = first_repeat if n == 0 else 1
+                    answers = await asyncio.gather(*(post(b, repeat) for b in bodies))
+                    out.append([m for ms in answers for m in ms])
+        return out
+
+    return asyncio.run(run())
+
+
+def test_concurrent_guesses_of_one_id_get_no_more_than_its_budget_in_redis(
+        fx: VerifyFixture, redis_url: str) -> None:
+    redis.Redis.from_url(redis_url).flushdb()
+    s = fx.statements[2]
+    app = fx.app(failures_per_id=3, redis_url=redis_url)
+    throttle = app.state.results.throttle
+    granted: list[bool] = []
+    real_reserve = throttle.reserve
+
+    async def counting_reserve(key: bytes, address: str) -> bool:
+        granted.append(await real_reserve(key, address))
+        return granted[-1]
+
+    throttle.reserve = counting_reserve
+    bad = credentials(s, wrong(s.entry.candidate.secret))
+    guesses, after = _rounds(app, [bad] * 20, [credentials(s)])
+    assert guesses == [False] * 20
+    assert granted.count(True) == 3  # 20 guesses at once were checked as 3, the budget
+    assert after == [False]  # locked
+    assert throttle._flights == {}
+
+
+
+def test_checks_of_one_id_that_keep_coming_are_never_refused_for_waiting(
+        redis_url: str) -> None:
+    """100 verifiers checking one candidate again and again, far more at once than the ID
+    has failures left: each waits its turn, none is refused (the app would count a refused
+    check as a failure, so right answers would lock the ID)."""
+    import asyncio
+    import hashlib
+
+    from results_online.verify_app.throttle import Throttle
+
+    redis.Redis.from_url(redis_url).flushdb()
+    key = hashlib.sha256(b"one candidate").digest()
+
+    async def run() -> list[bool]:
+        throttle = Throttle(3, 10**6, redis_url)
+        answers: list[bool] = []
+
+        async def verifier() -> None:
+            for _ in range(60):
+                allowed = await throttle.reserve(key, "192.0.2.1")
+                answers.append(allowed)
+                await throttle.settle(key, "192.0.2.1", failed=not allowed)  # as Verifier does
+
+        await asyncio.gather(*(verifier() for _ in range(100)))
+        assert throttle._flights == {}
+        return answers
+
+    answers = asyncio.run(run())
+    assert len(answers) == 6000 and answers.count(False) == 0
+
+
+def test_many_right_checks_of_one_id_at_once_all_match_and_use_none_of_its_budget(
+        fx: VerifyFixture, redis_url: str) -> None:
+    """100 verifiers checking one candidate again and again at once (more than the ID has
+    failures left) wait their turn; none is refused or counted as a failure."""
+    redis.Redis.from_url(redis_url).flushdb()
+    s = fx.statements[3]
+    app = fx.app(failures_per_id=3, redis_url=redis_url)
+    bad = credentials(s, wrong(s.entry.candidate.secret))
+    many, two_bad, right, third_bad, locked = _rounds(
+        app, [credentials(s)] * 100, [bad, bad], [credentials(s)], [bad], [credentials(s)],
+        first_repeat=10)
+    assert many == [True] * 1000
+    # Its whole budget is still there: two failures leave the right secret working...
+    assert two_bad == [False, False] and right == [True]
+    # ...and the third locks it.
+    assert third_bad == [False] and locked == [False]
+    assert app.state.results.throttle._flights == {}

@@ -19,6 +19,7 @@ import asyncio
 import functools
 import ipaddress
 import weakref
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -36,7 +37,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 REDIS_CONNECTIONS = 64  # per process
 REDIS_WAIT = 5.0  # seconds a command waits for a free connection before failing (503)
-_READS = 20  # a check re-reads at most this often while failures of its ID keep landing
+_RACES = 20  # a check re-reads at most this often while failures of its ID keep landing
 
 
 @dataclass
@@ -45,8 +46,8 @@ class _Flight:
 
     pending: int = 0
     epoch: int = 0  # failures counted by checks of this ID that landed
-    waiting: int = 0  # checks waiting for one to land
-    landed: asyncio.Event = field(default_factory=asyncio.Event)  # set when one lands
+    waiting: int = 0  # checks in ``_reserve_slowly`` (reading, or in the queue)
+    queue: deque[asyncio.Future[None]] = field(default_factory=deque)  # waiting for a landing
 
 
 class Throttle:
@@ -104,12 +105,16 @@ class Throttle:
         A check takes its place first (no await between reading and writing the count,
         so that is atomic on the event loop), then reads the ID's remaining failures: it
         may guess if the places taken fit in them and no failure of the ID landed while
-        it read. Else (checks of one ID racing failures) it reads again under the ID's
-        lock, waiting for one to land while all the ID's failures are in flight. So no
-        more checks guess than the ID has failures left, and checks of one ID that
-        succeed never queue behind each other.
+        it read. Else (more checks of one ID at once than it has failures left, or checks
+        racing failures) it queues: each check that lands lets the first in the queue read
+        again, so the queue's reads share round trips and no more checks guess than the
+        ID has failures left. A check is refused only when the ID or the address has no
+        failures left (or after ``_RACES`` reads spoilt by failures landing meanwhile),
+        never for waiting: so checks of one ID that succeed never lock it.
         """
         flight = self._flights.setdefault(key, _Flight())
+        if flight.waiting:  # others are queued already: behind them, in turn
+            return await self._reserve_slowly(key, address)
         flight.pending += 1
         epoch = flight.epoch
         try:
@@ -125,31 +130,45 @@ class Throttle:
         return await self._reserve_slowly(key, address)
 
     async def _reserve_slowly(self, key: bytes, address: str) -> bool:
-        async with self.lock(key):
-            flight = self._flights.setdefault(key, _Flight())
-            allowed = False
-            try:
-                for _ in range(_READS):
-                    epoch = flight.epoch
-                    by_id, by_address = await self._read(key, address)
-                    if flight.epoch != epoch:
-                        continue
-                    if not by_address or by_id.remaining <= 0:
+        flight = self._flights.setdefault(key, _Flight())
+        flight.waiting += 1
+        allowed = False
+        try:
+            races = 0
+            while True:
+                epoch = flight.epoch
+                by_id, by_address = await self._read(key, address)
+                if not by_address or by_id.remaining <= 0:
+                    break
+                if flight.epoch != epoch:  # a failure landed meanwhile: read it too
+                    races += 1
+                    if races >= _RACES:
                         break
-                    if flight.pending < by_id.remaining:
-                        allowed = True
-                        break
-                    flight.waiting += 1  # its failures are all in flight: wait for one
-                    try:
-                        await flight.landed.wait()
-                    finally:
-                        flight.waiting -= 1
-            except BaseException:
-                if flight.pending <= 0:  # the storage failed: no check follows
-                    self._flights.pop(key, None)
-                raise
-            flight.pending += 1
-            return allowed
+                    continue
+                if flight.pending < by_id.remaining:
+                    allowed = True
+                    break
+                await self._wait_turn(flight)  # its failures are all in flight
+        except BaseException:  # the storage failed, or the client left
+            flight.waiting -= 1
+            _wake(flight)  # the turn it may have had goes to the next
+            if flight.pending <= 0 and not flight.waiting:
+                self._flights.pop(key, None)
+            raise
+        flight.waiting -= 1
+        flight.pending += 1
+        return allowed
+
+    @staticmethod
+    async def _wait_turn(flight: _Flight) -> None:
+        """Wait in the ID's queue until a check of the ID lands (``_give_back``)."""
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        flight.queue.append(turn)
+        try:
+            await turn
+        finally:
+            if turn in flight.queue:  # cancelled before its turn came
+                flight.queue.remove(turn)
 
     async def _read(self, key: bytes, address: str) -> tuple[WindowStats, bool]:
         """The ID's window and whether the address may still fail (the limiter's ``test``)."""
@@ -167,11 +186,8 @@ class Throttle:
     def _give_back(self, key: bytes, flight: _Flight, *, failed: bool) -> None:
         flight.pending -= 1
         flight.epoch += failed
-        if flight.waiting:
-            flight.landed.set()
-            flight.landed = asyncio.Event()
-        lock = self._locks.get(key)
-        if flight.pending <= 0 and (lock is None or not lock.locked()):
+        _wake(flight)
+        if flight.pending <= 0 and not flight.waiting:
             self._flights.pop(key, None)
 
     async def settle(self, key: bytes, address: str, *, failed: bool) -> None:
@@ -195,6 +211,15 @@ class Throttle:
     async def healthy(self) -> bool:
         """Whether the limiter storage answers."""
         return bool(await self.storage.check())
+
+
+def _wake(flight: _Flight) -> None:
+    """Let the first check in the ID's queue read again."""
+    while flight.queue:
+        turn = flight.queue.popleft()
+        if not turn.done():
+            turn.set_result(None)
+            return
 
 
 def trusted_networks(proxies: Sequence[str]) -> tuple[Network, ...]:
