@@ -26,7 +26,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from results_online.errors import ConfigError
 from results_online.verify_app.orgs.keys import NewKey
@@ -119,6 +119,10 @@ _LIVE_KEYS = (select(api_keys.c.key_digest, api_keys.c.org_id, api_keys.c.key_id
               .where(api_keys.c.key_digest.in_(bindparam("digests", expanding=True)),
                      api_keys.c.revoked_at.is_(None)))
 _APPEND = insert(audit)
+_COLUMNS = tuple(c.name for c in audit.c if c.name != "id")
+# PostgreSQL: one COPY, atomic as one statement, a few us a row (the INSERT of many rows
+# cost ~19 us a row in SQLAlchemy and psycopg, and a BEGIN and a COMMIT).
+_COPY = "COPY audit ({}) FROM STDIN".format(", ".join(f'"{c}"' for c in _COLUMNS))
 
 
 def _aware(value: datetime) -> datetime:
@@ -284,6 +288,9 @@ class OrgStore:
 
     def record(self, entries: Sequence[AuditEntry]) -> None:
         """Append entries to the audit log, all or none."""
+        if entries and self._autocommit.dialect.name == "postgresql":
+            self._copy(entries)
+            return
         rows = [e.__dict__ for e in entries]
         if len(rows) == 1:
             with self._autocommit.connect() as con:
@@ -291,6 +298,17 @@ class OrgStore:
         elif rows:
             with self.engine.begin() as con:
                 con.execute(_APPEND, rows)
+
+    def _copy(self, entries: Sequence[AuditEntry]) -> None:
+        with self._autocommit.connect() as con:
+            raw: Any = con.connection.driver_connection  # psycopg's, in autocommit
+            try:
+                with raw.cursor() as cur, cur.copy(_COPY) as copy:
+                    for e in entries:
+                        copy.write_row([getattr(e, c) for c in _COLUMNS])
+            except Exception as exc:  # the driver's own error: as SQLAlchemy raises it
+                con.invalidate()
+                raise DBAPIError("COPY audit", None, exc) from None
 
     def audit_log(self, org_id: int) -> Iterator[AuditEntry]:
         """One organisation's audit log, oldest first."""
