@@ -106,15 +106,16 @@ class Throttle:
         so that is atomic on the event loop), then reads the ID's remaining failures: it
         may guess if the places taken fit in them and no failure of the ID landed while
         it read. Else (more checks of one ID at once than it has failures left, or checks
-        racing failures) it queues: each check that lands lets the first in the queue read
-        again, so the queue's reads share round trips and no more checks guess than the
-        ID has failures left. A check is refused only when the ID or the address has no
+        racing failures) it queues, first come first served: each check that lands (or
+        that is let in with room to spare) lets the first in the queue read again, so the
+        queue's reads share round trips and no more checks guess than the ID has failures
+        left. A check is refused only when the ID or the address has no
         failures left (or after ``_RACES`` reads spoilt by failures landing meanwhile),
         never for waiting: so checks of one ID that succeed never lock it.
         """
         flight = self._flights.setdefault(key, _Flight())
         if flight.waiting:  # others are queued already: behind them, in turn
-            return await self._reserve_slowly(key, address)
+            return await self._reserve_slowly(key, address, queue_first=True)
         flight.pending += 1
         epoch = flight.epoch
         try:
@@ -129,11 +130,14 @@ class Throttle:
         self._give_back(key, flight, failed=False)
         return await self._reserve_slowly(key, address)
 
-    async def _reserve_slowly(self, key: bytes, address: str) -> bool:
+    async def _reserve_slowly(self, key: bytes, address: str, *, queue_first: bool = False
+                              ) -> bool:
         flight = self._flights.setdefault(key, _Flight())
         flight.waiting += 1
         allowed = False
         try:
+            if queue_first:
+                await self._wait_turn(flight)
             races = 0
             while True:
                 epoch = flight.epoch
@@ -147,8 +151,10 @@ class Throttle:
                     continue
                 if flight.pending < by_id.remaining:
                     allowed = True
+                    if flight.pending + 1 < by_id.remaining:
+                        _wake(flight)  # room for more: the next one reads too
                     break
-                await self._wait_turn(flight)  # its failures are all in flight
+                await self._wait_turn(flight, first=True)  # its failures are all in flight
         except BaseException:  # the storage failed, or the client left
             flight.waiting -= 1
             _wake(flight)  # the turn it may have had goes to the next
@@ -160,10 +166,14 @@ class Throttle:
         return allowed
 
     @staticmethod
-    async def _wait_turn(flight: _Flight) -> None:
-        """Wait in the ID's queue until a check of the ID lands (``_give_back``)."""
+    async def _wait_turn(flight: _Flight, *, first: bool = False) -> None:
+        """Wait in the ID's queue (at its head if ``first``: it had its turn and found no
+        room) until a check of the ID lands (``_give_back``) or one ahead finds room."""
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        flight.queue.append(turn)
+        if first:
+            flight.queue.appendleft(turn)
+        else:
+            flight.queue.append(turn)
         try:
             await turn
         finally:
