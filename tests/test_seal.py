@@ -126,6 +126,36 @@ def test_pyhanko_validates_the_seal_and_rejects_a_changed_byte(
     assert not intact and not good
 
 
+def test_each_pdf_sealed_in_one_process_has_a_valid_seal_of_its_own(
+        sealed: tuple[RenderedStatement, ...], seal: Seal) -> None:
+    # The signer reuses its first CMS (sealpdf.py): each later seal must still sign
+    # its own document's digest, with pyHanko's attributes and certificates.
+    from results_online.build.render import sealpdf
+
+    sealpdf._signer.cache_clear()
+    unsealed = [_unsealed(r.pdf.read_bytes()) for r in sealed]
+    digests = set()
+    for data in unsealed:
+        out = seal_pdf(data, seal, SEAL_REASON)
+        assert pyhanko_status(out, seal) == (True, True, "/ETSI.CAdES.detached")
+        (sig,) = PdfFileReader(io.BytesIO(out), strict=False).embedded_signatures
+        info = sig.signed_data["signer_infos"][0]
+        attrs = {a["type"].native: a["values"].native for a in info["signed_attrs"]}
+        assert sorted(attrs) == ["content_type", "message_digest", "signing_certificate_v2"]
+        digests.add(attrs["message_digest"][0])
+        assert [c.chosen.dump() for c in sig.signed_data["certificates"]] == [seal.cert_der] * 2
+    assert len(digests) == len(unsealed)
+
+
+def _unsealed(data: bytes) -> bytes:
+    """The PDF as rendered, before its seal's incremental update."""
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    (sig,) = reader.embedded_signatures
+    contents_at = sig.byte_range[1]  # in the seal's update, after the rendered file's end
+    end = data.rindex(b"%%EOF", 0, contents_at) + len(b"%%EOF")
+    return data[: end + 1] if data[end : end + 1] == b"\n" else data[:end]
+
+
 def test_a_sealed_statement_stays_tagged_pdfa(sealed: tuple[RenderedStatement, ...]) -> None:
     for r in sealed:
         with pikepdf.open(r.pdf) as pdf, pdf.open_metadata() as meta:
