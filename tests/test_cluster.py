@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -20,11 +20,17 @@ from distributed import Client, LocalCluster
 from outputs import Series, differences, example_series, files
 
 from results_online.build.pipeline import build
-from results_online.build.render.statements import render_statements
+from results_online.build.render.fonts import statement_texts
+from results_online.build.render.statements import (
+    RenderedStatement,
+    render_statements,
+    render_stream,
+)
 from results_online.build.verification.seal import seal_series
 from results_online.config import build_config
 from results_online.errors import BuildError
 from results_online.keys.store import load_keys
+from results_online.model import Statement
 from results_online.progress import Advance
 
 NOW = "2026-08-13T07:30:00+00:00"
@@ -95,9 +101,7 @@ def test_a_worker_killed_mid_build_loses_no_statement(series: Series, pooled: Pa
 def test_a_failing_batch_fails_the_build_with_the_pools_error(series: Series,
                                                               cluster: LocalCluster,
                                                               tmp_path: Path) -> None:
-    from results_online.build.inputs.load import load_series
-
-    statements = seal_series(load_series(series.folder), load_keys(series.keys))
+    statements = _statements(series)
     long = statements[1]
     long = replace(long, entry=replace(long.entry, candidate=replace(
         long.entry.candidate, name=" ".join(["Bartholomew"] * 900))))
@@ -113,6 +117,30 @@ def test_a_failing_batch_fails_the_build_with_the_pools_error(series: Series,
     assert "does not fit on one A4 page" in errors[0][0]
 
 
+def test_the_cluster_draws_batches_only_as_the_workers_need_them(series: Series,
+                                                                 cluster: LocalCluster,
+                                                                 tmp_path: Path) -> None:
+    statements = _statements(series)
+    drawn: list[int] = []
+    finished: list[int] = []
+
+    def batches() -> Iterator[list[Statement]]:
+        for s in statements:
+            drawn.append(1)
+            yield [s]
+
+    def on_batch(made: Sequence[RenderedStatement]) -> None:
+        finished.append(len(made))
+        assert len(drawn) - len(finished) <= 2 * 2  # two batches per worker in flight
+
+    render_stream(batches(), (t for s in statements for t in statement_texts(s)), tmp_path,
+                  total=len(statements), workers=2, progress=_no_progress,
+                  now=datetime.fromisoformat(NOW), on_batch=on_batch,
+                  scheduler=cluster.scheduler_address)
+    assert sum(finished) == len(drawn) == len(statements) == 12
+    assert len(list(tmp_path.rglob("*.pdf"))) == 12
+
+
 def test_no_scheduler_at_the_address_is_a_clear_error(series: Series, tmp_path: Path) -> None:
     from localhost import free_port
 
@@ -120,6 +148,12 @@ def test_no_scheduler_at_the_address_is_a_clear_error(series: Series, tmp_path: 
         _on_cluster(series, tmp_path / "out", f"tcp://127.0.0.1:{free_port()}")
     assert "dask scheduler" in err.value.hint
     assert not (tmp_path / "out").exists()
+
+
+def _statements(series: Series) -> tuple[Statement, ...]:
+    from results_online.build.inputs.load import load_series
+
+    return seal_series(load_series(series.folder), load_keys(series.keys))
 
 
 @contextmanager

@@ -28,14 +28,16 @@ import logging
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import datetime
+from itertools import count, islice
 from pathlib import Path
 from typing import Any
 
-from distributed import Client, LocalCluster, WorkerPlugin, as_completed
+from distributed import Client, Future, LocalCluster, WorkerPlugin, as_completed
 from distributed.scheduler import KilledWorker
 
 from results_online.build.render.fonts import ReducedFont, SeriesFonts
@@ -48,7 +50,11 @@ from results_online.names import STATEMENT_EXTENSIONS
 
 log = logging.getLogger("results_online.build.render.cluster")
 LOCAL = "local"
+# Imported by each LocalCluster worker as it starts (``dask worker --preload`` on a cluster).
+PRELOAD = "results_online.build.render.statements"
+AHEAD_PER_THREAD = 2  # batches in flight per worker thread: one rendering, one queued
 _Files = list[tuple[str, list[bytes]]]  # (stem relative to out_dir, bytes per extension)
+_PathList = list[tuple[str, str, str]]
 _fonts: dict[str, tuple[SeriesFonts, Path]] = {}  # per worker process: plugin name -> fonts
 
 
@@ -96,42 +102,70 @@ def render_remote(plugin: str, batch: Sequence[Statement], now: datetime) -> _Fi
                  [Path(f).read_bytes() for f in files]) for files in paths]
 
 
-def render_on_cluster(scheduler: str, statements: Sequence[Statement], batches: list[list[int]],
-                      out_dir: Path, fonts: SeriesFonts, *, workers: int,
-                      done: Callable[[list[int], list[tuple[str, str, str]]], None],
-                      now: datetime, seal: Seal | None = None) -> None:
-    """Run every batch as a Dask task; write and report each batch as it completes.
-
-    With a ``seal``, each PDF is sealed here on the client as it arrives: the seal's
-    key never goes to a worker.
-    """
-    with _client(scheduler, workers) as client:
-        name = f"results-render-{uuid.uuid4().hex}"
-        client.register_plugin(RenderSetup(name, fonts), name=name)
-        try:
-            futures = {client.submit(render_remote, name, [_blank(statements[i]) for i in b],
-                                     now, key=f"render-{name[-8:]}-{k}", pure=False): b
-                       for k, b in enumerate(batches)}
-            try:
-                for future in as_completed(futures):
-                    files = future.result()
-                    done(futures[future], [_write(out_dir, f, seal) for f in files])
-            except KilledWorker as exc:
-                raise BuildError("a render worker process died",
-                                 hint="check free memory on the Dask workers") from exc
-            finally:
-                client.cancel(list(futures))
-        finally:
-            client.unregister_worker_plugin(name)
-
-
 @contextmanager
-def _client(scheduler: str, workers: int) -> Iterator[Client]:
+def connecting(scheduler: str, workers: int) -> Iterator[Callable[[], Client]]:
+    """Connect to the scheduler (or start the LocalCluster) on a thread; yield a wait for it.
+
+    The build makes its reduced fonts meanwhile: a LocalCluster's worker processes
+    start Python, import Dask and the renderer (their preload) in parallel with it.
+    """
+    with ExitStack() as stack, ThreadPoolExecutor(1, thread_name_prefix="dask-connect") as t:
+        client = t.submit(_open, scheduler, workers, stack)
+        yield client.result
+
+
+def render_on_cluster(client: Client, batches: Iterable[Sequence[Statement]], out_dir: Path,
+                      fonts: SeriesFonts, *, done: Callable[[Sequence[Statement], _PathList], None],
+                      now: datetime, seal: Seal | None = None) -> None:
+    """Run the batches as Dask tasks, drawn as the workers need them; write each as it completes.
+
+    At most two batches per worker thread are in flight (one rendering, one queued),
+    as on the process pool, so the series is never held here whole. With a ``seal``,
+    each PDF is sealed here on the client as it arrives: the seal's key never goes to
+    a worker.
+    """
+    name = f"results-render-{uuid.uuid4().hex}"
+    client.register_plugin(RenderSetup(name, fonts), name=name)
+    queue = iter(batches)
+    running: dict[Future[_Files], Sequence[Statement]] = {}
+    finished = as_completed()
+    keys = (f"render-{name[-8:]}-{k}" for k in count())
+
+    def submit() -> None:
+        # Counted again each time: workers may join or leave a real cluster mid-build.
+        ahead = AHEAD_PER_THREAD * max(1, sum(client.nthreads().values()))
+        for batch in islice(queue, max(0, ahead - len(running))):
+            future = client.submit(render_remote, name, [_blank(s) for s in batch], now,
+                                   key=next(keys), pure=False)
+            running[future] = batch
+            finished.add(future)
+
+    try:
+        submit()
+        for future in finished:
+            batch = running.pop(future)
+            files = future.result()
+            submit()  # before writing: the workers are not kept waiting on this client
+            done(batch, [_write(out_dir, f, seal) for f in files])
+    except KilledWorker as exc:
+        raise BuildError("a render worker process died",
+                         hint="check free memory on the Dask workers") from exc
+    finally:
+        client.cancel(list(running))
+        client.unregister_worker_plugin(name)
+
+
+def _open(scheduler: str, workers: int, stack: ExitStack) -> Client:
+    """The client, closed (with its LocalCluster) by ``stack``.
+
+    Not Client's own context manager: it is entered on the connecting thread and
+    would be left on the build's, and its current-client marker is per thread.
+    """
     if scheduler == LOCAL:
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                          host="127.0.0.1", dashboard_address=None) as cluster, \
-                Client(cluster) as client:
-            yield client
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None, preload=[PRELOAD])
+        stack.callback(cluster.close)
+        client = Client(cluster)
     else:
         try:
             client = Client(scheduler, timeout=10)
@@ -139,8 +173,8 @@ def _client(scheduler: str, workers: int) -> Iterator[Client]:
             raise BuildError(f"no Dask scheduler answers at {scheduler}",
                              hint="start one with `dask scheduler`, or use --scheduler local"
                              ) from exc
-        with client:
-            yield client
+    stack.callback(client.close)
+    return client
 
 
 def _blank(s: Statement) -> Statement:

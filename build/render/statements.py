@@ -23,10 +23,10 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import accumulate, chain, islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -224,12 +224,18 @@ def render_stream(
 
     ``texts`` are all the batches' printable texts (the CJK faces are cut down to
     them before the first batch); ``total`` is how many statements the batches hold.
-    Only a few batches are in flight at once, so a series of any size is never held
-    here whole (on the process pool; Dask is given every batch at once).
+    Only a few batches are in flight at once, on the process pool as on Dask, so a
+    series of any size is never held here whole.
     """
     if workers < 1:
         raise ValueError("workers and batch_size must be at least 1")
-    with tempfile.TemporaryDirectory(prefix="results-fonts-") as fonts_dir:
+    with ExitStack() as stack:
+        client = None
+        if scheduler is not None:
+            from results_online.build.render import cluster
+
+            client = stack.enter_context(cluster.connecting(scheduler, workers))
+        fonts_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="results-fonts-"))
         fonts = reduce_fonts(texts, Path(fonts_dir))
         log.info("stage: render %d statements on %d worker(s)", total, workers)
         with progress("render", total) as advance:
@@ -239,21 +245,12 @@ def render_stream(
                           for s, ps in zip(batch, paths, strict=True)])
                 advance(len(batch))
 
-            if scheduler is None:
+            if client is None:
                 _render_batches(batches, out_dir, fonts, workers=workers, done=done, now=now,
                                 seal=seal)
-                return
-            from results_online.build.render.cluster import render_on_cluster
-
-            whole = [list(b) for b in batches]
-            flat = [s for b in whole for s in b]
-            starts = list(accumulate((len(b) for b in whole), initial=0))
-            render_on_cluster(scheduler, flat,
-                              [list(range(a, a + len(b))) for a, b in zip(starts, whole,
-                                                                         strict=False)],
-                              out_dir, fonts, workers=workers,
-                              done=lambda batch, paths: done([flat[i] for i in batch], paths),
-                              now=now, seal=seal)
+            else:
+                cluster.render_on_cluster(client(), batches, out_dir, fonts, done=done,
+                                          now=now, seal=seal)
 
 
 def _render_batches(batches: Iterable[Sequence[Statement]], out_dir: Path,
