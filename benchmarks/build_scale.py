@@ -1,7 +1,8 @@
 """Whole builds of synthetic series at growing sizes: time per stage, memory, output size, amends.
 
     .venv/bin/python benchmarks/build_scale.py [--sizes 500,2000] [--amend 2000]
-        [--changes 1,100] [--dask 0] [--publish 0] [--workers 2] [--batch-size 50]
+        [--changes 1,100] [--dask 0 [--rounds 2]] [--publish 0] [--workers 2]
+        [--batch-size 50]
 
 Each build runs in a fresh process, so its peak memory is its own. A series is the
 STEP example scaled up: N candidates, 200 per centre, names from many scripts
@@ -11,7 +12,8 @@ process tree (sampled every 0.2 s; shared pages counted once per process), and t
 output size on disk (hard links counted once). ``--amend N`` builds N candidates,
 then times `amend` after 1 and 100 changed results against that full build (10
 changes at each affected centre: see ``change_results``);
-``--dask N`` builds N on the process pool and on a two-worker LocalCluster;
+``--dask N`` builds N on the process pool and on a two-worker LocalCluster,
+``--rounds`` times each, alternating, and prints wall time and CPU of each;
 ``--publish N`` uploads N statement-sized blobs to the S3-compatible test server;
 ``--seal N`` loads and seals N candidates into the spool without rendering (the
 stages that read the whole series), printing their time and peak memory.
@@ -155,10 +157,15 @@ def timed_stages() -> Iterator[dict[str, float]]:
 
 
 class TreeMemory:
-    """Peak RSS of this process and of it with all its descendants, sampled on a thread."""
+    """Peak RSS of this process and of it with all its descendants, sampled on a thread.
+
+    Also the CPU seconds of the descendants (``children_cpu``, each one's last sample):
+    on a shared machine the CPU a build uses is steadier than its wall time.
+    """
 
     def __init__(self) -> None:
         self.parent = self.tree = 0
+        self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -175,10 +182,26 @@ class TreeMemory:
         while not self._stop.wait(0.2):
             try:
                 own = me.memory_info().rss
-                total = own + sum(_rss(p) for p in me.children(recursive=True))
+                children = me.children(recursive=True)
+                total = own + sum(_rss(p) for p in children)
             except psutil.Error:
                 continue
             self.parent, self.tree = max(self.parent, own), max(self.tree, total)
+            for p in children:
+                self._cpu[p.pid] = max(self._cpu.get(p.pid, 0.0), _cpu(p))
+
+    @property
+    def children_cpu(self) -> float:
+        """CPU seconds (user and system) the descendants had used when last sampled."""
+        return sum(self._cpu.values())
+
+
+def _cpu(p: psutil.Process) -> float:
+    try:
+        times = p.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
 
 
 def _rss(p: psutil.Process) -> int:
@@ -215,11 +238,12 @@ def one_build(n: int, workers: int, batch_size: int, scheduler: str | None = Non
                               now=NOW, workers=workers, batch_size=batch_size,
                               **({"scheduler": scheduler} if scheduler else {}))
         with TreeMemory() as memory, timed_stages() as stages:
-            t0 = time.perf_counter()
+            t0, cpu0 = time.perf_counter(), time.process_time()
             report = build(config)
-            wall = time.perf_counter() - t0
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         return {"n": n, "statements": report.statements, "wall": wall, "stages": dict(stages),
                 "parent_rss": memory.parent, "tree_rss": memory.tree,
+                "parent_cpu": cpu, "children_cpu": memory.children_cpu,
                 "disk": disk_bytes(root / "out")}
 
 
@@ -306,6 +330,28 @@ def print_scale(rows: list[dict[str, Any]]) -> None:
         print(f"{r['n']:>10}  " + "  ".join(f"{r['stages'].get(s, 0):12.1f}" for s in names))
 
 
+def dask_against_pool(n: int, rounds: int, workers: int, batch_size: int) -> None:
+    """Builds of ``n`` on the pool and on a LocalCluster, alternating (pool, Dask, Dask, pool...).
+
+    The other work on a shared machine comes and goes, so one build of each is a
+    poor ratio; alternating puts each path in the same stretches of load.
+    """
+    walls: dict[str, list[float]] = {"-": [], "local": []}
+    cpus: dict[str, list[float]] = {"-": [], "local": []}
+    for k in range(rounds):
+        for scheduler in (("-", "local") if k % 2 == 0 else ("local", "-")):
+            r = _child("--one", n, workers, batch_size, scheduler)
+            walls[scheduler].append(r["wall"])
+            cpus[scheduler].append(r["parent_cpu"] + r["children_cpu"])
+            print(f"  {'pool' if scheduler == '-' else 'Dask':4s} {r['wall']:7.1f} s, CPU "
+                  f"{r['parent_cpu']:.0f} s parent + {r['children_cpu']:.0f} s workers, "
+                  f"load average {psutil.getloadavg()[0]:.1f}", flush=True)
+    pool, dask = sum(walls["-"]), sum(walls["local"])
+    print(f"pool {pool:.1f} s, LocalCluster of {workers} workers {dask:.1f} s for {n} "
+          f"candidates ({rounds} build(s) each): Dask takes {dask / pool:.2f}x the pool's time "
+          f"(target within 1.10x); CPU {sum(cpus['local']) / sum(cpus['-']):.2f}x the pool's")
+
+
 def main() -> None:
     """Run the child named by a private flag, or the whole benchmark."""
     if len(sys.argv) > 1 and sys.argv[1] in ("--one", "--amend-one", "--dask-one", "--seal-one"):
@@ -327,6 +373,7 @@ def main() -> None:
                         "figures (0: skip; the issue's is 10000)")
     parser.add_argument("--changes", default="1,100")
     parser.add_argument("--dask", type=int, default=0, help="series size for pool vs LocalCluster")
+    parser.add_argument("--rounds", type=int, default=2, help="builds of each for --dask")
     parser.add_argument("--publish", type=int, default=0, help="blobs to upload (issue: 10000)")
     parser.add_argument("--seal", default="", help="sizes to load and seal only, no rendering "
                         "(the stages that read the whole series), comma-separated")
@@ -347,11 +394,7 @@ def main() -> None:
                   f"{r['full'] / run['wall']:5.1f}x faster than the full build (target 50x); "
                   f"{run['rendered']} rendered; {stages}")
     if args.dask:
-        pool = _child("--one", args.dask, args.workers, args.batch_size, "-")
-        dask = _child("--one", args.dask, args.workers, args.batch_size, "local")
-        print(f"pool {pool['wall']:.1f} s, LocalCluster of {args.workers} workers "
-              f"{dask['wall']:.1f} s for {args.dask} candidates: Dask takes "
-              f"{dask['wall'] / pool['wall']:.2f}x the pool's time (target within 1.10x)")
+        dask_against_pool(args.dask, args.rounds, args.workers, args.batch_size)
     for n in [int(x) for x in args.seal.split(",") if x]:
         r = _child("--seal-one", n)
         print(f"load and seal only, {r['n']} candidates: load {r['load']:.0f} s, seal "

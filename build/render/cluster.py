@@ -108,10 +108,17 @@ def connecting(scheduler: str, workers: int) -> Iterator[Callable[[], Client]]:
 
     The build makes its reduced fonts meanwhile: a LocalCluster's worker processes
     start Python, import Dask and the renderer (their preload) in parallel with it.
+    Leaving closes the client and cluster on that thread, beside the stages after
+    rendering (a LocalCluster takes seconds to stop its workers); the process waits
+    for it before it exits.
     """
-    with ExitStack() as stack, ThreadPoolExecutor(1, thread_name_prefix="dask-connect") as t:
-        client = t.submit(_open, scheduler, workers, stack)
-        yield client.result
+    stack = ExitStack()
+    thread = ThreadPoolExecutor(1, thread_name_prefix="dask-connect")
+    try:
+        yield thread.submit(_open, scheduler, workers, stack).result
+    finally:
+        thread.submit(_close, stack)
+        thread.shutdown(wait=False)
 
 
 def render_on_cluster(client: Client, batches: Iterable[Sequence[Statement]], out_dir: Path,
@@ -153,6 +160,13 @@ def render_on_cluster(client: Client, batches: Iterable[Sequence[Statement]], ou
     finally:
         client.cancel(list(running))
         client.unregister_worker_plugin(name)
+
+
+def _close(stack: ExitStack) -> None:
+    try:
+        stack.close()
+    except Exception:  # the build is done: a cluster that stops badly only costs a warning
+        log.warning("the Dask cluster did not close cleanly", exc_info=True)
 
 
 def _open(scheduler: str, workers: int, stack: ExitStack) -> Client:
