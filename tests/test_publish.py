@@ -202,3 +202,36 @@ def test_a_second_publish_sends_nothing_unchanged(built: rs.SmallBuild,
     again = publish(built.out, target, rs.AFTER_BOTH, counting)
     assert first.uploaded > 0 and (again.uploaded, again.unchanged) == (0, first.uploaded)
     assert counting.puts == 0
+
+
+class _EmptyStore:
+    """A store that holds nothing yet and is never asked to hold anything."""
+
+    def list_objects_v2(self, **kwargs: Any) -> dict[str, Any]:
+        return {}
+
+
+def test_publish_reads_the_release_plan_as_a_stream(tmp_path: Path) -> None:
+    import gc
+    import tracemalloc
+    from datetime import timedelta
+
+    from results_online.build.release.plan import PlannedFile, ReleasePlan, write_plan
+
+    at = rs.JUST_BEFORE_CENTRES
+    release, withdraw = at + timedelta(days=1), at + timedelta(days=60)
+    n = 5_000  # statement files waiting for the candidates' release: nothing to send yet
+    plan = ReleasePlan("2026-06", at, release, release, withdraw, tuple(
+        PlannedFile(f"s/{i:024d}.bin", Kind.CANDIDATE, f"private/staged/candidate/s/{i:024d}.bin",
+                    release, withdraw) for i in range(n)))
+    write_plan(plan, tmp_path / "private" / PLAN_FILE)
+    del plan
+    gc.collect()
+    tracemalloc.start()
+    try:
+        report = publish(tmp_path, S3Target(BUCKET, "", None), at, _EmptyStore())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (report.uploaded, report.unchanged, report.removed, report.waiting) == (0, 0, 0, n)
+    assert peak < 2**20  # the plan read whole takes about 4 MiB

@@ -16,6 +16,7 @@ import heapq
 import json
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -252,22 +253,50 @@ def _write_files(plan: ReleasePlan, files: Iterable[PlannedFile], path: Path) ->
 
 def read_plan(path: Path) -> ReleasePlan:
     """Read a plan written by ``write_plan``; raise BuildError if it is missing or damaged."""
-    try:
+    with _reading(path):
         doc = json.loads(path.read_text(encoding="utf-8"))
-        files = tuple(
-            PlannedFile(f["path"], Kind(f["kind"]), f["source"], _time(f["live_from"]),
-                        _time(f["live_until"]))
-            for f in doc["files"])
+        files = tuple(_planned(f) for f in doc["files"])
         return ReleasePlan(doc["series"], datetime.fromisoformat(doc["built_at"]),
                            datetime.fromisoformat(doc["centres_release"]),
                            datetime.fromisoformat(doc["candidates_release"]),
                            datetime.fromisoformat(doc["withdraw_at"]), files)
+    raise AssertionError("unreachable")
+
+
+def plan_files(path: Path) -> Iterator[PlannedFile]:
+    """The plan's files one at a time, in its order (by path), without holding the plan.
+
+    Reads what ``write_plan`` writes, one file a line (``write_json_list``); a plan
+    in another layout is read whole. BuildError as ``read_plan``.
+    """
+    with _reading(path), path.open(encoding="utf-8") as f:
+        if not f.readline().rstrip().endswith('"files": ['):
+            yield from read_plan(path).files
+            return
+        for line in f:
+            item = line.strip().removesuffix(",")
+            if item == "]}":
+                return
+            if item:
+                yield _planned(json.loads(item))
+        raise ValueError("it ends before its list of files does")
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    try:
+        yield
     except FileNotFoundError:
         raise BuildError(f"no release plan at {path}",
                          hint="give the OUT folder of a `results build`") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise BuildError(f"the release plan {path} is damaged: {exc}",
                          hint="run `results build` again") from None
+
+
+def _planned(d: dict[str, str]) -> PlannedFile:
+    return PlannedFile(d["path"], Kind(d["kind"]), d["source"], _time(d["live_from"]),
+                       _time(d["live_until"]))
 
 
 def _check_path(path: str) -> None:

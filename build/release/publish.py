@@ -13,15 +13,16 @@ import hashlib
 import logging
 import mimetypes
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from itertools import groupby
 from pathlib import Path
 from typing import Any, TypeVar
 
-from results_online.build.release.plan import PLAN_FILE, ReleasePlan, due, read_plan, withdrawn
+from results_online.build.release.plan import PLAN_FILE, PlannedFile, plan_files
 from results_online.errors import PublishError
 
 log = logging.getLogger("results_online.publish")
@@ -78,11 +79,10 @@ def publish(out: Path, target: S3Target, now: datetime, client: Any, *,
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
-    plan = read_plan(out / "private" / PLAN_FILE)
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return _publish(out, plan, target, now, client, sleep=sleep)
+        return _publish(out, out / "private" / PLAN_FILE, target, now, client, sleep=sleep)
     except (BotoCoreError, ClientError) as exc:
         raise PublishError(f"the store at {target.endpoint or 'the default endpoint'} refused "
                            f"bucket {target.bucket!r}: {_reason(exc)}",
@@ -90,32 +90,50 @@ def publish(out: Path, target: S3Target, now: datetime, client: Any, *,
                                 "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)") from None
 
 
-def _publish(out: Path, plan: ReleasePlan, target: S3Target, now: datetime, client: Any,
+def _publish(out: Path, plan: Path, target: S3Target, now: datetime, client: Any,
              *, sleep: Callable[[float], None] = time.sleep) -> PublishReport:
-    live = due(plan, now)
-    for f in live:
-        if not (out / f.source).is_file():
+    # The plan lists every statement file: it is read as a stream, once to check that
+    # every due file is there (before anything is sent), once to send them, once for
+    # what is withdrawn; never whole in memory.
+    waiting = 0
+    for f in plan_files(plan):
+        if f.live(now) and not (out / f.source).is_file():
             raise PublishError(f"{f.source} is in the release plan but not in {out}",
                                hint="run `results build` again")
+        waiting += f.live_from is not None and now < f.live_from
     stored = _stored_etags(client, target, sleep)
-    uploaded = unchanged = 0
+    uploaded = due = 0
     with ThreadPoolExecutor(max_workers=CONCURRENCY, thread_name_prefix="upload") as pool:
         pending: set[Future[bool]] = set()
-        for f in live:
+        for f in (f for f in plan_files(plan) if f.live(now)):
             if len(pending) >= 2 * CONCURRENCY:  # bounded: a few files in memory at a time
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                 uploaded += sum(1 for d in finished if d.result())
             pending.add(pool.submit(_upload, client, target, out / f.source, f.path,
                                     stored.get(target.key(f.path)), sleep=sleep))
+            due += 1
         uploaded += sum(1 for d in pending if d.result())
-    unchanged = len(live) - uploaded
-    gone = withdrawn(plan, now)
-    for path in gone:
+    gone = 0
+    for path in _withdrawn(plan_files(plan), now):
         _retrying(partial(client.delete_object, Bucket=target.bucket, Key=target.key(path)),
                   sleep)
-    log.info("published %d file(s), %d unchanged, %d withdrawn", uploaded, unchanged, len(gone))
-    waiting = sum(1 for f in plan.files if f.live_from is not None and now < f.live_from)
-    return PublishReport(uploaded, unchanged, len(gone), waiting)
+        gone += 1
+    log.info("published %d file(s), %d unchanged, %d withdrawn", uploaded, due - uploaded, gone)
+    return PublishReport(uploaded, due - uploaded, gone, waiting)
+
+
+def _withdrawn(files: Iterator[PlannedFile], now: datetime) -> Iterator[str]:
+    """``plan.withdrawn`` over the plan's files as they stream by, grouped by path."""
+    last = ""
+    for path, group in groupby(files, key=lambda f: f.path):
+        if path <= last:  # each path's files are together only in a plan sorted by path
+            raise PublishError(f"the release plan is not in order at {path}",
+                               hint="run `results build` again")
+        last = path
+        versions = list(group)
+        if not any(f.live(now) for f in versions) and any(
+                f.live_until is not None and now >= f.live_until for f in versions):
+            yield path
 
 
 def _upload(client: Any, target: S3Target, source: Path, path: str, etag: str | None, *,
