@@ -141,6 +141,21 @@ def test_the_cluster_draws_batches_only_as_the_workers_need_them(series: Series,
     assert len(list(tmp_path.rglob("*.pdf"))) == 12
 
 
+def test_a_local_cluster_has_the_renderer_loaded_and_no_profiler() -> None:
+    from results_online.build.render import cluster as dask_path
+
+    def state() -> tuple[bool, bool]:
+        import sys
+
+        import dask
+
+        return ("results_online.build.render.statements" in sys.modules,
+                bool(dask.config.get("distributed.worker.profile.enabled")))
+
+    with dask_path.connecting(dask_path.LOCAL, 2) as client:
+        assert list(client().run(state).values()) == [(True, False)] * 2
+
+
 def test_no_scheduler_at_the_address_is_a_clear_error(series: Series, tmp_path: Path) -> None:
     from localhost import free_port
 
