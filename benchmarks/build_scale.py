@@ -48,15 +48,17 @@ EXAMPLE = ROOT / "examples" / "step-2026-06"
 NOW = "2026-08-13T07:30:00+00:00"
 AMEND_NOW = "2026-09-01T10:00:00+00:00"
 PER_CENTRE = 200
-# (module, function) pairs timed as stages; bundles run on a thread beside rendering.
+# (module, function) pairs timed as stages; bundles run on a thread beside rendering
+# (in an amend, in processes: "bundles*" is then the time each waited for its process).
+# Nothing handed to a process is wrapped here: a process is handed a function by name.
 STAGES = {
     "load": ("results_online.build.pipeline", "scan_series"),
     "seal": ("results_online.build.pipeline", "plan_into"),
     "carry": ("results_online.build.pipeline", "carry_rendered"),
     "render": ("results_online.build.pipeline", "render_stream"),
     "encrypt": ("results_online.build.stream", "encrypt_statements"),
-    "explanation*": ("results_online.build.stream", "sealed_explanation"),
-    "bundles*": ("results_online.build.stream", "build_bundle"),
+    "explanation*": ("results_online.build.bundle.centre", "explanation_pdf"),
+    "bundles*": ("results_online.build.stream.AfterRender", "_make"),
     "bundle wait": ("results_online.build.stream.AfterRender", "bundles"),
     "manifest": ("results_online.build.pipeline", "write_manifest"),
     "index": ("results_online.build.pipeline", "write_index"),

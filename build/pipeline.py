@@ -105,9 +105,12 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
     # Bundles are staged privately, laid out as the site's c/<centre>/<series>.zip.age;
     # the release plan decides when they go public.
     outbox = Outbox(series, keys.statement_secret, private, previous=config.out_dir / "private")
+    # An amend's bundles are most of what it does: several are made in processes at once.
+    processes = config.workers if carrying is not None and len(plan.affected) > 1 else 1
     with AfterRender(series, out, statement_secret=keys.statement_secret, now=config.now,
                      centres=plan.affected if carrying else None, seal=seal, outbox=outbox,
-                     explanation=plan.explanation, messages=spool.put_messages) as after:
+                     explanation=plan.explanation, messages=spool.put_messages,
+                     processes=processes) as after:
         feed = _Feed(spool, plan, carrying, out, batch_size=config.batch_size, after=after)
         render_stream(feed.batches(), feed.texts(), private / "statements",
                       total=feed.to_render, workers=config.workers, progress=progress,

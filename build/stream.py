@@ -5,13 +5,19 @@ process: AES-GCM is quick), and a centre's bundle is made as soon as the last of
 its statements is in, on a background thread, together with the outbox messages
 of its candidates, so these no longer wait for the whole series and then run one
 after another on one core. Only the last centre's work is left after the last batch.
+
+In a full build the bundles hide behind rendering, so one thread makes them. In an
+amend they are most of the work left (few statements to render, whole centres to
+bundle), so when there are several they are made in ``processes`` worker processes
+at once, beside the render pool, rather than one after another under the parent's GIL.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -34,12 +40,15 @@ class AfterRender:
     ``centres`` limits which centres get a new bundle (None: every centre); ``outbox``
     gets each completed centre's statements. A centre's statements are let go once its
     bundle and messages are written, so only the centres being rendered are held.
+    ``processes`` above 1 makes the bundles (and the explanation of results) in that
+    many worker processes.
     """
 
     def __init__(self, series: Series, out: Path, *, statement_secret: bytes, now: datetime,
                  centres: frozenset[str] | None = None, seal: Seal | None = None,
                  outbox: Outbox | None = None, explanation: Series | None = None,
-                 messages: Callable[[str, list[OutboxItem]], None] | None = None) -> None:
+                 messages: Callable[[str, list[OutboxItem]], None] | None = None,
+                 processes: int = 1) -> None:
         self._series, self._out, self._secret, self._now = series, out, statement_secret, now
         self._waiting: dict[str, int] = {}
         self._items: dict[str, list[RenderedStatement]] = {}
@@ -51,6 +60,9 @@ class AfterRender:
         self._side: dict[str, Future[list[OutboxItem]]] = {}
         self._messages = messages  # given each centre's candidates' items, in this thread
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundles")
+        self._processes = processes
+        self._procs: ProcessPoolExecutor | None = None  # started with the first bundle
+        self._waiters: ThreadPoolExecutor | None = None  # one per process, each awaits one
         self._explanation: Future[bytes] | None = None
         self._bundles: list[Future[Bundle]] = []
 
@@ -59,7 +71,9 @@ class AfterRender:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=kind is not None)
+        for pool in (self._waiters, self._procs, self._pool):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=kind is not None)
 
     def centre(self, number: str, statements: Sequence[Statement],
                carried: Sequence[RenderedStatement] = ()) -> None:
@@ -102,13 +116,30 @@ class AfterRender:
             self._side[number] = self._pool.submit(self._outbox.candidates, order)
         if self._centres is not None and number not in self._centres:
             return
+        makers, waiters = self._makers()
         if self._explanation is None:
-            self._explanation = self._pool.submit(sealed_explanation, self._for_explanation,
-                                                  now=self._now, seal=self._seal)
-        self._bundles.append(self._pool.submit(self._make, number, items, self._explanation))
+            self._explanation = makers.submit(sealed_explanation, self._for_explanation,
+                                              now=self._now, seal=self._seal)
+        self._bundles.append(waiters.submit(self._make, makers, number, items,
+                                            self._explanation))
 
-    def _make(self, number: str, items: Sequence[RenderedStatement],
+    def _makers(self) -> tuple[Executor, ThreadPoolExecutor]:
+        """Where bundles are made, and the threads that hand them there and wait."""
+        if self._processes <= 1:
+            return self._pool, self._pool
+        if self._procs is None or self._waiters is None:
+            # forkserver, as the render pool: no copy of this process's threads and locks.
+            self._procs = ProcessPoolExecutor(self._processes,
+                                              mp_context=multiprocessing.get_context("forkserver"))
+            self._waiters = ThreadPoolExecutor(self._processes, thread_name_prefix="bundles")
+        return self._procs, self._waiters
+
+    def _make(self, makers: Executor, number: str, items: Sequence[RenderedStatement],
               explanation: Future[bytes]) -> Bundle:
-        return build_bundle(self._series, self._series.centre(number), items,
-                            explanation.result(), self._out / "private" / "c", now=self._now,
-                            seal=self._seal)
+        args = (self._series, self._series.centre(number), items, explanation.result(),
+                self._out / "private" / "c")
+        if makers is self._pool:  # this thread is the pool's
+            return build_bundle(*args, now=self._now, seal=self._seal)
+        bundle: Bundle = makers.submit(build_bundle, *args, now=self._now,
+                                       seal=self._seal).result()
+        return bundle

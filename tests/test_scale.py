@@ -57,16 +57,21 @@ def test_a_live_bundle_is_stored_once(plain: Path) -> None:
         assert os.path.samefile(path, private)
 
 
-def test_amend_equals_a_full_rebuild_and_carries_unchanged_files_by_link(
-        series: Series, tmp_path: Path) -> None:
+def _amend_against_rebuild(series: Series, tmp_path: Path, changed: list[dict[str, str]], *,
+                           workers: int) -> tuple[Path, Path, list[str]]:
+    """Build, change ``changed``'s marks, then amend a linked copy and rebuild another.
+
+    Returns the first build, the amended output and the names of the files the amend
+    carried (the same inode as in the first build).
+    """
     # The first build at the amend's time too: every PDF carries its build's time as its
     # creation date, so only then are carried and re-rendered PDFs the same bytes.
     first = tmp_path / "first"
     _build(series, first, now=LATER)
-    changed = read_rows(series.folder / "candidates.csv")[0]
     folder = tmp_path / "changed"
     shutil.copytree(series.folder, folder)
-    change_mark(folder, changed["candidate_id"])
+    for row in changed:
+        change_mark(folder, row["candidate_id"])
     enquired = Series(folder, series.keys, series.identities)
 
     rebuilt = tmp_path / "rebuilt"
@@ -75,18 +80,37 @@ def test_amend_equals_a_full_rebuild_and_carries_unchanged_files_by_link(
     amended = tmp_path / "amended"
     shutil.copytree(first, amended, copy_function=os.link)  # keeps the first build intact
     before = {n: (amended / n).stat().st_ino for n in files(amended)}
-    _build(enquired, amended, now=LATER, amend=True)
+    _build(enquired, amended, now=LATER, amend=True, workers=workers)
 
-    centre = changed["centre_number"]
+    centres = {row["centre_number"] for row in changed}
     # Bundles of other centres are the ones already sent: not made again (their
     # explanation of results keeps the first build's date and grade distribution).
     others = {n: first for n in files(first)
-              if n.endswith(".zip.age") and f"/{centre}/" not in n}
-    assert len(others) >= 2
+              if n.endswith(".zip.age") and not any(f"/{c}/" in n for c in centres)}
     assert differences(amended, rebuilt, enquired, instead=others) == []
     carried = [n for n in files(amended) if before.get(n) == (amended / n).stat().st_ino]
+    assert not any(f"/{c}/" in n and n.endswith(".zip.age") for n in carried for c in centres)
+    assert "private/verify.sqlite" not in carried
+    return first, amended, carried
+
+
+def test_amend_equals_a_full_rebuild_and_carries_unchanged_files_by_link(
+        series: Series, tmp_path: Path) -> None:
+    changed = read_rows(series.folder / "candidates.csv")[0]
+    first, _, carried = _amend_against_rebuild(series, tmp_path, [changed], workers=1)
+    assert len([n for n in files(first) if n.endswith(".zip.age")
+                and f"/{changed['centre_number']}/" not in n]) >= 2
     assert any(n.startswith("private/statements/") and n.endswith(".pdf") for n in carried)
     assert any(n.startswith("site/s/") for n in carried)
     assert any(n.endswith(".zip.age") for n in carried)
-    assert not any(f"/{centre}/" in n and n.endswith(".zip.age") for n in carried)
-    assert "private/verify.sqlite" not in carried
+
+
+def test_an_amend_over_several_centres_equals_a_full_rebuild(series: Series,
+                                                             tmp_path: Path) -> None:
+    # Two centres' bundles to make: made in worker processes, side by side.
+    rows = read_rows(series.folder / "candidates.csv")
+    by_centre = {r["centre_number"]: r for r in reversed(rows)}
+    changed = list(by_centre.values())[:2]
+    assert len({r["centre_number"] for r in changed}) == 2
+    _, amended, carried = _amend_against_rebuild(series, tmp_path, changed, workers=2)
+    assert any(n.endswith(".zip.age") for n in carried)  # the third centre's
