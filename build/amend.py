@@ -183,6 +183,16 @@ class _Shapes:
         return tuple(self._all)
 
 
+@dataclass(frozen=True)
+class Link:
+    """One file of a carried statement: linked from the first of ``sources`` that exists."""
+
+    display_id: str
+    sources: tuple[str, ...]
+    dest: str
+    required: bool
+
+
 def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previous: Previous,
                    out: Path) -> tuple[RenderedStatement, ...]:
     """The files of every statement not in ``new``, carried (hard-linked) from ``previous``.
@@ -190,26 +200,45 @@ def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previou
     Its page, fragment, PDF and ciphertext are the same bytes: the statement id and
     token did not change, so nothing in them did.
     """
+    rendered, links = carried_files(statements, new, previous, out)
+    link_all(links)
+    return rendered
+
+
+def carried_files(statements: Sequence[Statement], new: frozenset[str], previous: Previous,
+                  out: Path) -> tuple[tuple[RenderedStatement, ...], list[Link]]:
+    """Where the statements not in ``new`` lie in ``out``, and the links that put them there.
+
+    Looked up here (the spool belongs to this thread); ``link_all`` may run elsewhere.
+    """
     old, dest = os.fspath(previous.root), os.fspath(out)
-    blobs = [os.path.join(old, SITE_DIR), os.path.join(old, STAGED_DIR, Kind.CANDIDATE.value)]
-    carrier = Carrier()
-    result = []
+    blobs = (os.path.join(old, SITE_DIR), os.path.join(old, STAGED_DIR, Kind.CANDIDATE.value))
+    result, links = [], []
     for s in statements:
         if s.statement_id in new:
             continue
         item = previous.of(s.statement_id)
         fragment = item.fragment
         blob = blob_path(s.statement_id)
-        if not (carrier.carry(os.path.join(old, item.pdf), os.path.join(dest, item.pdf))
-                and any(carrier.carry(os.path.join(place, blob),
-                                      os.path.join(dest, SITE_DIR, blob)) for place in blobs)):
-            raise BuildError(f"the previous output lacks the files of {s.display_id}, so they "
-                             "cannot be carried over",
-                             hint="run `results build` to render every statement again")
-        for rel in (item.html, fragment):
-            carrier.carry(os.path.join(old, rel), os.path.join(dest, rel))
+        links += [Link(s.display_id, (os.path.join(old, item.pdf),),
+                       os.path.join(dest, item.pdf), True),
+                  Link(s.display_id, tuple(os.path.join(place, blob) for place in blobs),
+                       os.path.join(dest, SITE_DIR, blob), True),
+                  *(Link(s.display_id, (os.path.join(old, rel),), os.path.join(dest, rel), False)
+                    for rel in (item.html, fragment))]
         result.append(RenderedStatement(s, out / item.pdf, out / item.html, out / fragment))
-    return tuple(result)
+    return tuple(result), links
+
+
+def link_all(links: Sequence[Link]) -> None:
+    """Make the links; BuildError if a statement's PDF or ciphertext is missing."""
+    carrier = Carrier()
+    for link in links:
+        if not any(carrier.carry(source, link.dest) for source in link.sources) \
+                and link.required:
+            raise BuildError(f"the previous output lacks the files of {link.display_id}, so "
+                             "they cannot be carried over",
+                             hint="run `results build` to render every statement again")
 
 
 def carry_bundles(series: Series, rebuilt: frozenset[str], previous: Previous,

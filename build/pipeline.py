@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,8 +24,10 @@ from pathlib import Path
 from results_online.build.amend import (
     Plan,
     Previous,
+    carried_files,
     carry_bundles,
     carry_rendered,
+    link_all,
     plan_into,
     read_previous,
 )
@@ -107,11 +110,13 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
     outbox = Outbox(series, keys.statement_secret, private, previous=config.out_dir / "private")
     # An amend's bundles are most of what it does: several are made in processes at once.
     processes = config.workers if carrying is not None and len(plan.affected) > 1 else 1
-    with AfterRender(series, out, statement_secret=keys.statement_secret, now=config.now,
-                     centres=plan.affected if carrying else None, seal=seal, outbox=outbox,
-                     explanation=plan.explanation, messages=spool.put_messages,
-                     processes=processes) as after:
-        feed = _Feed(spool, plan, carrying, out, batch_size=config.batch_size, after=after)
+    with ThreadPoolExecutor(1, thread_name_prefix="carry") as linker, AfterRender(
+            series, out, statement_secret=keys.statement_secret, now=config.now,
+            centres=plan.affected if carrying else None, seal=seal, outbox=outbox,
+            explanation=plan.explanation, messages=spool.put_messages,
+            processes=processes) as after:
+        feed = _Feed(spool, plan, carrying, out, batch_size=config.batch_size, after=after,
+                     linker=linker)
         render_stream(feed.batches(), feed.texts(), private / "statements",
                       total=feed.to_render, workers=config.workers, progress=progress,
                       now=config.now, seal=seal, on_batch=after.batch,
@@ -122,13 +127,14 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
         if not (carrying is not None and update_index(
                 carrying.root / "private" / "verify.sqlite", index,
                 (s for s in spool.statements() if feed.fresh(s)), keys.pepper,
-                retired=plan.retired, current=spool.statements())):
+                retired=plan.retired, facts=plan.facts)):
             write_index(spool.statements(), keys.pepper, index, superseded=plan.retired)
         guessing = guess_bound(plan.facts.budget(), plan.facts.shortest)
         write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
         log.info("stage: site pages")
         write_site(series, keys.keyset, out / "site")
         bundles = [b.path for b in after.bundles()]
+        feed.linked()  # before the release plan moves the blobs it planned
     if carrying is not None:
         bundles += carry_bundles(series, plan.affected, carrying, out)
     # Last: it plans every file the stages above put in site/, plus the bundles.
@@ -144,11 +150,13 @@ class _Feed:
     """The spooled statements as render batches, centre by centre, each centre announced."""
 
     def __init__(self, spool: Spool, plan: Plan, carrying: Previous | None, out: Path, *,
-                 batch_size: int, after: AfterRender) -> None:
+                 batch_size: int, after: AfterRender,
+                 linker: ThreadPoolExecutor | None = None) -> None:
         if batch_size < 1:
             raise ValueError("workers and batch_size must be at least 1")
         self.spool, self.plan, self.carrying, self.out = spool, plan, carrying, out
-        self.batch_size, self.after = batch_size, after
+        self.batch_size, self.after, self.linker = batch_size, after, linker
+        self._links: list[Future[None]] = []
         self.to_render = sum(1 for s in spool.statements() if self.fresh(s))
 
     def fresh(self, s: Statement) -> bool:
@@ -163,15 +171,31 @@ class _Feed:
                 yield from statement_texts(s)
 
     def batches(self) -> Iterator[list[Statement]]:
-        """Each centre's statements to render, in slices of ``batch_size``."""
+        """Each centre's statements to render, in slices of ``batch_size``.
+
+        An amend links the files of a centre without a new bundle on the ``linker``
+        thread, so the render workers are not kept waiting for 40,000 links: a centre
+        whose bundle is made again has its files linked here, before the bundle reads them.
+        """
         for group in self.spool.statements_by_centre():
             todo = [s for s in group if self.fresh(s)]
+            number = group[0].centre.number
             carried: tuple[RenderedStatement, ...] = ()
             if self.carrying is not None and self.plan.new is not None:
-                carried = carry_rendered(group, self.plan.new, self.carrying, self.out)
-            self.after.centre(group[0].centre.number, group, carried)
+                if number in self.plan.affected or self.linker is None:
+                    carried = carry_rendered(group, self.plan.new, self.carrying, self.out)
+                else:
+                    carried, links = carried_files(group, self.plan.new, self.carrying, self.out)
+                    self._links.append(self.linker.submit(link_all, links))
+            self.after.centre(number, group, carried)
             for i in range(0, len(todo), self.batch_size):
                 yield todo[i:i + self.batch_size]
+
+    def linked(self) -> None:
+        """Wait until every file handed to the linker is linked (re-raises its error)."""
+        for done in self._links:
+            done.result()
+        self._links.clear()
 
     def rendered(self, s: Statement) -> RenderedStatement:
         """Where ``s``'s files lie in the output."""

@@ -18,6 +18,7 @@ from release_support import read_rows
 
 from results_online.build.pipeline import build
 from results_online.config import build_config
+from results_online.errors import BuildError
 
 NOW = "2026-08-13T07:30:00+00:00"  # both releases are due: bundles and blobs in site/
 LATER = "2026-09-01T10:00:00+00:00"
@@ -58,11 +59,11 @@ def test_a_live_bundle_is_stored_once(plain: Path) -> None:
 
 
 def _amend_against_rebuild(series: Series, tmp_path: Path, changed: list[dict[str, str]], *,
-                           workers: int) -> tuple[Path, Path, list[str]]:
+                           workers: int) -> tuple[Path, list[str]]:
     """Build, change ``changed``'s marks, then amend a linked copy and rebuild another.
 
-    Returns the first build, the amended output and the names of the files the amend
-    carried (the same inode as in the first build).
+    Returns the first build and the names of the files the amend carried (the same
+    inode as in the first build).
     """
     # The first build at the amend's time too: every PDF carries its build's time as its
     # creation date, so only then are carried and re-rendered PDFs the same bytes.
@@ -91,13 +92,13 @@ def _amend_against_rebuild(series: Series, tmp_path: Path, changed: list[dict[st
     carried = [n for n in files(amended) if before.get(n) == (amended / n).stat().st_ino]
     assert not any(f"/{c}/" in n and n.endswith(".zip.age") for n in carried for c in centres)
     assert "private/verify.sqlite" not in carried
-    return first, amended, carried
+    return first, carried
 
 
 def test_amend_equals_a_full_rebuild_and_carries_unchanged_files_by_link(
         series: Series, tmp_path: Path) -> None:
     changed = read_rows(series.folder / "candidates.csv")[0]
-    first, _, carried = _amend_against_rebuild(series, tmp_path, [changed], workers=1)
+    first, carried = _amend_against_rebuild(series, tmp_path, [changed], workers=1)
     assert len([n for n in files(first) if n.endswith(".zip.age")
                 and f"/{changed['centre_number']}/" not in n]) >= 2
     assert any(n.startswith("private/statements/") and n.endswith(".pdf") for n in carried)
@@ -112,5 +113,26 @@ def test_an_amend_over_several_centres_equals_a_full_rebuild(series: Series,
     by_centre = {r["centre_number"]: r for r in reversed(rows)}
     changed = list(by_centre.values())[:2]
     assert len({r["centre_number"] for r in changed}) == 2
-    _, amended, carried = _amend_against_rebuild(series, tmp_path, changed, workers=2)
+    _, carried = _amend_against_rebuild(series, tmp_path, changed, workers=2)
     assert any(n.endswith(".zip.age") for n in carried)  # the third centre's
+
+
+def test_an_amend_that_cannot_carry_a_statement_fails_and_keeps_the_old_output(
+        series: Series, tmp_path: Path) -> None:
+    # The missing file is in a centre without a change: linked on the carrying thread.
+    first = tmp_path / "first"
+    _build(series, first, now=LATER)
+    rows = read_rows(series.folder / "candidates.csv")
+    changed = rows[0]
+    other = next(r for r in rows if r["centre_number"] != changed["centre_number"])
+    lost = next((first / "private" / "statements" / other["centre_number"]).rglob("*.pdf"))
+    lost.unlink()
+    folder = tmp_path / "changed"
+    shutil.copytree(series.folder, folder)
+    change_mark(folder, changed["candidate_id"])
+    before = files(first)
+    with pytest.raises(BuildError, match="lacks the files"):
+        _build(Series(folder, series.keys, series.identities), first, now=LATER, amend=True,
+               workers=2)
+    assert files(first) == before
+    assert not list(tmp_path.glob(".first.*"))  # no staging left beside it

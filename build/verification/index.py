@@ -168,19 +168,17 @@ _INSERT = "INSERT INTO statements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def update_index(previous: Path, path: Path, new: Iterable[Statement], pepper: bytes, *,
-                 retired: Sequence[IndexRow], current: Iterable[Statement]) -> bool:
+                 retired: Sequence[IndexRow], facts: IndexFacts) -> bool:
     """Write ``path`` as ``previous`` plus the new statements, with the retired rows updated.
 
-    ``current`` are all the series' statements, for what the index says about the series.
-    What ``write_index`` would write for the whole series, in time proportional to the
-    change (an amend). False, writing nothing, if ``previous`` is of another format or
-    pepper: then the whole index is written again.
+    ``facts`` are what the index says about the series, gathered over all its
+    statements (as sealing gathers them). What ``write_index`` would write for the
+    whole series, in time proportional to the change (an amend). False, writing
+    nothing, if ``previous`` is of another format or pepper: then the whole index is
+    written again.
     """
     if not _same_format(previous, pepper):
         return False
-    facts = IndexFacts()
-    for s in current:
-        facts.add(s)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.unlink(missing_ok=True)
