@@ -157,7 +157,8 @@ class _Feed:
         self.spool, self.plan, self.carrying, self.out = spool, plan, carrying, out
         self.batch_size, self.after, self.linker = batch_size, after, linker
         self._links: list[Future[None]] = []
-        self.to_render = sum(1 for s in spool.statements() if self.fresh(s))
+        # Counted from the plan, not by reading every statement back from the spool.
+        self.to_render = plan.count if carrying is None or plan.new is None else len(plan.new)
 
     def fresh(self, s: Statement) -> bool:
         """Whether ``s`` is rendered by this build (not carried over by an amend)."""
