@@ -10,7 +10,14 @@ import redis
 from localhost import free_port
 from redis_server import redis_server
 from starlette.testclient import TestClient
-from verify_support import VerifyFixture, credentials, make_fixture, wrong
+from verify_support import (
+    VerifyFixture,
+    credentials,
+    guesses_at_once,
+    make_fixture,
+    match_rounds,
+    wrong,
+)
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
@@ -148,53 +155,15 @@ def test_pipelined_window_reads_answer_as_the_library_does(redis_url: str) -> No
 
 
 
-def _rounds(app: object, *rounds: list[dict[str, str]], first_repeat: int = 1
-            ) -> list[list[bool]]:
-    """POST each round's bodies to /api/verify all at once (in the first round each
-    ``first_repeat`` times in turn, from its own client task), round after round, in one
-    event loop (the app's Redis connections belong to it); each answer's ``match``."""
-    import asyncio
-
-    import httpx
-
-    async def run() -> list[list[bool]]:
-        out = []
-        async with app.router.lifespan_context(app):  # type: ignore[attr-defined]
-            transport = httpx.ASGITransport(app=app, client=("192.0.2.200", 1))  # type: ignore[arg-type]
-            async with httpx.AsyncClient(transport=transport, base_url="http://v.test") as c:
-                async def post(body: dict[str, str], repeat: int) -> list[bool]:
-                    return [bool((await c.post("/api/verify", json=body)).json()["match"])
-                            for _ in range(repeat)]
-
-                for n, bodies in enumerate(rounds):
-                    repeat = first_repeat if n == 0 else 1
-                    answers = await asyncio.gather(*(post(b, repeat) for b in bodies))
-                    out.append([m for ms in answers for m in ms])
-        return out
-
-    return asyncio.run(run())
-
-
 def test_concurrent_guesses_of_one_id_get_no_more_than_its_budget_in_redis(
         fx: VerifyFixture, redis_url: str) -> None:
     redis.Redis.from_url(redis_url).flushdb()
-    s = fx.statements[2]
     app = fx.app(failures_per_id=3, redis_url=redis_url)
-    throttle = app.state.results.throttle
-    granted: list[bool] = []
-    real_reserve = throttle.reserve
-
-    async def counting_reserve(key: bytes, address: str) -> bool:
-        granted.append(await real_reserve(key, address))
-        return granted[-1]
-
-    throttle.reserve = counting_reserve
-    bad = credentials(s, wrong(s.entry.candidate.secret))
-    guesses, after = _rounds(app, [bad] * 20, [credentials(s)])
+    guesses, after, granted = guesses_at_once(app, fx.statements[2])
     assert guesses == [False] * 20
     assert granted.count(True) == 3  # 20 guesses at once were checked as 3, the budget
     assert after == [False]  # locked
-    assert throttle._flights == {}
+    assert app.state.results.throttle._flights == {}
 
 
 
@@ -237,7 +206,7 @@ def test_many_right_checks_of_one_id_at_once_all_match_and_use_none_of_its_budge
     s = fx.statements[3]
     app = fx.app(failures_per_id=3, redis_url=redis_url)
     bad = credentials(s, wrong(s.entry.candidate.secret))
-    many, two_bad, right, third_bad, locked = _rounds(
+    many, two_bad, right, third_bad, locked = match_rounds(
         app, [credentials(s)] * 100, [bad, bad], [credentials(s)], [bad], [credentials(s)],
         first_repeat=10)
     assert many == [True] * 1000

@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from verify_support import (
     VerifyFixture,
     credentials,
+    guesses_at_once,
     make_fixture,
     post_from,
     small_series,
@@ -300,30 +301,9 @@ def test_the_index_refuses_an_old_format_clearly(fx: VerifyFixture, tmp_path: Pa
 
 
 def test_concurrent_guesses_of_one_id_get_no_more_than_its_budget(fx: VerifyFixture) -> None:
-    import asyncio
-
-    import httpx
-
-    s = fx.statements[2]
     app = fx.app(failures_per_id=3)
-    throttle = app.state.results.throttle
-    granted: list[bool] = []
-    real_reserve = throttle.reserve
-
-    async def counting_reserve(key: bytes, address: str) -> bool:
-        granted.append(await real_reserve(key, address))
-        return granted[-1]
-
-    throttle.reserve = counting_reserve
-    bad = credentials(s, wrong(s.entry.candidate.secret))
-
-    async def run() -> bool:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, client=("192.0.2.200", 1))
-            async with httpx.AsyncClient(transport=transport, base_url="http://v.test") as c:
-                await asyncio.gather(*(c.post("/api/verify", json=bad) for _ in range(20)))
-                return bool((await c.post("/api/verify", json=credentials(s))).json()["match"])
-
-    assert asyncio.run(run()) is False
+    guesses, after, granted = guesses_at_once(app, fx.statements[2])
+    assert guesses == [False] * 20
+    assert after == [False]  # locked
     assert granted.count(True) == 3  # 20 guesses at once were checked as 3, the budget
-    assert throttle._flights == {}
+    assert app.state.results.throttle._flights == {}

@@ -81,3 +81,44 @@ def credentials(s: Statement, secret: str | None = None) -> dict[str, str]:
 def wrong(secret: str) -> str:
     """A different secret number of the same length."""
     return str((int(secret) + 1) % 10 ** len(secret)).zfill(len(secret))
+
+
+def match_rounds(app: Starlette, *rounds: list[dict[str, str]], first_repeat: int = 1
+                 ) -> list[list[bool]]:
+    """POST each round's bodies to /api/verify all at once (in the first round each
+    ``first_repeat`` times in turn, from its own client task), round after round, in one
+    event loop (the app's Redis connections belong to it); each answer's ``match``."""
+    async def run() -> list[list[bool]]:
+        out = []
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app, client=("192.0.2.200", 1))
+            async with httpx.AsyncClient(transport=transport, base_url="http://v.test") as c:
+                async def post(body: dict[str, str], repeat: int) -> list[bool]:
+                    return [bool((await c.post("/api/verify", json=body)).json()["match"])
+                            for _ in range(repeat)]
+
+                for n, bodies in enumerate(rounds):
+                    repeat = first_repeat if n == 0 else 1
+                    answers = await asyncio.gather(*(post(b, repeat) for b in bodies))
+                    out.append([m for ms in answers for m in ms])
+        return out
+
+    return asyncio.run(run())
+
+
+def guesses_at_once(app: Starlette, s: Statement, n: int = 20
+                    ) -> tuple[list[bool], list[bool], list[bool]]:
+    """``n`` wrong guesses of ``s``'s secret at once, then the right one: their answers,
+    and the throttle's grant for each check that reached it."""
+    throttle = app.state.results.throttle
+    granted: list[bool] = []
+    real_reserve = throttle.reserve
+
+    async def counting_reserve(key: bytes, address: str) -> bool:
+        granted.append(await real_reserve(key, address))
+        return granted[-1]
+
+    throttle.reserve = counting_reserve
+    bad = credentials(s, wrong(s.entry.candidate.secret))
+    guesses, after = match_rounds(app, [bad] * n, [credentials(s)])
+    return guesses, after, granted
