@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import groupby
 from pathlib import Path, PurePosixPath
 
 from results_online.build.output import carry, write_json_list
@@ -210,9 +211,16 @@ def due(plan: ReleasePlan, now: datetime) -> list[PlannedFile]:
 
 def withdrawn(plan: ReleasePlan, now: datetime) -> list[str]:
     """Site paths whose window has closed by ``now`` and that no due file replaces."""
-    live = {f.path for f in due(plan, now)}
-    return sorted({f.path for f in plan.files
-                   if f.live_until is not None and now >= f.live_until and f.path not in live})
+    by_path = sorted(plan.files, key=lambda f: f.path)
+    return [path for path, versions in groupby(by_path, key=lambda f: f.path)
+            if gone_at(list(versions), now)]
+
+
+def gone_at(versions: Sequence[PlannedFile], now: datetime) -> bool:
+    """Whether a path with these planned files is withdrawn at ``now``: one's window has
+    closed and none is due."""
+    return not any(f.live(now) for f in versions) and any(
+        f.live_until is not None and now >= f.live_until for f in versions)
 
 
 def place_files(out: Path, files: Sequence[PublicFile], plan: ReleasePlan) -> None:

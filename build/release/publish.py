@@ -22,7 +22,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any, TypeVar
 
-from results_online.build.release.plan import PLAN_FILE, PlannedFile, plan_files
+from results_online.build.release.plan import PLAN_FILE, PlannedFile, gone_at, plan_files
 from results_online.errors import PublishError
 
 log = logging.getLogger("results_online.publish")
@@ -123,16 +123,14 @@ def _publish(out: Path, plan: Path, target: S3Target, now: datetime, client: Any
 
 
 def _withdrawn(files: Iterator[PlannedFile], now: datetime) -> Iterator[str]:
-    """``plan.withdrawn`` over the plan's files as they stream by, grouped by path."""
+    """``plan.withdrawn`` over the plan's files as they stream by, one path at a time."""
     last = ""
     for path, group in groupby(files, key=lambda f: f.path):
         if path <= last:  # each path's files are together only in a plan sorted by path
             raise PublishError(f"the release plan is not in order at {path}",
                                hint="run `results build` again")
         last = path
-        versions = list(group)
-        if not any(f.live(now) for f in versions) and any(
-                f.live_until is not None and now >= f.live_until for f in versions):
+        if gone_at(list(group), now):
             yield path
 
 
