@@ -258,9 +258,11 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Lines shaped once per batch, PDF objects serialised once (weasy_speed.py).
+    # Lines shaped once per batch, pseudo-element styles shared, PDF objects serialised
+    # once (weasy_speed.py).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
+    monkeypatch.setattr(statements_module, "shared_pseudo_styles", nullcontext)
     monkeypatch.setattr(weasy, "serialise_once", lambda pdf: None)
     plain = renderer().render_batch(statements, tmp_path / "plain", NOW)
     for s, (a, *_), (b, *_) in zip(statements, fast, plain, strict=True):

@@ -57,7 +57,7 @@ from results_online.build.render.weasy import (
     metadata,
     paint_into_slot,
 )
-from results_online.build.render.weasy_speed import shared_line_breaks
+from results_online.build.render.weasy_speed import shared_line_breaks, shared_pseudo_styles
 from results_online.errors import BuildError
 from results_online.keys.seal import Seal
 from results_online.model import Statement
@@ -143,7 +143,7 @@ class Renderer:
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,
                       seal: Seal | None) -> list[_Paths]:
         items = [_item(s) for s in statements]
-        with shared_line_breaks():
+        with shared_line_breaks(), shared_pseudo_styles():
             document = HTML(string=self._print_html(items, embed_css=False, slots=True)).render(
                 font_config=self.fonts, stylesheets=[self.css])
         pages = _page_per_statement(document, statements)

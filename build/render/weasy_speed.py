@@ -13,6 +13,12 @@ drawn with them are the same, to the pixel and in their text, as pages drawn wit
   shared. Within it, WeasyPrint's ``split_first_line`` is looked up by its text,
   width and every style property line breaking and shaping read; what it returns
   is a deactivated layout that drawing reactivates, so boxes can share it.
+- ``shared_pseudo_styles``: WeasyPrint's user-agent sheet has rules for six
+  pseudo-elements of every element (``::marker``, ``::footnote-call`` and the like),
+  and it computes those styles for every element of the document, sharing none,
+  though it shares the elements' own when they are equal: 392 styles a statement.
+  Within it, a pseudo-element whose element has the same (shared) style and whose
+  cascade holds the same declarations gets the style already computed for it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from weasyprint.css import StyleFor
 from weasyprint.layout import inline
 
 
@@ -94,3 +101,46 @@ def shared_line_breaks() -> Iterator[None]:
         yield
     finally:
         _lines.cache = outer
+
+
+_unshared_style = StyleFor.set_computed_styles
+_styles = threading.local()  # this thread's switch while in shared_pseudo_styles
+
+
+def _set_computed_styles(self: Any, element: Any, parent: Any, root: Any = None,
+                         pseudo_type: str | None = None, **rest: Any) -> None:
+    if (pseudo_type is None or parent is not element or not hasattr(element, "tag")
+            or not getattr(_styles, "on", False)):  # page margin boxes have no tag
+        _unshared_style(self, element, parent, root, pseudo_type, **rest)
+        return
+    # A computed style is a function of its parent's, its cascade and the document's
+    # settings: the element's own style object (shared when equal) and the ids of the
+    # stylesheet's declaration values (the same objects for every element a rule
+    # matches) say when two are equal.
+    cascaded = self.get_cascaded_styles().get((element, pseudo_type), {})
+    computed = self.get_computed_styles()
+    key = (pseudo_type, id(computed[element, None]),
+           tuple((name, id(values), weight) for name, (values, weight) in cascaded.items()))
+    known: dict[tuple[Any, ...], Any] = self.__dict__.setdefault("_results_pseudo", {})
+    try:
+        computed[element, pseudo_type] = known[key]
+        return
+    except KeyError:
+        pass
+    except TypeError:  # a weight that cannot be a key: compute this one afresh
+        _unshared_style(self, element, parent, root, pseudo_type, **rest)
+        return
+    _unshared_style(self, element, parent, root, pseudo_type, **rest)
+    known[key] = computed[element, pseudo_type]
+
+
+@contextmanager
+def shared_pseudo_styles() -> Iterator[None]:
+    """Within it, equal pseudo-element styles of a document are computed once and shared."""
+    StyleFor.set_computed_styles = _set_computed_styles
+    outer = getattr(_styles, "on", False)
+    _styles.on = True
+    try:
+        yield
+    finally:
+        _styles.on = outer
