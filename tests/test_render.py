@@ -20,7 +20,7 @@ import pytest
 from factories import NAMES, NOW, cambridge_series, make_keys, step_series
 from pdfcheck import drawn_glyphs, embedded_font_names, pdf_text, shows_name
 from PIL import Image, ImageChops
-from weasyprint import HTML
+from weasyprint import HTML, css
 
 from results_online.build.render import statements as statements_module
 from results_online.build.render import weasy, weasy_speed
@@ -259,16 +259,36 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Lines shaped once per batch, pseudo-element styles shared, PDF objects serialised
-    # once (weasy_speed.py).
+    # once (weasy_speed.py), print HTML without ids or lang (_statement_body.html).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
     monkeypatch.setattr(statements_module, "shared_pseudo_styles", nullcontext)
     monkeypatch.setattr(weasy, "serialise_once", lambda pdf: None)
+    monkeypatch.setattr(renderer(), "print_only", False)
     plain = renderer().render_batch(statements, tmp_path / "plain", NOW)
     for s, (a, *_), (b, *_) in zip(statements, fast, plain, strict=True):
         one, other = _image(Path(a)), _image(Path(b))
         assert ImageChops.difference(one, other).getbbox() is None, s.entry.candidate.name
         assert pdf_text(Path(a)) == pdf_text(Path(b))
+
+
+def test_a_batch_computes_a_style_once_not_once_a_page(
+        statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+    original = css.ComputedStyle.__init__
+
+    def counted(self: css.ComputedStyle, *args: object) -> None:
+        made[-1] += 1
+        original(self, *args)
+
+    monkeypatch.setattr(css.ComputedStyle, "__init__", counted)
+    for copies in (1, 4):
+        made.append(0)
+        renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
+    # Each further page adds its QR and chart slots' styles (ids of their own), about 34,
+    # not a copy of every style: with ids and lang in print about 300, with pseudo-element
+    # styles unshared about 360.
+    assert made[1] - made[0] < 9 * 60, made
 
 
 def test_a_shared_line_is_only_shared_in_the_same_style(tmp_path: Path) -> None:

@@ -111,6 +111,9 @@ class _Item:
 class Renderer:
     """Per-process rendering state, made once: templates, fonts and parsed CSS."""
 
+    # Print HTML without the web page's ids and lang (_statement_body.html says why).
+    print_only = True
+
     def __init__(self, series_fonts: SeriesFonts = INSTALLED_FONTS) -> None:
         self.env = environment()
         self.series_fonts = series_fonts
@@ -129,7 +132,7 @@ class Renderer:
         return self.env.get_template("statement_print.html").render(
             items=[(i.statement, i.slot if slots else i.qr, i.print_chart(painted=slots))
                    for i in items],
-            embed_css=embed_css, css=Markup(self.print_css))  # noqa: S704
+            embed_css=embed_css, css=Markup(self.print_css), for_print=self.print_only)  # noqa: S704
 
     def render_batch(self, statements: Sequence[Statement], out_dir: Path, now: datetime,
                      seal: Seal | None = None) -> list[_Paths]:
@@ -354,10 +357,11 @@ def _page_per_statement(document: Document, statements: Sequence[Statement]) -> 
     pages: list[Page] = []
     for page in document.pages:
         k = len(pages)
-        if k < len(statements) and anchor(page, f"s-{statements[k].statement_id}"):
+        # The QR slot is at the foot of the statement: on its page unless it spilled.
+        if k < len(statements) and anchor(page, f"qr-{statements[k].statement_id}"):
             pages.append(page)
         else:
-            spilled = statements[max(k - 1, 0)]
+            spilled = statements[min(k, len(statements) - 1)]
             raise BuildError(
                 f"statement {spilled.display_id} (centre {spilled.centre.number}, candidate "
                 f"{spilled.entry.candidate.number}) does not fit on one A4 page",
