@@ -291,6 +291,23 @@ def test_a_batch_computes_a_style_once_not_once_a_page(
     assert made[1] - made[0] < 9 * 60, made
 
 
+def test_a_line_every_page_shares_is_made_ready_to_draw_once(
+        statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+    original = weasy_speed._unshared_reactivate
+
+    def counted(layout: object, style: object) -> None:
+        made[-1] += 1
+        original(layout, style)
+
+    monkeypatch.setattr(weasy_speed, "_unshared_reactivate", counted)
+    for copies in (1, 4):
+        made.append(0)
+        renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
+    # Four copies of three pages draw each line four times, and make it ready once.
+    assert made[1] == made[0], made
+
+
 def test_a_shared_line_is_only_shared_in_the_same_style(tmp_path: Path) -> None:
     styles = ("", "font-weight: 700", "font-style: italic", "font-size: 14pt",
               "letter-spacing: 0.1em", "word-spacing: 1em", "font-variant: small-caps",

@@ -140,13 +140,14 @@ class Renderer:
 
         ``now`` is the PDFs' creation time; with a ``seal`` each PDF is sealed.
         """
-        with _collector_paused():
+        # Lines are shared from layout to the last page's drawing (weasy_speed.py).
+        with _collector_paused(), shared_line_breaks():
             return self._render_batch(statements, out_dir, now, seal)
 
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,
                       seal: Seal | None) -> list[_Paths]:
         items = [_item(s) for s in statements]
-        with shared_line_breaks(), shared_pseudo_styles():
+        with shared_pseudo_styles():
             document = HTML(string=self._print_html(items, embed_css=False, slots=True)).render(
                 font_config=self.fonts, stylesheets=[self.css])
         pages = _page_per_statement(document, statements)

@@ -15,7 +15,9 @@ drawn with them are the same, to the pixel and in their text, as pages drawn wit
   shaped and broke every copy again: 2,101 line breaks for 50 statements, 608 when
   shared. Within it, WeasyPrint's ``split_first_line`` is looked up by its text,
   width and every style property line breaking and shaping read; what it returns
-  is a deactivated layout that drawing reactivates, so boxes can share it.
+  is a deactivated layout that drawing reactivates, so boxes can share it; once
+  reactivated, it stays ready until the batch ends instead of being made again on
+  every page that draws it.
 - ``shared_pseudo_styles``: WeasyPrint's user-agent sheet has rules for six
   pseudo-elements of every element (``::marker``, ``::footnote-call`` and the like),
   and it computes those styles for every element of the document, sharing none,
@@ -36,6 +38,7 @@ from typing import Any
 import pydyf
 from weasyprint.css import StyleFor
 from weasyprint.layout import inline
+from weasyprint.text.line_break import Layout
 
 
 def serialise_once(pdf: Any) -> None:
@@ -119,23 +122,51 @@ def _split_first_line(text: str, style: Any, context: Any, *width: Any, **start:
         return cache[key]
     except KeyError:
         found = cache[key] = _unshared_split(text, style, context, *width, **start)
+        found[0].__dict__["_results_shared"] = True
         return found
     except TypeError:  # a value that cannot be a key: break this line afresh
         return _unshared_split(text, style, context, *width, **start)
+
+
+_unshared_reactivate = Layout.reactivate
+_unshared_deactivate = Layout.deactivate
+
+
+def _reactivate(self: Any, style: Any) -> None:
+    if self.__dict__.get("_results_live"):
+        return
+    _unshared_reactivate(self, style)
+    live: list[Any] | None = getattr(_lines, "live", None)
+    if live is not None and self.__dict__.get("_results_shared"):
+        self.__dict__["_results_live"] = True
+        live.append(self)
+
+
+def _deactivate(self: Any) -> None:
+    if not self.__dict__.get("_results_live"):
+        _unshared_deactivate(self)
 
 
 @contextmanager
 def shared_line_breaks() -> Iterator[None]:
     """Within it, the same text in the same style and width is shaped and broken once."""
     # The cache is per thread (a Dask worker may run batches in threads) and lives for
-    # one batch; outside one the wrapper breaks lines as WeasyPrint does.
+    # one batch; outside one the wrapper breaks lines as WeasyPrint does. A shared line,
+    # once made ready to draw, stays ready until the batch ends: drawing it on each page
+    # made its Pango layout and shaped its text again every time.
     inline.split_first_line = _split_first_line
-    outer = getattr(_lines, "cache", None)
-    _lines.cache = {} if outer is None else outer
+    Layout.reactivate, Layout.deactivate = _reactivate, _deactivate
+    outer = getattr(_lines, "cache", None), getattr(_lines, "live", None)
+    _lines.cache = {} if outer[0] is None else outer[0]
+    _lines.live = [] if outer[1] is None else outer[1]
     try:
         yield
     finally:
-        _lines.cache = outer
+        if outer[1] is None:
+            for layout in _lines.live:
+                del layout.__dict__["_results_live"]
+                _unshared_deactivate(layout)
+        _lines.cache, _lines.live = outer
 
 
 _unshared_style = StyleFor.set_computed_styles
