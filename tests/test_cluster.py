@@ -6,8 +6,11 @@ loses no statement; a batch that cannot render fails the build with the pool's e
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +23,7 @@ from distributed import Client, LocalCluster
 from outputs import Series, differences, example_series, files
 
 from results_online.build.pipeline import build
+from results_online.build.render import cluster as dask_path
 from results_online.build.render.fonts import statement_texts
 from results_online.build.render.statements import (
     RenderedStatement,
@@ -34,6 +38,7 @@ from results_online.model import Statement
 from results_online.progress import Advance
 
 NOW = "2026-08-13T07:30:00+00:00"
+TRIM = "MALLOC_TRIM_THRESHOLD_"  # Dask's nanny sets it by default; the render workers must not
 pytestmark = pytest.mark.timeout(600)
 
 
@@ -141,19 +146,50 @@ def test_the_cluster_draws_batches_only_as_the_workers_need_them(series: Series,
     assert len(list(tmp_path.rglob("*.pdf"))) == 12
 
 
-def test_a_local_cluster_has_the_renderer_loaded_and_no_profiler() -> None:
-    from results_online.build.render import cluster as dask_path
-
-    def state() -> tuple[bool, bool]:
-        import sys
-
-        import dask
-
-        return ("results_online.build.render.statements" in sys.modules,
-                bool(dask.config.get("distributed.worker.profile.enabled")))
-
+def test_a_local_cluster_runs_its_workers_with_the_worker_settings(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # What an earlier nanny with Dask's defaults leaves in this process (the module's cluster).
+    monkeypatch.setenv(TRIM, "65536")
     with dask_path.connecting(dask_path.LOCAL, 2) as client:
-        assert list(client().run(state).values()) == [(True, False)] * 2
+        states = list(client().run(_worker_state).values())
+    assert states == [(True, None, False, _expected())] * 2
+    assert os.environ[TRIM] == "65536"  # this process's own environment is left as it was
+
+
+def test_dask_worker_given_the_file_as_dask_config_runs_with_its_settings(
+        tmp_path: Path) -> None:
+    # A worker machine's shell, which no nanny has run in (this process may have had one).
+    env = {k: v for k, v in os.environ.items() if k != TRIM}
+    env["PYTHONPATH"] = str(Path(__file__).parent)  # it unpickles _worker_state from here
+    env["DASK_CONFIG"] = str(importlib.resources.files("results_online.build.render")
+                             / "dask-worker.yaml")
+    with (LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as scheduler,
+          Client(scheduler) as client, (tmp_path / "worker.log").open("wb") as log):
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker",
+                                   scheduler.scheduler_address, "--nworkers", "1",
+                                   "--nthreads", "1", "--preload", dask_path.PRELOAD,
+                                   "--no-dashboard"], env=env, stderr=log)
+        try:
+            client.wait_for_workers(1, timeout=120)
+            states = list(client.run(_worker_state).values())
+        finally:
+            worker.terminate()
+            worker.wait(60)
+    assert states == [(True, None, False, _expected())]
+
+
+def _worker_state() -> tuple[bool, str | None, bool, dict[str, object]]:
+    import dask
+
+    return ("results_online.build.render.statements" in sys.modules, os.environ.get(TRIM),
+            bool(dask.config.get("distributed.worker.profile.enabled")),
+            {k: dask.config.get(k) for k in _expected()})
+
+
+def _expected() -> dict[str, object]:
+    return {"distributed.admin.tick.interval": "500ms",
+            "distributed.worker.memory.monitor-interval": "1s",
+            "distributed.admin.system-monitor.interval": "2s"}
 
 
 def test_no_scheduler_at_the_address_is_a_clear_error(series: Series, tmp_path: Path) -> None:

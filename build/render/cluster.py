@@ -25,10 +25,11 @@ on the process pool.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
@@ -53,6 +54,9 @@ log = logging.getLogger("results_online.build.render.cluster")
 LOCAL = "local"
 # Imported by each LocalCluster worker as it starts (``dask worker --preload`` on a cluster).
 PRELOAD = "results_online.build.render.statements"
+# The render workers' Dask settings: applied to a LocalCluster, DASK_CONFIG for `dask worker`.
+WORKER_CONFIG = Path(__file__).with_name("dask-worker.yaml")
+_PRE_SPAWN = "distributed.nanny.pre-spawn-environ."
 AHEAD_PER_THREAD = 2  # batches in flight per worker thread: one rendering, one queued
 _Files = list[tuple[str, list[bytes]]]  # (stem relative to out_dir, bytes per extension)
 _PathList = list[tuple[str, str, str]]
@@ -163,6 +167,42 @@ def render_on_cluster(client: Client, batches: Iterable[Sequence[Statement]], ou
         client.unregister_worker_plugin(name)
 
 
+def worker_settings() -> dict[str, Any]:
+    """The settings of ``dask-worker.yaml`` as dotted keys, for ``dask.config.set``."""
+    settings: dict[str, Any] = {}
+    for tree in dask.config.collect_yaml([str(WORKER_CONFIG)]):
+        settings.update(_dotted(tree))
+    return settings
+
+
+@contextmanager
+def _worker_settings() -> Iterator[None]:
+    """Apply the worker settings while a LocalCluster spawns its workers.
+
+    A variable the file leaves unset is also kept from the workers while they spawn
+    (each inherits this process's environment): an earlier nanny in this process,
+    started with Dask's defaults, leaves MALLOC_TRIM_THRESHOLD_ set here.
+    """
+    settings = worker_settings()
+    unset = [k.removeprefix(_PRE_SPAWN) for k, v in settings.items()
+             if k.startswith(_PRE_SPAWN) and v is None]
+    kept = {name: os.environ.pop(name) for name in unset if name in os.environ}
+    try:
+        with dask.config.set(settings):
+            yield
+    finally:
+        os.environ.update(kept)
+
+
+def _dotted(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    # Leaves only: a whole mapping given to dask.config.set would replace Dask's defaults.
+    for key, value in tree.items():
+        if isinstance(value, Mapping):
+            yield from _dotted(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
 def _close(stack: ExitStack) -> None:
     try:
         stack.close()
@@ -177,9 +217,7 @@ def _open(scheduler: str, workers: int, stack: ExitStack) -> Client:
     would be left on the build's, and its current-client marker is per thread.
     """
     if scheduler == LOCAL:
-        # Dask's statistical profiler samples the rendering thread's deep WeasyPrint stack
-        # every 10 ms: measured at about 2.5 ms of a worker's CPU per statement (4%).
-        with dask.config.set({"distributed.worker.profile.enabled": False}):
+        with _worker_settings():
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
                                    preload=[PRELOAD])
