@@ -176,7 +176,7 @@ def worker_settings() -> dict[str, Any]:
 
 
 @contextmanager
-def _worker_settings() -> Iterator[None]:
+def applying_worker_settings() -> Iterator[None]:
     """Apply the worker settings while a LocalCluster spawns its workers.
 
     A variable the file leaves unset is also kept from the workers while they spawn
@@ -217,7 +217,7 @@ def _open(scheduler: str, workers: int, stack: ExitStack) -> Client:
     would be left on the build's, and its current-client marker is per thread.
     """
     if scheduler == LOCAL:
-        with _worker_settings():
+        with applying_worker_settings():
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    host="127.0.0.1", dashboard_address=None,
                                    preload=[PRELOAD])
