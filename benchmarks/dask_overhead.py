@@ -1,15 +1,18 @@
 """What Dask itself costs the render workers: Dask's default settings against dask-worker.yaml.
 
     .venv/bin/python benchmarks/dask_overhead.py [--n 400] [--rounds 2] [--batch-size 50]
+        [--drop distributed.worker.profile.enabled ...]
 
 Renders the same N statements (the scaled STEP series of build_scale.py) on a
 two-worker LocalCluster started with Dask's defaults and on one started with the
 render workers' settings (``build/render/dask-worker.yaml``), alternating (default,
-settings, settings, default, ...), each cluster new. Prints, per statement, the
-render stage's wall time, the workers' CPU and this process's CPU (client, fonts,
-scheduler and nannies), then the ratio settings / default; and the round trip of an
-empty task on each, the scheduler's cost per task. Only rendering is timed: no
-sealing, encryption or bundles, which are the same on both.
+settings, settings, default, ...), each cluster new. ``--drop KEY`` adds a cluster
+with the file's settings but that one (Dask's default for it), to tell each
+setting's share. Prints, per statement, the render stage's wall time, the workers'
+CPU and this process's CPU (client, fonts, scheduler and nannies), then the ratios
+to Dask's defaults; and the round trip of an empty task on each, the scheduler's
+cost per task. Only rendering is timed: no sealing, encryption or bundles, which
+are the same on both.
 """
 
 from __future__ import annotations
@@ -54,10 +57,11 @@ def statements(root: Path, n: int) -> tuple[Statement, ...]:
     return seal_series(load_series(root / "series"), load_keys(root / "keys"))
 
 
-def one_round(batch: tuple[Statement, ...], out: Path, settings: bool,
+def one_round(batch: tuple[Statement, ...], out: Path, settings: dict[str, Any] | None,
               batch_size: int) -> dict[str, float]:
     """Start a two-worker LocalCluster, render ``batch`` on it; seconds of wall and CPU."""
-    setup: Any = dask_path.applying_worker_settings() if settings else nullcontext()
+    setup: Any = (nullcontext() if settings is None
+                  else dask_path.applying_worker_settings(settings))
     t0 = time.perf_counter()
     with setup, LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                              host="127.0.0.1", dashboard_address=None,
@@ -76,37 +80,52 @@ def one_round(batch: tuple[Statement, ...], out: Path, settings: bool,
             "workers": sum(after[w] - before[w] for w in after)}
 
 
+def arms(drop: list[str]) -> dict[str, dict[str, Any] | None]:
+    """Dask's defaults, the file, and the file without each key of ``drop``."""
+    settings = dask_path.worker_settings()
+    unknown = [k for k in drop if k not in settings]
+    if unknown:
+        raise SystemExit(f"not in dask-worker.yaml: {', '.join(unknown)}")
+    made: dict[str, dict[str, Any] | None] = {"Dask defaults": None, "dask-worker.yaml": settings}
+    for key in drop:
+        made[f"without {key}"] = {k: v for k, v in settings.items() if k != key}
+    return made
+
+
 def main() -> None:
-    """Alternate the two settings and print each round and the ratios."""
+    """Alternate the settings and print each round and the ratios to Dask's defaults."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=400, help="statements per round")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of each setting")
     parser.add_argument("--batch-size", type=int, default=50)
+    parser.add_argument("--drop", action="append", default=[], metavar="KEY",
+                        help="also run the file without this dotted key (repeatable)")
     args = parser.parse_args()
     print(f"cores: {psutil.cpu_count()}, load average {psutil.getloadavg()[0]:.1f}")
-    runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+    named = arms(args.drop)
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in named}
     with tempfile.TemporaryDirectory(prefix="results-dask-overhead-") as tmp:
         batch = statements(Path(tmp), args.n)
         for k in range(args.rounds):
-            for settings in ((False, True) if k % 2 == 0 else (True, False)):
-                r = one_round(batch, Path(tmp) / f"out-{k}-{settings}", settings,
-                              args.batch_size)
-                runs[settings].append(r)
-                print(f"  {'dask-worker.yaml' if settings else 'Dask defaults':16s} "
-                      f"cluster start {r['start']:5.1f} s; per statement: wall "
-                      f"{1000 * r['wall'] / args.n:6.1f} ms, workers' CPU "
-                      f"{1000 * r['workers'] / args.n:6.1f} ms, this process "
-                      f"{1000 * r['own'] / args.n:5.1f} ms; empty task "
+            for i, name in enumerate(list(named)[::1 if k % 2 == 0 else -1]):
+                r = one_round(batch, Path(tmp) / f"out-{k}-{i}", named[name], args.batch_size)
+                runs[name].append(r)
+                print(f"  {name}: cluster start {r['start']:4.1f} s; per statement: wall "
+                      f"{1000 * r['wall'] / args.n:5.1f} ms, workers' CPU "
+                      f"{1000 * r['workers'] / args.n:5.1f} ms, this process "
+                      f"{1000 * r['own'] / args.n:4.1f} ms; empty task "
                       f"{1000 * r['task']:.2f} ms; load average "
                       f"{psutil.getloadavg()[0]:.1f}", flush=True)
 
-    def total(settings: bool, key: str) -> float:
-        return sum(r[key] for r in runs[settings])
+    def total(name: str, key: str) -> float:
+        return sum(r[key] for r in runs[name])
 
-    print(f"{args.n} statements, {args.rounds} round(s) each: dask-worker.yaml / Dask defaults: "
-          f"wall {total(True, 'wall') / total(False, 'wall'):.2f}x, workers' CPU "
-          f"{total(True, 'workers') / total(False, 'workers'):.2f}x, this process's CPU "
-          f"{total(True, 'own') / total(False, 'own'):.2f}x")
+    print(f"{args.n} statements, {args.rounds} round(s) each, against Dask's defaults:")
+    for name in list(named)[1:]:
+        print(f"  {name}: wall {total(name, 'wall') / total('Dask defaults', 'wall'):.2f}x, "
+              f"workers' CPU "
+              f"{total(name, 'workers') / total('Dask defaults', 'workers'):.2f}x, "
+              f"this process's CPU {total(name, 'own') / total('Dask defaults', 'own'):.2f}x")
 
 
 if __name__ == "__main__":

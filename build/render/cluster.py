@@ -176,14 +176,14 @@ def worker_settings() -> dict[str, Any]:
 
 
 @contextmanager
-def applying_worker_settings() -> Iterator[None]:
-    """Apply the worker settings while a LocalCluster spawns its workers.
+def applying_worker_settings(settings: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Apply the worker settings (the file's, or ``settings``) while a LocalCluster spawns.
 
-    A variable the file leaves unset is also kept from the workers while they spawn
+    A variable the settings leave unset is also kept from the workers while they spawn
     (each inherits this process's environment): an earlier nanny in this process,
     started with Dask's defaults, leaves MALLOC_TRIM_THRESHOLD_ set here.
     """
-    settings = worker_settings()
+    settings = worker_settings() if settings is None else settings
     unset = [k.removeprefix(_PRE_SPAWN) for k, v in settings.items()
              if k.startswith(_PRE_SPAWN) and v is None]
     kept = {name: os.environ.pop(name) for name in unset if name in os.environ}
