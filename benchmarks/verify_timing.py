@@ -12,15 +12,21 @@ shuffled order, thousands of checks of each kind:
     share, unknown  an unknown ID with a well-formed share code
     share, wrong    a real ID with another statement's share code
 
-Each ID is used equally often within its kind, so the limiter holds the same
-number of failures for the IDs of the unlocked kinds. All answers are checked to be
-byte-identical. Per pair of kinds of the same proof it prints the difference of the
-median times and the Mann-Whitney z-score (normal approximation, ties averaged);
-|z| >= 3 means the pair is distinguishable. Target: every pair |z| < 3, on three runs.
-(A share-code check is not compared with a secret-number check: whoever sends one
-knows which proof they sent; the times of both are printed.)
+Every ID of the secret-number kinds is timed equally often (locked IDs half wrong,
+half right), and every one of them has failed before (unlocked IDs once, locked IDs
+ten times), so the kinds differ only in what the app does, not in how warm the
+benchmark keeps an ID. The warm-up sends share-code checks of IDs of its own, so it
+uses up no timed ID's failures. All answers are checked to be byte-identical. Per pair
+of kinds of the same proof it prints the difference of the median times and the
+Mann-Whitney z-score (normal approximation, ties averaged): the kinds are shuffled
+together, so under "no difference" every labelling is equally likely and z is a
+permutation test, whatever the machine's load does meanwhile. |z| >= 3 means the pair is
+distinguishable. Target: every pair |z| < 3, on three runs. (A share-code check is not
+compared with a secret-number check: whoever sends one knows which proof they sent; the
+times of both are printed.) ``--plant-us 2`` adds 2 µs to every "wrong secret" time:
+a self-test of how large a difference the run can see.
 
-    .venv/bin/python benchmarks/verify_timing.py [--samples 3000] [--seed N]
+    .venv/bin/python benchmarks/verify_timing.py [--samples 3000] [--seed N] [--plant-us U]
 """
 
 from __future__ import annotations
@@ -43,6 +49,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "step-2026-06"
 PER_ID = 10  # secret-number failures per ID per day for this run (locks after 10)
+# Every unlocked ID gets one failure before the timed checks, so that none of them is
+# timed on its first failure (which creates its limiter window: a locked ID's exists).
+SEEDED = 1
+USES = PER_ID - 1 - SEEDED  # timed checks of each ID: never enough to lock an unlocked one
+WARM_UP = 300
 
 
 def prepare(folder: Path, candidates: int) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
@@ -159,30 +170,34 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--samples", type=int, default=3000, help="checks per kind")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--plant-us", type=float, default=0.0,
+                   help="self-test: add this many µs to every 'wrong secret' time")
     args = p.parse_args()
     rng = random.Random(args.seed)
-    uses = PER_ID - 1  # failures per unlocked ID: never enough to lock it
-    pool = math.ceil(args.samples / uses)
+    pool = math.ceil(args.samples / USES)
     with tempfile.TemporaryDirectory() as tmp:
-        env, people = prepare(Path(tmp), 2 * pool + 8)
-        known, victims = people[:pool], people[pool:pool + 4]
-        spare = people[2 * pool:2 * pool + 4]  # their share codes are "another statement's"
+        env, people = prepare(Path(tmp), 4 * pool + 4)
+        known, victims = people[:pool], people[pool:3 * pool]
+        spare = people[3 * pool:3 * pool + 4]  # their share codes are "another statement's"
+        unknown = [(f"U{n:07d}", f"{n % 10**6:06d}") for n in range(pool)]
         proc, port = serve(env)
         try:
             conn = Connection(port)
+            for cid, secret in [(c, s) for c, s, _ in known] + unknown:  # see SEEDED
+                conn.post(check(cid, "secret_number", wrong(secret)))
             for cid, secret, _ in victims:  # lock them: PER_ID wrong secrets each
                 for _ in range(PER_ID):
                     conn.post(check(cid, "secret_number", wrong(secret)))
             kinds = {
-                "unknown ID": [check(f"U{n:07d}", "secret_number", f"{n % 10**6:06d}")
-                               for n in range(pool) for _ in range(uses)],
+                "unknown ID": [check(cid, "secret_number", secret)
+                               for cid, secret in unknown for _ in range(USES)],
                 "wrong secret": [check(cid, "secret_number", wrong(secret))
-                                 for cid, secret, _ in known for _ in range(uses)],
-                "locked, wrong": [check(*rng.choice(victims)[:1], "secret_number", "000001")
-                                  for _ in range(args.samples)],
+                                 for cid, secret, _ in known for _ in range(USES)],
+                # Each locked ID is checked USES times in all, half wrong and half right.
+                "locked, wrong": [check(cid, "secret_number", wrong(secret))
+                                  for cid, secret, _ in victims for _ in range(USES // 2)],
                 "locked, right": [check(cid, "secret_number", secret)
-                                  for cid, secret, _ in itertools.islice(
-                                      itertools.cycle(victims), args.samples)],
+                                  for cid, secret, _ in victims for _ in range(USES // 2)],
                 "share, unknown": [check(f"U{n:07d}", "share_code", spare[n % 4][2])
                                    for n in range(args.samples)],
                 "share, wrong": [check(known[n % pool][0], "share_code", spare[n % 4][2])
@@ -190,13 +205,15 @@ def main() -> None:
             }
             order = [(name, req) for name, reqs in kinds.items() for req in reqs[:args.samples]]
             rng.shuffle(order)
-            for _, req in order[:300]:  # warm-up, not counted
-                conn.post(req)
+            # Warm-up, not counted: share-code checks, which use up no ID's failures.
+            for n in range(WARM_UP):
+                conn.post(check(f"W{n:07d}", "share_code", spare[n % 4][2]))
             times: dict[str, list[int]] = {name: [] for name in kinds}
             bodies = set()
+            plant = round(args.plant_us * 1000)
             for name, req in order:
                 elapsed, body = conn.post(req)
-                times[name].append(elapsed)
+                times[name].append(elapsed + (plant if name == "wrong secret" else 0))
                 bodies.add(body)
         finally:
             proc.terminate()
