@@ -100,6 +100,17 @@ def test_every_failure_kind_does_the_same_work_in_the_same_order(
     assert "decode" in first
 
 
+def test_unknown_ids_read_real_candidates_rows_not_one_cached_decoy(fx: VerifyFixture) -> None:
+    index = fx.app().state.results.index
+    real = {index.rows(index.key(s.entry.candidate.candidate_id))[0] for s in fx.statements}
+    unknown = [index.rows(index.key(f"Q{n:07d}")) for n in range(40)]
+    assert all(not known and rows in real for rows, known in unknown)
+    # spread over the candidates (one fixed decoy stays warm in the CPU cache), ...
+    assert len({rows for rows, _ in unknown}) >= len(real) // 2
+    # ... and one unknown ID reads the same rows every time, as a known ID does
+    assert index.rows(index.key("Q0000007")) == unknown[7]
+
+
 def _four_digit_fixture(tmp: Path) -> VerifyFixture:
     keys = make_keys(tmp / "keys")
     series = small_series()

@@ -11,8 +11,9 @@ process holds its own copy.
 
 Every check does the same work whatever its outcome, so its time tells nothing:
 the ID's keyed hash and the proof's, one dictionary lookup that returns the
-candidate's rows, or for an unknown ID the rows of a decoy candidate with the usual
-number of statements, a constant-time compare against every row returned, and every
+candidate's rows, or for an unknown ID the rows of a real candidate with the usual
+number of statements that the ID's keyed hash picks (not one decoy that stays in the
+CPU cache), a constant-time compare against every row returned, and every
 row's display decoded. Only then is the outcome picked. Whether the ID is locked is
 the caller's business and is decided without looking at any of this.
 
@@ -116,7 +117,7 @@ class VerificationIndex:
         except sqlite3.Error:
             raise ConfigError(f"{path} is not a verification index (corrupt or wrong file)",
                               hint="rebuild the series to write a new index") from None
-        self._decoy = self._pick_decoy()
+        self._decoys = self._pick_decoys()
 
     def _read(self, path: Path, con: sqlite3.Connection, pepper: bytes) -> None:
         """Check the meta table, then hold every row in memory."""
@@ -160,17 +161,21 @@ class VerificationIndex:
                 gc.enable()
         gc.freeze()  # held for good: later collections need not walk them again
 
-    def _pick_decoy(self) -> tuple[Row, ...]:
-        """The rows of a real candidate with the most common number of current statements."""
+    def _pick_decoys(self) -> tuple[tuple[Row, ...], ...]:
+        """The rows of every candidate with the most common number of current statements."""
         if not self._by_candidate:
-            return ()
+            return ((),)
         usual = Counter(map(len, self._by_candidate.values())).most_common(1)[0][0]
-        return next(rows for rows in self._by_candidate.values() if len(rows) == usual)
+        return tuple(rows for rows in self._by_candidate.values() if len(rows) == usual)
 
     def rows(self, key: bytes) -> tuple[tuple[Row, ...], bool]:
-        """The candidate's current rows and True, or the decoy's and False: one lookup."""
+        """The candidate's current rows and True, or a decoy's and False: one lookup."""
+        # One fixed decoy stays in the CPU cache, where a known ID's rows are not: an
+        # unknown ID reads the rows of a real candidate its keyed hash picks, as cold as a
+        # known ID's and the same ones each time. Both paths pick it.
+        decoy = self._decoys[int.from_bytes(key[:8]) % len(self._decoys)]
         rows = self._by_candidate.get(key)
-        return (self._decoy, False) if rows is None else (rows, True)
+        return (decoy, False) if rows is None else (rows, True)
 
     def key(self, candidate_id: str) -> bytes:
         """The ID's keyed hash: what the limiter counts (never the ID)."""
@@ -216,4 +221,4 @@ class VerificationIndex:
 
     def close(self) -> None:
         """Forget the rows (the database was closed once they were read)."""
-        self._by_candidate, self._by_statement, self._decoy = {}, {}, ()
+        self._by_candidate, self._by_statement, self._decoys = {}, {}, ((),)
