@@ -24,14 +24,18 @@ permutation test, whatever the machine's load does meanwhile. |z| >= 3 means the
 distinguishable. Target: every pair |z| < 3, on three runs. (A share-code check is not
 compared with a secret-number check: whoever sends one knows which proof they sent; the
 times of both are printed.) ``--plant-us 2`` adds 2 µs to every "wrong secret" time:
-a self-test of how large a difference the run can see.
+a self-test of how large a difference the run can see. ``--in-process`` calls the app's
+check directly (same kinds, same order, same statistics): far less noise, to find what
+differs in the app's own work.
 
     .venv/bin/python benchmarks/verify_timing.py [--samples 3000] [--seed N] [--plant-us U]
+        [--in-process]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import itertools
 import math
 import os
@@ -45,6 +49,7 @@ import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "step-2026-06"
@@ -54,6 +59,7 @@ PER_ID = 10  # secret-number failures per ID per day for this run (locks after 1
 SEEDED = 1
 USES = PER_ID - 1 - SEEDED  # timed checks of each ID: never enough to lock an unlocked one
 WARM_UP = 300
+Item = tuple[str, str, str]  # candidate ID, which proof, its value
 
 
 def prepare(folder: Path, candidates: int) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
@@ -115,7 +121,11 @@ class Connection:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
 
-    def post(self, request: bytes) -> tuple[int, bytes]:
+    def prepare(self, item: Item) -> bytes:
+        """The request bytes of one check, built before the timed loop."""
+        return check(*item)
+
+    def post(self, request: Any) -> tuple[int, bytes]:
         """Send one request; return (nanoseconds to the whole response, the body)."""
         t0 = time.perf_counter_ns()
         self.sock.sendall(request)
@@ -129,6 +139,38 @@ class Connection:
         elapsed = time.perf_counter_ns() - t0
         self.buf = rest[length:]
         return elapsed, head.split(b"\r\n")[0] + b" " + rest[:length]
+
+
+class InProcess:
+    """The app's own check (``Verifier``) called directly: no HTTP, no kernel, no client.
+
+    Far less noise than loopback, so it shows differences of a microsecond or less in
+    what the app does; its target is the same, but the loopback figures are what a
+    verifier could see.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        from results_online.config.app import app_config_from_env
+        from results_online.verify_app.state import open_state
+
+        self.verifier = open_state(app_config_from_env(env)).verifier
+        self.loop = asyncio.new_event_loop()
+        self.scope = {"type": "http", "client": ("127.0.0.1", 40000), "headers": []}
+
+    def prepare(self, item: Item) -> Item:
+        """Nothing to build ahead."""
+        return item
+
+    def post(self, item: Any) -> tuple[int, bytes]:
+        """Make one check; return (nanoseconds it took, what it answered)."""
+        return self.loop.run_until_complete(self._timed(*item))
+
+    async def _timed(self, candidate_id: str, field: str, value: str) -> tuple[int, bytes]:
+        attempt = (self.verifier.attempt_share if field == "share_code"
+                   else self.verifier.attempt)
+        t0 = time.perf_counter_ns()
+        found = await attempt(self.scope, candidate_id, value)
+        return time.perf_counter_ns() - t0, repr(found).encode()
 
 
 def request(body: str) -> bytes:
@@ -170,6 +212,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--samples", type=int, default=3000, help="checks per kind")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--in-process", action="store_true",
+                   help="call the app's check directly instead of over loopback")
     p.add_argument("--plant-us", type=float, default=0.0,
                    help="self-test: add this many µs to every 'wrong secret' time")
     args = p.parse_args()
@@ -180,34 +224,40 @@ def main() -> None:
         known, victims = people[:pool], people[pool:3 * pool]
         spare = people[3 * pool:3 * pool + 4]  # their share codes are "another statement's"
         unknown = [(f"U{n:07d}", f"{n % 10**6:06d}") for n in range(pool)]
-        proc, port = serve(env)
-        try:
+        proc: subprocess.Popen[bytes] | None = None
+        conn: Connection | InProcess
+        if args.in_process:
+            conn = InProcess(env)
+        else:
+            proc, port = serve(env)
             conn = Connection(port)
+        try:
             for cid, secret in [(c, s) for c, s, _ in known] + unknown:  # see SEEDED
-                conn.post(check(cid, "secret_number", wrong(secret)))
+                conn.post(conn.prepare((cid, "secret_number", wrong(secret))))
             for cid, secret, _ in victims:  # lock them: PER_ID wrong secrets each
                 for _ in range(PER_ID):
-                    conn.post(check(cid, "secret_number", wrong(secret)))
-            kinds = {
-                "unknown ID": [check(cid, "secret_number", secret)
+                    conn.post(conn.prepare((cid, "secret_number", wrong(secret))))
+            kinds: dict[str, list[Item]] = {
+                "unknown ID": [(cid, "secret_number", secret)
                                for cid, secret in unknown for _ in range(USES)],
-                "wrong secret": [check(cid, "secret_number", wrong(secret))
+                "wrong secret": [(cid, "secret_number", wrong(secret))
                                  for cid, secret, _ in known for _ in range(USES)],
                 # Each locked ID is checked USES times in all, half wrong and half right.
-                "locked, wrong": [check(cid, "secret_number", wrong(secret))
+                "locked, wrong": [(cid, "secret_number", wrong(secret))
                                   for cid, secret, _ in victims for _ in range(USES // 2)],
-                "locked, right": [check(cid, "secret_number", secret)
+                "locked, right": [(cid, "secret_number", secret)
                                   for cid, secret, _ in victims for _ in range(USES // 2)],
-                "share, unknown": [check(f"U{n:07d}", "share_code", spare[n % 4][2])
+                "share, unknown": [(f"U{n:07d}", "share_code", spare[n % 4][2])
                                    for n in range(args.samples)],
-                "share, wrong": [check(known[n % pool][0], "share_code", spare[n % 4][2])
+                "share, wrong": [(known[n % pool][0], "share_code", spare[n % 4][2])
                                  for n in range(args.samples)],
             }
-            order = [(name, req) for name, reqs in kinds.items() for req in reqs[:args.samples]]
+            order = [(name, conn.prepare(item)) for name, items in kinds.items()
+                     for item in items[:args.samples]]
             rng.shuffle(order)
             # Warm-up, not counted: share-code checks, which use up no ID's failures.
             for n in range(WARM_UP):
-                conn.post(check(f"W{n:07d}", "share_code", spare[n % 4][2]))
+                conn.post(conn.prepare((f"W{n:07d}", "share_code", spare[n % 4][2])))
             times: dict[str, list[int]] = {name: [] for name in kinds}
             bodies = set()
             plant = round(args.plant_us * 1000)
@@ -216,8 +266,9 @@ def main() -> None:
                 times[name].append(elapsed + (plant if name == "wrong secret" else 0))
                 bodies.add(body)
         finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=10)
     report(times, bodies)
 
 
