@@ -43,7 +43,8 @@ def fx(tmp_path_factory: pytest.TempPathFactory) -> VerifyFixture:
 
 def _traced(fx: VerifyFixture, monkeypatch: pytest.MonkeyPatch, **settings_: object
             ) -> tuple[Any, list[str]]:
-    """An app whose index lookups, JSON decoding and limiter calls are traced, in order."""
+    """An app whose index lookups, JSON decoding (and freeing) and limiter calls are traced,
+    in order."""
     app = fx.app(**settings_)
     state = app.state.results
     trace: list[str] = []
@@ -56,8 +57,17 @@ def _traced(fx: VerifyFixture, monkeypatch: pytest.MonkeyPatch, **settings_: obj
         return found
     monkeypatch.setattr(index, "rows", rows)
     real_loads = json.loads
-    monkeypatch.setattr(lookup.json, "loads", lambda text: trace.append("decode")
-                        or real_loads(text))
+
+    class Freed:
+        """Rides in a decoded statement: says when the statement is freed."""
+
+        def __del__(self) -> None:
+            trace.append("free decoded")
+
+    def loads(text: str) -> Any:
+        trace.append("decode")
+        return real_loads(text) | {"probe": Freed()}
+    monkeypatch.setattr(lookup.json, "loads", loads)
     throttle = state.throttle
     for name in ("reserve", "failed"):
         real = getattr(throttle, name)

@@ -28,7 +28,7 @@ import gc
 import json
 import sqlite3
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -75,6 +75,9 @@ class Check:
 
     key: bytes
     statements: tuple[dict[str, object], ...]  # empty when nothing matched
+    # Every row decoded, matched or not: held as long as the check, whatever its outcome,
+    # so that they are freed at the same point (a matched row freed later took longer).
+    decoded: tuple[dict[str, object], ...] = ()
 
     @property
     def matched(self) -> bool:
@@ -194,7 +197,7 @@ class VerificationIndex:
         canonical = parse_share_code(code[:MAX_FIELD])
         given = share_hash(self._pepper, candidate_id, canonical or code[:MAX_FIELD])
         found = self._match(candidate_id, Proof.SHARE_CODE, given, key)
-        return found if canonical is not None else Check(found.key, ())
+        return found if canonical is not None else replace(found, statements=())
 
     def _match(self, candidate_id: str, proof: Proof, given: bytes, key: bytes | None
                ) -> Check:
@@ -202,8 +205,9 @@ class VerificationIndex:
         rows, known = self.rows(key)
         # Every row is compared and decoded, whether it is the candidate's or the decoy's.
         equal = [crypto.equal(_stored(row, proof), given) for row in rows]
-        shown = [json.loads(row.display) | {"status": row.status} for row in rows]
-        return Check(key, tuple(s for s, e in zip(shown, equal, strict=True) if known and e))
+        shown = tuple(json.loads(row.display) | {"status": row.status} for row in rows)
+        return Check(key, tuple(s for s, e in zip(shown, equal, strict=True) if known and e),
+                     shown)
 
     def status(self, statement_id: str) -> StatusAnswer | None:
         """The status of a statement id (dashes and case ignored), or None if unknown."""

@@ -58,7 +58,7 @@ class Verifier:
         matched = False
         try:
             check = self.index.check(candidate_id, secret, key)
-            matched = allowed and check.matched
+            matched = check.matched and allowed  # both read, whatever ``allowed`` is
         finally:
             await self.throttle.settle(key, address, failed=not matched)
         if matched:
@@ -73,7 +73,7 @@ class Verifier:
         address = client_address(scope, self.trusted, self.ipv6_prefix)
         allowed = await self.throttle.share_allowed(address)
         check = self.index.check_share(candidate_id, code)
-        if allowed and check.matched:
+        if check.matched and allowed:
             log.info("verify: share code match")
             return check.statements
         await self.throttle.share_failed(address)
