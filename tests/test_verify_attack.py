@@ -14,6 +14,7 @@ import pytest
 from factories import make_keys, seal_series
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from limits.aio.storage import memory
 from starlette.testclient import TestClient
 from verify_support import (
     VerifyFixture,
@@ -43,8 +44,8 @@ def fx(tmp_path_factory: pytest.TempPathFactory) -> VerifyFixture:
 
 def _traced(fx: VerifyFixture, monkeypatch: pytest.MonkeyPatch, **settings_: object
             ) -> tuple[Any, list[str]]:
-    """An app whose index lookups, JSON decoding (and freeing) and limiter calls are traced,
-    in order."""
+    """An app whose index lookups, JSON decoding (and freeing), limiter calls and writes are
+    traced, in order."""
     app = fx.app(**settings_)
     state = app.state.results
     trace: list[str] = []
@@ -68,6 +69,14 @@ def _traced(fx: VerifyFixture, monkeypatch: pytest.MonkeyPatch, **settings_: obj
         trace.append("decode")
         return real_loads(text) | {"probe": Freed()}
     monkeypatch.setattr(lookup.json, "loads", loads)
+
+    class Written(memory.Entry):
+        """An entry the in-memory limiter writes."""
+
+        def __init__(self, expiry: int) -> None:
+            trace.append("limit:write")
+            super().__init__(expiry)
+    monkeypatch.setattr(memory, "Entry", Written)
     throttle = state.throttle
     for name in ("reserve", "failed"):
         real = getattr(throttle, name)

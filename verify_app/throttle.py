@@ -24,12 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from limits import RateLimitItemPerDay, WindowStats
-from limits.aio.storage import MemoryStorage, Storage
+from limits.aio.storage import Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import BlockingConnectionPool
 from starlette.types import Scope
 
 from results_online.config import IPV6_PREFIX
+from results_online.verify_app.evenstore import EvenMemoryStorage
 from results_online.verify_app.windows import BatchedRedisStorage
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -69,7 +70,7 @@ class Throttle:
                                           wrap_exceptions=True, key_prefix=namespace,
                                           connection_pool=pool)
         else:
-            storage = MemoryStorage()
+            storage = EvenMemoryStorage()  # a locked ID's failure: the same writes
         self.storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
         self._per_id = RateLimitItemPerDay(per_id, id_window_days, namespace="id")
