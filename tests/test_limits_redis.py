@@ -150,8 +150,42 @@ def test_pipelined_window_reads_answer_as_the_library_does(redis_url: str) -> No
         await async_redis(redis_url).script_flush()
         again = await batched.moving_windows((keys[3], 5, item.get_expiry()))
         assert [c for _, c in again] == [3]
+        # Failures counted together land as the library's own count them, up to the limit.
+        fresh = [item.key_for(f"new-{n}") for n in range(3)]
+        counted = await asyncio.gather(*(batched.acquire_entries(
+            *((k, 5, item.get_expiry()) for k in fresh)) for _ in range(7)))
+        assert [all(c) for c in counted].count(True) == 5  # the last two find the window full
+        assert [(await plain.get_moving_window(k, 5, item.get_expiry()))[1]
+                for k in fresh] == [5, 5, 5]
+        assert await limiter.test(item, "new-0") is False
 
     asyncio.run(run())
+
+
+def test_a_cut_redis_connection_costs_no_check_an_answer(fx: VerifyFixture,
+                                                          redis_url: str) -> None:
+    """Redis drops the app's connections (CLIENT KILL, as a restart or an idle timeout
+    would) between checks and while checks wait: every check still gets its answer,
+    and the failures still count."""
+    admin = redis.Redis.from_url(redis_url)
+    admin.flushdb()
+    s = fx.statements[4]
+    app = fx.app(failures_per_id=3, redis_url=redis_url)
+    bad = credentials(s, wrong(s.entry.candidate.secret))
+    kills: list[int] = []
+    real_reserve = app.state.results.throttle.reserve
+
+    async def reserve_after_a_cut(key: bytes, address: str) -> bool:
+        kills.append(admin.client_kill_filter(_type="normal", skipme=True))
+        return await real_reserve(key, address)
+
+    app.state.results.throttle.reserve = reserve_after_a_cut  # type: ignore[method-assign]
+    right, at_once, two_bad, third_bad, locked = match_rounds(
+        app, [credentials(s)], [credentials(s)] * 5, [bad, bad], [bad], [credentials(s)])
+    assert right == [True] and at_once == [True] * 5
+    assert two_bad == [False, False] and third_bad == [False]
+    assert locked == [False]  # the three failures were counted: the ID is locked
+    assert sum(kills) >= 5  # the app's connections were cut again and again
 
 
 

@@ -25,13 +25,12 @@ from dataclasses import dataclass, field
 
 from limits import RateLimitItemPerDay, WindowStats
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import BlockingConnectionPool
 from starlette.types import Scope
 
 from results_online.config import IPV6_PREFIX
 from results_online.verify_app.evenstore import EvenMemoryStorage
-from results_online.verify_app.windows import BatchedRedisStorage
+from results_online.verify_app.windows import BatchedRedisStorage, Limit, Read
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -72,10 +71,9 @@ class Throttle:
         else:
             storage = EvenMemoryStorage()  # a locked ID's failure: the same writes
         self.storage = storage
-        self._limiter = MovingWindowRateLimiter(storage)
-        self._per_id = RateLimitItemPerDay(per_id, id_window_days, namespace="id")
-        self._per_address = RateLimitItemPerDay(per_address, namespace="addr")
-        self._share_per_address = RateLimitItemPerDay(per_address, namespace="share")
+        self._per_id = Limit.of(RateLimitItemPerDay(per_id, id_window_days, namespace="id"))
+        self._per_address = Limit.of(RateLimitItemPerDay(per_address, namespace="addr"))
+        self._share_per_address = Limit.of(RateLimitItemPerDay(per_address, namespace="share"))
         self._locks: weakref.WeakValueDictionary[bytes, asyncio.Lock] = (
             weakref.WeakValueDictionary())
         self._flights: dict[bytes, _Flight] = {}  # checks of an ID under way in this process
@@ -95,8 +93,7 @@ class Throttle:
 
     async def failed(self, key: bytes, address: str) -> None:
         """Count one failure against the ID and the address."""
-        await self._limiter.hit(self._per_id, key.hex())
-        await self._limiter.hit(self._per_address, address)
+        await self._acquire(self._per_id.read(key.hex()), self._per_address.read(address))
 
     async def reserve(self, key: bytes, address: str) -> bool:
         """Whether a check of this ID may count as a guess. Every call takes a place among
@@ -182,17 +179,27 @@ class Throttle:
                 flight.queue.remove(turn)
 
     async def _read(self, key: bytes, address: str) -> tuple[WindowStats, bool]:
-        """The ID's window and whether the address may still fail (the limiter's ``test``)."""
-        if isinstance(self.storage, BatchedRedisStorage):  # both in one round trip
-            ids, addresses = self._per_id, self._per_address
-            (id_start, id_count), (_, address_count) = await self.storage.moving_windows(
-                (ids.key_for(key.hex()), ids.amount, ids.get_expiry()),
-                (addresses.key_for(address), addresses.amount, addresses.get_expiry()))
-            # As MovingWindowRateLimiter.get_window_stats and .test compute them.
-            return (WindowStats(id_start + ids.get_expiry(), ids.amount - id_count),
-                    address_count <= addresses.amount - 1)
-        by_id = await self._limiter.get_window_stats(self._per_id, key.hex())
-        return by_id, await self._limiter.test(self._per_address, address)
+        """The ID's window and whether the address may still fail (as limits'
+        ``MovingWindowRateLimiter.get_window_stats`` and ``.test`` compute them)."""
+        ids, addresses = self._per_id, self._per_address
+        (id_start, id_count), (_, address_count) = await self._windows(
+            ids.read(key.hex()), addresses.read(address))
+        return (WindowStats(id_start + ids.expiry, ids.amount - id_count),
+                address_count <= addresses.amount - 1)
+
+    async def _windows(self, *reads: Read) -> list[tuple[float, int]]:
+        """The moving windows (start, entries) of each (key, limit, expiry)."""
+        if isinstance(self.storage, BatchedRedisStorage):  # all in one shared round trip
+            return await self.storage.moving_windows(*reads)
+        return [await self.storage.get_moving_window(*r) for r in reads]
+
+    async def _acquire(self, *entries: Read) -> None:
+        """Count one entry in each (key, limit, expiry) window that has room."""
+        if isinstance(self.storage, BatchedRedisStorage):  # all in one shared round trip
+            await self.storage.acquire_entries(*entries)
+            return
+        for entry in entries:
+            await self.storage.acquire_entry(*entry)
 
     def _give_back(self, key: bytes, flight: _Flight, *, failed: bool) -> None:
         flight.pending -= 1
@@ -213,11 +220,13 @@ class Throttle:
 
     async def share_allowed(self, address: str) -> bool:
         """Whether the address has share-code failures left (no ID is consulted)."""
-        return await self._limiter.test(self._share_per_address, address)
+        limit = self._share_per_address
+        ((_, count),) = await self._windows(limit.read(address))
+        return count <= limit.amount - 1
 
     async def share_failed(self, address: str) -> None:
         """Count one share-code failure against the address."""
-        await self._limiter.hit(self._share_per_address, address)
+        await self._acquire(self._share_per_address.read(address))
 
     async def healthy(self) -> bool:
         """Whether the limiter storage answers."""
