@@ -1,4 +1,4 @@
-"""Group commit: concurrent requests share one database round trip, off the event loop.
+"""Group commit: concurrent requests share one database round trip, never blocking the loop.
 
 Each request submits its item and waits for its own result; whatever queues up while
 one call runs goes into the next call, so at most one call per batcher is in flight
@@ -10,7 +10,7 @@ check that made it is answered).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -19,11 +19,21 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-class Batcher(Generic[Item, Result]):
-    """Runs ``call`` in the threadpool over the items submitted meanwhile."""
+Call = Callable[[list[Item]], Awaitable[Sequence[Result]]]
 
-    def __init__(self, call: Callable[[list[Item]], Sequence[Result]],
-                 max_items: int = 1000) -> None:
+
+def threaded(call: Callable[[list[Item]], Sequence[Result]]) -> Call[Item, Result]:
+    """A blocking ``call`` made awaitable: it runs in Starlette's threadpool."""
+    async def run(items: list[Item]) -> Sequence[Result]:
+        return await run_in_threadpool(call, items)
+
+    return run
+
+
+class Batcher(Generic[Item, Result]):
+    """Awaits ``call`` over the items submitted meanwhile."""
+
+    def __init__(self, call: Call[Item, Result], max_items: int = 1000) -> None:
         """``call`` maps a list of items to one result each, in order."""
         self.call = call
         self.max_items = max_items
@@ -45,7 +55,7 @@ class Batcher(Generic[Item, Result]):
             batch = self._pending[:self.max_items]
             del self._pending[:self.max_items]
             try:
-                results = await run_in_threadpool(self.call, [item for item, _ in batch])
+                results = await self.call([item for item, _ in batch])
             except Exception as exc:  # every waiter of the batch gets the same error
                 for _, future in batch:
                     if not future.done():

@@ -19,10 +19,11 @@ from starlette.concurrency import run_in_threadpool
 
 from results_online.crypto import Random
 from results_online.verify_app.lookup import Check, VerificationIndex
-from results_online.verify_app.orgs.batching import Batcher
+from results_online.verify_app.orgs.batching import Batcher, threaded
 from results_online.verify_app.orgs.budget import OrgBudget
 from results_online.verify_app.orgs.keycache import KeyCache
 from results_online.verify_app.orgs.keys import digest
+from results_online.verify_app.orgs.pgaudit import AsyncAudit
 from results_online.verify_app.orgs.rows import Answer, Pair
 from results_online.verify_app.orgs.store import AuditEntry, Caller, OrgStore
 from results_online.verify_app.orgs.tables import ACTIVE
@@ -38,16 +39,24 @@ class OrgVerifier:
 
     def __init__(self, index: VerificationIndex, store: OrgStore, budget: OrgBudget,
                  clock: Callable[[], datetime], random: Random = os.urandom, *,
-                 key_cache_seconds: float = 0) -> None:
-        """Match in ``index``, count failures in ``budget``, log in ``store``."""
+                 key_cache_seconds: float = 0, audit_writer: AsyncAudit | None = None) -> None:
+        """Match in ``index``, count failures in ``budget``, log in ``store`` (through
+        ``audit_writer`` on the event loop, when given)."""
         self.index = index
         self.store = store
-        self.audit: Batcher[list[AuditEntry], None] = Batcher(store.record_many)
-        self.front: Batcher[bytes, Caller | None] = Batcher(store.authenticate_many)
+        self.audit: Batcher[list[AuditEntry], None] = Batcher(
+            audit_writer.record_many if audit_writer else threaded(store.record_many))
+        self.front: Batcher[bytes, Caller | None] = Batcher(threaded(store.authenticate_many))
         self.keys = KeyCache(key_cache_seconds)
         self.budget = budget
         self.clock = clock
         self.random = random
+        self._writer = audit_writer
+
+    def close(self) -> None:
+        """Close the audit writer's connection, if it has one."""
+        if self._writer is not None:
+            self._writer.close()
 
     async def authorise(self, key_text: str | None) -> Caller | None:
         """Who holds this key: from the cache, else from one query that concurrent

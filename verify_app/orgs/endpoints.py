@@ -3,7 +3,8 @@
 ``POST /api/v1/verify`` one check; ``POST /api/v1/verify/batch`` up to 1,000 (a JSON
 list, or CSV as text/csv or a multipart ``file``); ``POST /api/v1/keys/rotate`` and
 ``/revoke``; ``GET /api/v1/audit`` the caller's audit log as CSV. Every database
-call runs in the threadpool.
+call runs in the threadpool, but the checks' audit writes to PostgreSQL, which are
+async (``pgaudit``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from results_online.verify_app.orgs.http import (
 )
 from results_online.verify_app.orgs.keys import bearer, new_key
 from results_online.verify_app.orgs.mail import Mailer
+from results_online.verify_app.orgs.pgaudit import AsyncAudit
 from results_online.verify_app.orgs.rows import (
     MAX_BATCH_BYTES,
     Answer,
@@ -51,7 +53,7 @@ from results_online.verify_app.orgs.rows import (
     pair,
     results_csv,
 )
-from results_online.verify_app.orgs.store import Caller, OrgStore
+from results_online.verify_app.orgs.store import Caller, OrgStore, is_postgresql
 from results_online.verify_app.orgs.tables import ACTIVE
 from results_online.verify_app.throttle import trusted_networks
 
@@ -71,6 +73,7 @@ class Orgs:
 
     def close(self) -> None:
         """Close the database connections."""
+        self.verifier.close()
         self.store.close()
 
     async def healthy(self) -> bool:
@@ -89,8 +92,9 @@ def mount(config: AppConfig, index: VerificationIndex, *,
     store = OrgStore(config.org_database)
     budget = OrgBudget(config.org_failures_per_id, config.org_failures_per_org,
                        config.redis_url)
+    writer = AsyncAudit(config.org_database) if is_postgresql(config.org_database) else None
     verifier = OrgVerifier(index, store, budget, clock, random,
-                           key_cache_seconds=config.org_key_cache_seconds)
+                           key_cache_seconds=config.org_key_cache_seconds, audit_writer=writer)
     mailer = None
     if config.smtp is not None:
         host = urlsplit(config.public_url or "").hostname or "localhost"

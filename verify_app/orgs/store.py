@@ -1,7 +1,8 @@
 """Organisation accounts, API keys and the audit log in SQLite or PostgreSQL.
 
 Every method is blocking (SQLAlchemy Core over sqlite3 or psycopg): the app calls
-them from Starlette's threadpool, never on the event loop. The schema is Alembic's
+them from Starlette's threadpool, never on the event loop (the hot path's audit writes
+to PostgreSQL go through ``pgaudit`` instead). The schema is Alembic's
 (migrations/); ``migrate`` brings any database to the newest revision.
 """
 
@@ -79,9 +80,14 @@ class AuditEntry:
     outcome: str
 
 
+def is_postgresql(url: str) -> bool:
+    """Whether the organisations database at ``url`` is PostgreSQL."""
+    return url.startswith("postgresql://")
+
+
 def engine_for(url: str, **options: Any) -> Engine:
     """An engine for ``sqlite:///FILE`` or ``postgresql://…`` (driven by psycopg 3)."""
-    if url.startswith("postgresql://"):
+    if is_postgresql(url):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
         engine = create_engine(url, **options)  # WAL: reads go on while the log is appended
@@ -119,10 +125,10 @@ _LIVE_KEYS = (select(api_keys.c.key_digest, api_keys.c.org_id, api_keys.c.key_id
               .where(api_keys.c.key_digest.in_(bindparam("digests", expanding=True)),
                      api_keys.c.revoked_at.is_(None)))
 _APPEND = insert(audit)
-_COLUMNS = tuple(c.name for c in audit.c if c.name != "id")
+AUDIT_FIELDS = tuple(c.name for c in audit.c if c.name != "id")  # AuditEntry's, in order
 # PostgreSQL: one COPY, atomic as one statement, a few us a row (the INSERT of many rows
 # cost ~19 us a row in SQLAlchemy and psycopg, and a BEGIN and a COMMIT).
-_COPY = "COPY audit ({}) FROM STDIN".format(", ".join(f'"{c}"' for c in _COLUMNS))
+AUDIT_COPY = "COPY audit ({}) FROM STDIN".format(", ".join(f'"{c}"' for c in AUDIT_FIELDS))
 
 
 def _aware(value: datetime) -> datetime:
@@ -303,9 +309,9 @@ class OrgStore:
         with self._autocommit.connect() as con:
             raw: Any = con.connection.driver_connection  # psycopg's, in autocommit
             try:
-                with raw.cursor() as cur, cur.copy(_COPY) as copy:
+                with raw.cursor() as cur, cur.copy(AUDIT_COPY) as copy:
                     for e in entries:
-                        copy.write_row([getattr(e, c) for c in _COLUMNS])
+                        copy.write_row([getattr(e, c) for c in AUDIT_FIELDS])
             except Exception as exc:  # the driver's own error: as SQLAlchemy raises it
                 con.invalidate()
                 raise DBAPIError("COPY audit", None, exc) from None
