@@ -189,6 +189,45 @@ def test_a_cut_redis_connection_costs_no_check_an_answer(fx: VerifyFixture,
 
 
 
+def test_a_refused_failure_makes_the_writes_a_counted_one_makes_and_changes_nothing(
+        redis_url: str) -> None:
+    """A locked ID's failure costs Redis the same three writes as a counted one (so its
+    time tells nothing) and leaves its window as it was (the lock does not move)."""
+    import asyncio
+
+    from results_online.verify_app.windows import BatchedRedisStorage
+
+    admin = redis.Redis.from_url(redis_url)
+    admin.flushdb()
+    storage = BatchedRedisStorage("async+" + redis_url, implementation="redispy",
+                                  key_prefix="even")
+
+    def writes() -> dict[str, int]:
+        stats = admin.info("commandstats")
+        return {c: stats.get(f"cmdstat_{c}", {}).get("calls", 0)
+                for c in ("lpush", "lset", "ltrim", "expire")}
+
+    def delta(before: dict[str, int]) -> tuple[int, int, int]:
+        after = writes()
+        moved = {c: after[c] - before[c] for c in after}
+        return moved["lpush"] + moved["lset"], moved["ltrim"], moved["expire"]
+
+    async def run() -> None:
+        for _ in range(2):
+            assert await storage.acquire_entry("id/k", 3, 86400)
+        before = writes()
+        assert await storage.acquire_entry("id/k", 3, 86400)  # the third: counted
+        counted = delta(before)
+        window = admin.lrange("even:id/k", 0, -1)
+        assert len(window) == 3
+        before = writes()
+        assert not await storage.acquire_entry("id/k", 3, 86400)  # the fourth: refused
+        assert delta(before) == counted == (1, 1, 1)
+        assert admin.lrange("even:id/k", 0, -1) == window
+
+    asyncio.run(run())
+
+
 def test_concurrent_guesses_of_one_id_get_no_more_than_its_budget_in_redis(
         fx: VerifyFixture, redis_url: str) -> None:
     redis.Redis.from_url(redis_url).flushdb()

@@ -42,7 +42,9 @@ _READ, _ACQUIRE = b"0", b"1"
 
 # ARGV[1] is now; then (op, limit, expiry) per key: op 0 is limits' moving_window.lua
 # (answers the oldest entry in the window or "", and the entries), op 1 its
-# acquire_moving_window.lua for one entry (answers "" and 1 if counted, 0 if full).
+# acquire_moving_window.lua for one entry (answers "" and 1 if counted, 0 if full). A
+# full window gets three writes that leave it as it was, so a locked ID's refused
+# failure costs Redis what a counted one does (the check's time tells nothing).
 # The answer is flat: two values per key.
 WINDOWS_LUA = """
 local now = tonumber(ARGV[1])
@@ -58,6 +60,10 @@ for k = 1, #KEYS do
             redis.call('ltrim', KEYS[k], 0, limit - 1)
             redis.call('expire', KEYS[k], expiry)
             out[2 * k] = 1
+        else
+            redis.call('lset', KEYS[k], limit - 1, entry)
+            redis.call('ltrim', KEYS[k], 0, limit - 1)
+            redis.call('expire', KEYS[k], expiry)
         end
     else
         local target = now - expiry
