@@ -54,11 +54,14 @@ class Previous:
         found: ManifestItem | None = self.spool.previous_item(candidate_id, test)
         return found
 
-    def of(self, statement_id: str) -> ManifestItem:
-        """The previous item with this statement id (KeyError if none)."""
-        found: ManifestItem | None = self.spool.previous_of(statement_id)
-        if found is None:
-            raise KeyError(statement_id)
+    def in_centre(self, centre: str) -> dict[_Key, ManifestItem]:
+        """The previous items of a centre, by candidate ID and test."""
+        found: dict[_Key, ManifestItem] = self.spool.previous_in_centre(centre)
+        return found
+
+    def with_ids(self, statement_ids: Sequence[str]) -> dict[str, ManifestItem]:
+        """The previous items of those of these statement ids that had one."""
+        found: dict[str, ManifestItem] = self.spool.previous_with(statement_ids)
         return found
 
     def rows(self) -> Iterator[IndexRow]:
@@ -115,15 +118,20 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
     with IndexReader(previous.index) if previous is not None else nullcontext() as history:
         for centre, entries in spool.entries_by_centre():
             statements = []
+            # One query a centre, not one an entry (a candidate who moved centre: below).
+            items = previous.in_centre(centre) if previous is not None else {}
             for entry in entries:
                 if previous is None or history is None:
                     s = sealer.seal(entry)
                 else:
-                    s = _revised(sealer, entry, previous, history, replaced, today=today)
                     key = (entry.candidate.candidate_id, entry.test.code)
+                    item = items[key] if key in items else previous.item(*key)
+                    s = _revised(sealer, entry, item, history, replaced, today=today)
                     if key in replaced:
                         new_by_key[key] = s.statement_id
-                    if spool.previous_of(s.statement_id) is None:
+                    # An unchanged entry keeps its item's id; any other may still match one.
+                    if (item is None or item.statement_id != s.statement_id) \
+                            and spool.previous_of(s.statement_id) is None:
                         new.add(s.statement_id)
                         changed.add(centre)
                 statements.append(facts.add(s))
@@ -139,16 +147,16 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
                 explanation)
 
 
-def _revised(sealer: Sealer, entry: Entry, previous: Previous, history: IndexReader,
+def _revised(sealer: Sealer, entry: Entry, item: ManifestItem | None, history: IndexReader,
              replaced: dict[_Key, str], *, today: date) -> Statement:
-    """The statement of ``entry`` over a previous build: same, or the next revision."""
+    """The statement of ``entry`` over a previous build (``item``): same, or the next revision."""
     key = (entry.candidate.candidate_id, entry.test.code)
-    item = previous.item(*key)
+    if item is not None and item.results_hash == results_hash(entry):
+        return sealer.seal(replace(entry, revision=item.revision), item.issue_date)
+    # Only a changed or new entry asks the index for its history (a keyed hash and a query).
     last = max(history.last_revision(candidate_hash(sealer.keys.pepper, key[0]), key[1]),
                item.revision if item is not None else 0)
-    if item is not None and item.results_hash == results_hash(entry):
-        revision, issued = item.revision, item.issue_date
-    elif last:
+    if last:
         revision, issued = last + 1, today
         if item is not None:
             replaced[key] = item.statement_id
@@ -214,10 +222,13 @@ def carried_files(statements: Sequence[Statement], new: frozenset[str], previous
     old, dest = os.fspath(previous.root), os.fspath(out)
     blobs = (os.path.join(old, SITE_DIR), os.path.join(old, STAGED_DIR, Kind.CANDIDATE.value))
     result, links = [], []
+    items = previous.with_ids([s.statement_id for s in statements if s.statement_id not in new])
     for s in statements:
         if s.statement_id in new:
             continue
-        item = previous.of(s.statement_id)
+        item = items.get(s.statement_id)
+        if item is None:
+            raise KeyError(s.statement_id)
         fragment = item.fragment
         blob = blob_path(s.statement_id)
         links += [Link(s.display_id, (os.path.join(old, item.pdf),),

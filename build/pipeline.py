@@ -121,12 +121,12 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
                       total=feed.to_render, workers=config.workers, progress=progress,
                       now=config.now, seal=seal, on_batch=after.batch,
                       scheduler=config.scheduler)
-        write_manifest(out, (feed.rendered(s) for s in spool.statements()))
+        write_manifest(out, feed.rendered_all())
         log.info("stage: index")
         index = private / "verify.sqlite"
         if not (carrying is not None and update_index(
                 carrying.root / "private" / "verify.sqlite", index,
-                (s for s in spool.statements() if feed.fresh(s)), keys.pepper,
+                feed.to_do(), keys.pepper,
                 retired=plan.retired, facts=plan.facts)):
             write_index(spool.statements(), keys.pepper, index, superseded=plan.retired)
         guessing = guess_bound(plan.facts.budget(), plan.facts.shortest)
@@ -167,9 +167,17 @@ class _Feed:
 
     def texts(self) -> Iterator[str]:
         """The printable texts of the statements to render (for the reduced CJK faces)."""
-        for s in self.spool.statements():
-            if self.fresh(s):
-                yield from statement_texts(s)
+        for s in self.to_do():
+            yield from statement_texts(s)
+
+    def to_do(self) -> Iterator[Statement]:
+        """The statements this build renders, read from only the centres that have them."""
+        if self.carrying is None or self.plan.new is None:
+            yield from self.spool.statements()
+            return
+        for s in self.spool.statements_in(self.plan.affected):
+            if s.statement_id in self.plan.new:
+                yield s
 
     def batches(self) -> Iterator[list[Statement]]:
         """Each centre's statements to render, in slices of ``batch_size``.
@@ -198,15 +206,22 @@ class _Feed:
             done.result()
         self._links.clear()
 
-    def rendered(self, s: Statement) -> RenderedStatement:
-        """Where ``s``'s files lie in the output."""
-        if not self.fresh(s) and self.carrying is not None:
-            item = self.carrying.of(s.statement_id)
-            return RenderedStatement(s, self.out / item.pdf, self.out / item.html,
-                                     self.out / item.fragment)
-        return RenderedStatement(s, *statement_files(
-            self.out / "private" / "statements", s.centre.number, s.entry.candidate.number,
-            s.entry.test.code))
+    def rendered_all(self) -> Iterator[RenderedStatement]:
+        """Where every statement's files lie in the output, in series order."""
+        for group in self.spool.statements_by_centre():
+            items = {} if self.carrying is None else self.carrying.with_ids(
+                [s.statement_id for s in group if not self.fresh(s)])
+            for s in group:
+                item = items.get(s.statement_id)
+                if item is not None:
+                    yield RenderedStatement(s, self.out / item.pdf, self.out / item.html,
+                                            self.out / item.fragment)
+                elif not self.fresh(s):
+                    raise KeyError(s.statement_id)
+                else:
+                    yield RenderedStatement(s, *statement_files(
+                        self.out / "private" / "statements", s.centre.number,
+                        s.entry.candidate.number, s.entry.test.code))
 
 
 def guess_bound(budget: SecretBudget, digits: int) -> str:

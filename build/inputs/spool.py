@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import pickle
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ CREATE TABLE statements (centre TEXT PRIMARY KEY, count INTEGER, data BLOB) WITH
 CREATE TABLE statement_ids (statement_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE previous (cid TEXT, test TEXT, statement_id TEXT UNIQUE, centre TEXT,
                        data BLOB, PRIMARY KEY (cid, test)) WITHOUT ROWID;
+CREATE INDEX previous_by_centre ON previous (centre);
 CREATE TABLE messages (centre TEXT PRIMARY KEY, data BLOB) WITHOUT ROWID;
 """
 
@@ -193,6 +194,13 @@ class Spool:
         for (data,) in self._rows("SELECT data FROM statements ORDER BY centre"):
             yield self.loads(data)
 
+    def statements_in(self, centres: Iterable[str]) -> Iterator[Statement]:
+        """The statements of these centres only, centres by number (an amend's few)."""
+        for centre in sorted(centres):
+            found = self._one("SELECT data FROM statements WHERE centre = ?", (centre,))
+            if found is not None:
+                yield from self.loads(found[0])
+
     def statements(self) -> Iterator[Statement]:
         """Every statement in series order."""
         for group in self.statements_by_centre():
@@ -234,6 +242,21 @@ class Spool:
         """The previous item with this statement id, or None."""
         found = self._one("SELECT data FROM previous WHERE statement_id = ?", (statement_id,))
         return None if found is None else self.loads(found[0])
+
+    def previous_in_centre(self, centre: str) -> dict[tuple[str, str], Any]:
+        """The previous items of a centre, by candidate ID and test (one query a centre)."""
+        return {(str(c), str(t)): self.loads(d) for c, t, d in self._con.execute(
+            "SELECT cid, test, data FROM previous WHERE centre = ?", (centre,))}
+
+    def previous_with(self, statement_ids: Sequence[str]) -> dict[str, Any]:
+        """The previous items with these statement ids, by id (a query per 500 ids)."""
+        found: dict[str, Any] = {}
+        for i in range(0, len(statement_ids), 500):
+            part = statement_ids[i:i + 500]
+            found.update((str(sid), self.loads(d)) for sid, d in self._con.execute(
+                "SELECT statement_id, data FROM previous WHERE statement_id IN "  # noqa: S608
+                f"({', '.join('?' * len(part))})", part))
+        return found
 
     def previous_centres(self) -> list[str]:
         """The centres of the previous items."""
