@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
@@ -208,37 +208,45 @@ def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previou
     Its page, fragment, PDF and ciphertext are the same bytes: the statement id and
     token did not change, so nothing in them did.
     """
-    rendered, links = carried_files(statements, new, previous, out)
-    link_all(links)
-    return rendered
-
-
-def carried_files(statements: Sequence[Statement], new: frozenset[str], previous: Previous,
-                  out: Path) -> tuple[tuple[RenderedStatement, ...], list[Link]]:
-    """Where the statements not in ``new`` lie in ``out``, and the links that put them there.
-
-    Looked up here (the spool belongs to this thread); ``link_all`` may run elsewhere.
-    """
-    old, dest = os.fspath(previous.root), os.fspath(out)
-    blobs = (os.path.join(old, SITE_DIR), os.path.join(old, STAGED_DIR, Kind.CANDIDATE.value))
-    result, links = [], []
+    rendered, links = [], []
     items = previous.with_ids([s.statement_id for s in statements if s.statement_id not in new])
+    for s, item, fragment in _carried(statements, new, items):
+        links += _links(s, item, fragment, previous, out)
+        rendered.append(RenderedStatement(s, out / item.pdf, out / item.html, out / fragment))
+    link_all(links)
+    return tuple(rendered)
+
+
+def carried_links(statements: Sequence[Statement], new: frozenset[str],
+                  items: Mapping[str, ManifestItem], previous: Previous,
+                  out: Path) -> list[Link]:
+    """The links that carry the statements not in ``new`` (``items`` by id) into ``out``.
+
+    Made here, for a centre not bundled again; ``link_all`` may run elsewhere.
+    """
+    return [link for s, item, fragment in _carried(statements, new, items)
+            for link in _links(s, item, fragment, previous, out)]
+
+
+def _carried(statements: Sequence[Statement], new: frozenset[str],
+             items: Mapping[str, ManifestItem]) -> Iterator[tuple[Statement, ManifestItem, str]]:
+    """Each statement not in ``new`` with its previous item and fragment (KeyError if none)."""
     for s in statements:
-        if s.statement_id in new:
-            continue
-        item = items.get(s.statement_id)
-        if item is None:
-            raise KeyError(s.statement_id)
-        fragment = item.fragment
-        blob = blob_path(s.statement_id)
-        links += [Link(s.display_id, (os.path.join(old, item.pdf),),
-                       os.path.join(dest, item.pdf), True),
-                  Link(s.display_id, tuple(os.path.join(place, blob) for place in blobs),
-                       os.path.join(dest, SITE_DIR, blob), True),
-                  *(Link(s.display_id, (os.path.join(old, rel),), os.path.join(dest, rel), False)
-                    for rel in (item.html, fragment))]
-        result.append(RenderedStatement(s, out / item.pdf, out / item.html, out / fragment))
-    return tuple(result), links
+        if s.statement_id not in new:
+            item = items[s.statement_id]
+            yield s, item, item.fragment
+
+
+def _links(s: Statement, item: ManifestItem, fragment: str, previous: Previous,
+           out: Path) -> list[Link]:
+    old, dest = os.fspath(previous.root), os.fspath(out)
+    blob = blob_path(s.statement_id)
+    blobs = (os.path.join(old, SITE_DIR, blob),
+             os.path.join(old, STAGED_DIR, Kind.CANDIDATE.value, blob))
+    return [Link(s.display_id, (os.path.join(old, item.pdf),), os.path.join(dest, item.pdf), True),
+            Link(s.display_id, blobs, os.path.join(dest, SITE_DIR, blob), True),
+            *(Link(s.display_id, (os.path.join(old, rel),), os.path.join(dest, rel), False)
+              for rel in (item.html, fragment))]
 
 
 def link_all(links: Sequence[Link]) -> None:

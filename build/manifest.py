@@ -42,7 +42,8 @@ class ManifestItem:
     @property
     def fragment(self) -> str:
         """The viewer fragment beside the web page."""
-        return str(Path(self.html).with_name(fragment_of(Path(self.html).name)))
+        folder, name = os.path.split(self.html)  # not pathlib: an amend asks for 10,000s
+        return os.path.join(folder, fragment_of(name))
 
 
 _FIELDS = fields(ManifestItem)

@@ -24,7 +24,7 @@ from pathlib import Path
 from results_online.build.amend import (
     Plan,
     Previous,
-    carried_files,
+    carried_links,
     carry_bundles,
     carry_rendered,
     link_all,
@@ -40,7 +40,7 @@ from results_online.build.release.plan import release_streamed
 from results_online.build.render.fonts import statement_texts
 from results_online.build.render.statements import RenderedStatement, render_stream
 from results_online.build.site.pages import write_site
-from results_online.build.stream import AfterRender
+from results_online.build.stream import AfterRender, start_forkserver
 from results_online.build.verification.index import (
     update_index,
     write_index,
@@ -91,6 +91,8 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
 
 def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
            amend: bool) -> BuildReport:
+    if config.workers > 1 and config.scheduler is None:
+        start_forkserver()
     log.info("stage: load %s", config.series_dir)
     series = scan_series(config.series_dir, spool)
     keys = load_keys(config.keys_dir, config.passphrase)
@@ -121,6 +123,7 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
                       total=feed.to_render, workers=config.workers, progress=progress,
                       now=config.now, seal=seal, on_batch=after.batch,
                       scheduler=config.scheduler)
+        # Also carries the centres without a new statement (an amend): see rendered_all.
         write_manifest(out, feed.rendered_all())
         log.info("stage: index")
         index = private / "verify.sqlite"
@@ -175,28 +178,25 @@ class _Feed:
         if self.carrying is None or self.plan.new is None:
             yield from self.spool.statements()
             return
-        for s in self.spool.statements_in(self.plan.affected):
-            if s.statement_id in self.plan.new:
-                yield s
+        for group in self.spool.statements_in(self.plan.affected):
+            yield from (s for s in group if s.statement_id in self.plan.new)
 
     def batches(self) -> Iterator[list[Statement]]:
         """Each centre's statements to render, in slices of ``batch_size``.
 
-        An amend links the files of a centre without a new bundle on the ``linker``
-        thread, so the render workers are not kept waiting for 40,000 links: a centre
-        whose bundle is made again has its files linked here, before the bundle reads them.
+        An amend reads only the centres with new statements here, so the first batch
+        starts without waiting for the rest of the series; their files are linked
+        first, as their bundles read them. The other centres follow in ``rendered_all``.
         """
-        for group in self.spool.statements_by_centre():
+        amending = self.carrying is not None and self.plan.new is not None
+        groups = (self.spool.statements_in(self.plan.affected) if amending
+                  else self.spool.statements_by_centre())
+        for group in groups:
             todo = [s for s in group if self.fresh(s)]
-            number = group[0].centre.number
             carried: tuple[RenderedStatement, ...] = ()
             if self.carrying is not None and self.plan.new is not None:
-                if number in self.plan.affected or self.linker is None:
-                    carried = carry_rendered(group, self.plan.new, self.carrying, self.out)
-                else:
-                    carried, links = carried_files(group, self.plan.new, self.carrying, self.out)
-                    self._links.append(self.linker.submit(link_all, links))
-            self.after.centre(number, group, carried)
+                carried = carry_rendered(group, self.plan.new, self.carrying, self.out)
+            self.after.centre(group[0].centre.number, group, carried)
             for i in range(0, len(todo), self.batch_size):
                 yield todo[i:i + self.batch_size]
 
@@ -207,10 +207,23 @@ class _Feed:
         self._links.clear()
 
     def rendered_all(self) -> Iterator[RenderedStatement]:
-        """Where every statement's files lie in the output, in series order."""
+        """Where every statement's files lie in the output, in series order.
+
+        In the same pass an amend carries the centres without a new statement: their
+        files are linked on the ``linker`` thread (40,000 links in a large series) and
+        their candidates' messages made on the outbox's, while the bundles are made.
+        """
         for group in self.spool.statements_by_centre():
             items = {} if self.carrying is None else self.carrying.with_ids(
                 [s.statement_id for s in group if not self.fresh(s)])
+            if self.carrying is not None and self.plan.new is not None \
+                    and group[0].centre.number not in self.plan.affected:
+                links = carried_links(group, self.plan.new, items, self.carrying, self.out)
+                if self.linker is None:
+                    link_all(links)
+                else:
+                    self._links.append(self.linker.submit(link_all, links))
+                self.after.unchanged(group)
             for s in group:
                 item = items.get(s.statement_id)
                 if item is not None:

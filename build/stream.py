@@ -19,17 +19,31 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime
+from multiprocessing import forkserver
 from pathlib import Path
 from types import TracebackType
 
+from results_online.build.bundle import centre as bundle_centre
 from results_online.build.bundle.centre import Bundle, build_bundle, sealed_explanation
 from results_online.build.release.outbox import Outbox, OutboxItem
+from results_online.build.render import statements as render_statements
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.site.encrypt import encrypt_statements
 from results_online.keys.seal import Seal
 from results_online.model import Series, Statement
 
 log = logging.getLogger("results_online.build.stream")
+
+
+def start_forkserver() -> None:
+    """Start the forkserver the render and bundle processes fork from, importing their code.
+
+    Called as a build starts: the server imports WeasyPrint and pikepdf (a second
+    or two) on the other core while this process loads and seals the series.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([render_statements.__name__, bundle_centre.__name__])
+    forkserver.ensure_running()
 
 
 class AfterRender:
@@ -67,6 +81,9 @@ class AfterRender:
         self._bundles: list[Future[Bundle]] = []
 
     def __enter__(self) -> AfterRender:
+        if self._processes > 1:  # their pool starts, and the explanation renders, meanwhile
+            self._explanation = self._makers()[0].submit(
+                sealed_explanation, self._for_explanation, now=self._now, seal=self._seal)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -83,6 +100,13 @@ class AfterRender:
         self._waiting[number] = len(statements) - len(carried)
         if not self._waiting[number]:  # nothing to render (an amend that only withdrew)
             self._bundle(number)
+
+    def unchanged(self, statements: Sequence[Statement]) -> None:
+        """A centre with nothing to render and no new bundle: only its candidates' messages."""
+        if self._outbox is not None:
+            self._side[statements[0].centre.number] = self._pool.submit(self._outbox.candidates,
+                                                                        statements)
+        self._collect(wait=False)
 
     def batch(self, made: Sequence[RenderedStatement]) -> None:
         """Take one rendered batch: encrypt it, and start the bundles it completes."""

@@ -194,12 +194,12 @@ class Spool:
         for (data,) in self._rows("SELECT data FROM statements ORDER BY centre"):
             yield self.loads(data)
 
-    def statements_in(self, centres: Iterable[str]) -> Iterator[Statement]:
-        """The statements of these centres only, centres by number (an amend's few)."""
+    def statements_in(self, centres: Iterable[str]) -> Iterator[tuple[Statement, ...]]:
+        """The statements of these centres only, centre by centre by number (an amend's few)."""
         for centre in sorted(centres):
             found = self._one("SELECT data FROM statements WHERE centre = ?", (centre,))
             if found is not None:
-                yield from self.loads(found[0])
+                yield self.loads(found[0])
 
     def statements(self) -> Iterator[Statement]:
         """Every statement in series order."""
