@@ -69,10 +69,10 @@ def join_pdfs(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
                     copied = _copy(out, kid)
                     ids += _adopt(copied, document, f"s{number}-")
                     document.K.append(copied)
-            for key, value in keys:
-                if _points_at(value, dropped):
-                    continue
-                nums += [key + next_key, _copy(out, value)]
+            kept = [(key, value) for key, value in keys if not _points_at(value, dropped)]
+            for (key, _), copied in zip(kept, _copy_all(out, src, [v for _, v in kept]),
+                                        strict=True):
+                nums += [key + next_key, copied]
             next_key += max((k for k, _ in keys), default=-1) + 1
     if tagged:
         _structure(out, document, nums, next_key, ids)
@@ -202,16 +202,23 @@ def _adopt(element: Object, parent: Object, prefix: str) -> list[tuple[str, Obje
     element.P = parent
     ids: list[tuple[str, Object]] = []
     stack = [element]
-    while stack:
+    while stack:  # each pikepdf call costs: one per key asked, none twice
         node = stack.pop()
-        if "/ID" in node:
-            node.ID = String(prefix + str(node.ID))
-            ids.append((str(node.ID), node))
+        ident = node.get("/ID")
+        if ident is not None:
+            renamed = prefix + str(ident)
+            node.ID = String(renamed)
+            ids.append((renamed, node))
         attributes = node.get("/A")
-        if isinstance(attributes, Dictionary) and "/Headers" in attributes:
-            attributes.Headers = Array([String(prefix + str(h)) for h in attributes.Headers])
+        if isinstance(attributes, Dictionary):
+            headers = attributes.get("/Headers")
+            if headers is not None:
+                attributes.Headers = Array([String(prefix + str(h)) for h in headers])
+        kids = node.get("/K")
         # An MCID (number), a marked-content or object reference (/MCR, /OBJR) has no /S.
-        stack += [k for k in _kids(node) if isinstance(k, Dictionary) and "/S" in k]
+        for kid in kids if isinstance(kids, Array) else () if kids is None else (kids,):
+            if isinstance(kid, Dictionary) and "/S" in kid:
+                stack.append(kid)
     return ids
 
 
@@ -224,6 +231,14 @@ def _copy(out: Pdf, obj: Object) -> Object:
     if isinstance(obj, Dictionary):
         return Dictionary({key: _copy(out, value) for key, value in obj.items()})
     return obj
+
+
+def _copy_all(out: Pdf, src: Pdf, values: list[Object]) -> list[Object]:
+    """``_copy`` of each of ``values``, in one qpdf call (each a call of its own was slow)."""
+    if not values:
+        return []
+    copied = out.copy_foreign(src.make_indirect(Array(values)))
+    return [Array(v) if isinstance(v, Array) else v for v in copied]
 
 
 def _kids(node: Object) -> list[Object]:
