@@ -110,8 +110,9 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
     # Bundles are staged privately, laid out as the site's c/<centre>/<series>.zip.age;
     # the release plan decides when they go public.
     outbox = Outbox(series, keys.statement_secret, private, previous=config.out_dir / "private")
-    # An amend's bundles are most of what it does: several are made in processes at once.
-    processes = config.workers if carrying is not None and len(plan.affected) > 1 else 1
+    # An amend's bundles are most of what it does: made in processes, even one, so they run
+    # on the other core while this one carries the unchanged centres (not under its GIL).
+    processes = config.workers if carrying is not None and plan.affected else 1
     with ThreadPoolExecutor(1, thread_name_prefix="carry") as linker, AfterRender(
             series, out, statement_secret=keys.statement_secret, now=config.now,
             centres=plan.affected if carrying else None, seal=seal, outbox=outbox,

@@ -8,8 +8,8 @@ after another on one core. Only the last centre's work is left after the last ba
 
 In a full build the bundles hide behind rendering, so one thread makes them. In an
 amend they are most of the work left (few statements to render, whole centres to
-bundle), so when there are several they are made in ``processes`` worker processes
-at once, beside the render pool, rather than one after another under the parent's GIL.
+bundle), so they are made in ``processes`` worker processes, beside the render pool
+and the parent's carrying of the other centres, rather than under the parent's GIL.
 """
 
 from __future__ import annotations
