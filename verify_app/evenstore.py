@@ -3,12 +3,16 @@
 The moving window of ``limits`` writes an entry for a failure it counts and nothing for
 one it refuses (a locked ID's), so a check of a locked ID answered faster than one of an
 unlocked ID. Here a refused entry is made and inserted too, into a list that is then
-emptied, so both do the same writes; only the kept entry differs.
+emptied, so both do the same writes; only the kept entry differs. It reads and counts
+several windows at once as the Redis storage does (windows.py), so the limiter calls
+either the same way.
 """
 
 from __future__ import annotations
 
 from limits.aio.storage import MemoryStorage, memory
+
+from results_online.verify_app.windows import Read, Window
 
 
 class EvenMemoryStorage(MemoryStorage):
@@ -26,3 +30,11 @@ class EvenMemoryStorage(MemoryStorage):
             self._refused[:0] = [memory.Entry(expiry)] * amount
             self._refused.clear()
         return admitted
+
+    async def moving_windows(self, *reads: Read) -> list[Window]:
+        """``get_moving_window`` of each (key, limit, expiry)."""
+        return [await self.get_moving_window(*read) for read in reads]
+
+    async def acquire_entries(self, *entries: Read) -> list[bool]:
+        """``acquire_entry`` of one entry for each (key, limit, expiry)."""
+        return [await self.acquire_entry(*entry) for entry in entries]

@@ -24,13 +24,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from limits import RateLimitItemPerDay, WindowStats
-from limits.aio.storage import Storage
 from redis.asyncio import BlockingConnectionPool
 from starlette.types import Scope
 
 from results_online.config import IPV6_PREFIX
 from results_online.verify_app.evenstore import EvenMemoryStorage
-from results_online.verify_app.windows import BatchedRedisStorage, Limit, Read
+from results_online.verify_app.windows import BatchedRedisStorage, Limit
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -60,7 +59,7 @@ class Throttle:
         ``per_id`` failures per ``id_window_days`` days per ID; ``per_address`` a day for
         each of the two paths (secret number, share code) per address.
         """
-        storage: Storage
+        storage: EvenMemoryStorage | BatchedRedisStorage
         if redis_url:
             # A pool that waits for a free connection under load instead of failing.
             pool = BlockingConnectionPool.from_url(redis_url, max_connections=REDIS_CONNECTIONS,
@@ -93,7 +92,8 @@ class Throttle:
 
     async def failed(self, key: bytes, address: str) -> None:
         """Count one failure against the ID and the address."""
-        await self._acquire(self._per_id.read(key.hex()), self._per_address.read(address))
+        await self.storage.acquire_entries(self._per_id.read(key.hex()),
+                                           self._per_address.read(address))
 
     async def reserve(self, key: bytes, address: str) -> bool:
         """Whether a check of this ID may count as a guess. Every call takes a place among
@@ -182,24 +182,10 @@ class Throttle:
         """The ID's window and whether the address may still fail (as limits'
         ``MovingWindowRateLimiter.get_window_stats`` and ``.test`` compute them)."""
         ids, addresses = self._per_id, self._per_address
-        (id_start, id_count), (_, address_count) = await self._windows(
+        (id_start, id_count), (_, address_count) = await self.storage.moving_windows(
             ids.read(key.hex()), addresses.read(address))
         return (WindowStats(id_start + ids.expiry, ids.amount - id_count),
-                address_count <= addresses.amount - 1)
-
-    async def _windows(self, *reads: Read) -> list[tuple[float, int]]:
-        """The moving windows (start, entries) of each (key, limit, expiry)."""
-        if isinstance(self.storage, BatchedRedisStorage):  # all in one shared round trip
-            return await self.storage.moving_windows(*reads)
-        return [await self.storage.get_moving_window(*r) for r in reads]
-
-    async def _acquire(self, *entries: Read) -> None:
-        """Count one entry in each (key, limit, expiry) window that has room."""
-        if isinstance(self.storage, BatchedRedisStorage):  # all in one shared round trip
-            await self.storage.acquire_entries(*entries)
-            return
-        for entry in entries:
-            await self.storage.acquire_entry(*entry)
+                addresses.has_room(address_count))
 
     def _give_back(self, key: bytes, flight: _Flight, *, failed: bool) -> None:
         flight.pending -= 1
@@ -221,12 +207,12 @@ class Throttle:
     async def share_allowed(self, address: str) -> bool:
         """Whether the address has share-code failures left (no ID is consulted)."""
         limit = self._share_per_address
-        ((_, count),) = await self._windows(limit.read(address))
-        return count <= limit.amount - 1
+        ((_, count),) = await self.storage.moving_windows(limit.read(address))
+        return limit.has_room(count)
 
     async def share_failed(self, address: str) -> None:
         """Count one share-code failure against the address."""
-        await self._acquire(self._share_per_address.read(address))
+        await self.storage.acquire_entries(self._share_per_address.read(address))
 
     async def healthy(self) -> bool:
         """Whether the limiter storage answers."""

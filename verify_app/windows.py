@@ -114,6 +114,10 @@ class Limit:
         """(storage key, limit, expiry) of the identifier's window."""
         return self.prefix + identifier + self.suffix, self.amount, self.expiry
 
+    def has_room(self, entries: int) -> bool:
+        """Whether a window holding ``entries`` may take one more (limits' ``test``)."""
+        return entries <= self.amount - 1
+
 
 class BatchedRedisStorage(RedisStorage):
     """``limits``' RedisStorage whose moving-window reads and acquires go together.
