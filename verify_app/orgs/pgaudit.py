@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import psycopg
 from sqlalchemy.exc import DBAPIError
 
-from results_online.verify_app.orgs.store import AUDIT_COPY, AUDIT_FIELDS, AuditEntry
+from results_online.verify_app.orgs.store import AUDIT_COPY, AuditEntry, audit_row
 
 
 class AsyncAudit:
@@ -37,7 +37,7 @@ class AsyncAudit:
                 connection = await self._connected()
                 async with connection.cursor() as cur, cur.copy(AUDIT_COPY) as copy:
                     for e in entries:
-                        await copy.write_row([getattr(e, c) for c in AUDIT_FIELDS])
+                        await copy.write_row(audit_row(e))
             except psycopg.Error as exc:  # the message may quote values: never passed on
                 self.close()
                 raise DBAPIError("COPY audit", None, exc) from None

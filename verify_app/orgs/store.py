@@ -131,6 +131,11 @@ AUDIT_FIELDS = tuple(c.name for c in audit.c if c.name != "id")  # AuditEntry's,
 AUDIT_COPY = "COPY audit ({}) FROM STDIN".format(", ".join(f'"{c}"' for c in AUDIT_FIELDS))
 
 
+def audit_row(entry: AuditEntry) -> list[object]:
+    """The entry's values in AUDIT_COPY's column order."""
+    return [getattr(entry, c) for c in AUDIT_FIELDS]
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite drops the zone
 
@@ -311,7 +316,7 @@ class OrgStore:
             try:
                 with raw.cursor() as cur, cur.copy(AUDIT_COPY) as copy:
                     for e in entries:
-                        copy.write_row([getattr(e, c) for c in AUDIT_FIELDS])
+                        copy.write_row(audit_row(e))
             except Exception as exc:  # the driver's own error: as SQLAlchemy raises it
                 con.invalidate()
                 raise DBAPIError("COPY audit", None, exc) from None
