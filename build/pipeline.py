@@ -33,7 +33,7 @@ from results_online.build.amend import (
 )
 from results_online.build.inputs.load import scan_series
 from results_online.build.inputs.spool import Spool
-from results_online.build.manifest import write_manifest
+from results_online.build.manifest import ManifestItem, write_manifest
 from results_online.build.output import staged_output
 from results_online.build.release.outbox import Outbox
 from results_online.build.release.plan import release_streamed
@@ -158,16 +158,17 @@ class _Feed:
                  linker: ThreadPoolExecutor | None = None) -> None:
         if batch_size < 1:
             raise ValueError("workers and batch_size must be at least 1")
-        self.spool, self.plan, self.carrying, self.out = spool, plan, carrying, out
+        self.spool, self.plan, self.out = spool, plan, out
         self.batch_size, self.after, self.linker = batch_size, after, linker
         self._links: list[Future[None]] = []
+        # An amend: the output it carries from and the ids of the statements it renders.
+        self._amend = None if carrying is None or plan.new is None else (carrying, plan.new)
         # Counted from the plan, not by reading every statement back from the spool.
-        self.to_render = plan.count if carrying is None or plan.new is None else len(plan.new)
+        self.to_render = plan.count if self._amend is None else len(self._amend[1])
 
     def fresh(self, s: Statement) -> bool:
         """Whether ``s`` is rendered by this build (not carried over by an amend)."""
-        new = self.plan.new
-        return self.carrying is None or new is None or s.statement_id in new
+        return self._amend is None or s.statement_id in self._amend[1]
 
     def texts(self) -> Iterator[str]:
         """The printable texts of the statements to render (for the reduced CJK faces)."""
@@ -176,11 +177,11 @@ class _Feed:
 
     def to_do(self) -> Iterator[Statement]:
         """The statements this build renders, read from only the centres that have them."""
-        if self.carrying is None or self.plan.new is None:
+        if self._amend is None:
             yield from self.spool.statements()
             return
         for group in self.spool.statements_in(self.plan.affected):
-            yield from (s for s in group if s.statement_id in self.plan.new)
+            yield from (s for s in group if self.fresh(s))
 
     def batches(self) -> Iterator[list[Statement]]:
         """Each centre's statements to render, in slices of ``batch_size``.
@@ -189,14 +190,13 @@ class _Feed:
         starts without waiting for the rest of the series; their files are linked
         first, as their bundles read them. The other centres follow in ``rendered_all``.
         """
-        amending = self.carrying is not None and self.plan.new is not None
-        groups = (self.spool.statements_in(self.plan.affected) if amending
-                  else self.spool.statements_by_centre())
+        groups = (self.spool.statements_by_centre() if self._amend is None
+                  else self.spool.statements_in(self.plan.affected))
         for group in groups:
             todo = [s for s in group if self.fresh(s)]
             carried: tuple[RenderedStatement, ...] = ()
-            if self.carrying is not None and self.plan.new is not None:
-                carried = carry_rendered(group, self.plan.new, self.carrying, self.out)
+            if self._amend is not None:
+                carried = carry_rendered(group, self._amend[1], self._amend[0], self.out)
             self.after.centre(group[0].centre.number, group, carried)
             for i in range(0, len(todo), self.batch_size):
                 yield todo[i:i + self.batch_size]
@@ -215,16 +215,17 @@ class _Feed:
         their candidates' messages made on the outbox's, while the bundles are made.
         """
         for group in self.spool.statements_by_centre():
-            items = {} if self.carrying is None else self.carrying.with_ids(
-                [s.statement_id for s in group if not self.fresh(s)])
-            if self.carrying is not None and self.plan.new is not None \
-                    and group[0].centre.number not in self.plan.affected:
-                links = carried_links(group, self.plan.new, items, self.carrying, self.out)
-                if self.linker is None:
-                    link_all(links)
-                else:
-                    self._links.append(self.linker.submit(link_all, links))
-                self.after.unchanged(group)
+            items: dict[str, ManifestItem] = {}
+            if self._amend is not None:
+                previous, new = self._amend
+                items = previous.with_ids([s.statement_id for s in group if not self.fresh(s)])
+                if group[0].centre.number not in self.plan.affected:
+                    links = carried_links(group, new, items, previous, self.out)
+                    if self.linker is None:
+                        link_all(links)
+                    else:
+                        self._links.append(self.linker.submit(link_all, links))
+                    self.after.unchanged(group)
             for s in group:
                 item = items.get(s.statement_id)
                 if item is not None:
