@@ -214,11 +214,8 @@ def _adopt(element: Object, parent: Object, prefix: str) -> list[tuple[str, Obje
             headers = attributes.get("/Headers")
             if headers is not None:
                 attributes.Headers = Array([String(prefix + str(h)) for h in headers])
-        kids = node.get("/K")
         # An MCID (number), a marked-content or object reference (/MCR, /OBJR) has no /S.
-        for kid in kids if isinstance(kids, Array) else () if kids is None else (kids,):
-            if isinstance(kid, Dictionary) and "/S" in kid:
-                stack.append(kid)
+        stack += [k for k in _kids(node) if isinstance(k, Dictionary) and "/S" in k]
     return ids
 
 
