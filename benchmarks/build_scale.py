@@ -55,7 +55,6 @@ STAGES = {
     "load": ("results_online.build.pipeline", "scan_series"),
     "seal": ("results_online.build.pipeline", "plan_into"),
     "carry": ("results_online.build.pipeline", "carry_rendered"),
-    "carry*": ("results_online.build.pipeline", "link_all"),
     "render": ("results_online.build.pipeline", "render_stream"),
     "encrypt": ("results_online.build.stream", "encrypt_statements"),
     "explanation*": ("results_online.build.bundle.centre", "explanation_pdf"),

@@ -15,8 +15,9 @@ one centre at a time, so memory does not grow with the series.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -113,7 +114,7 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
     # An amend's bundles are most of what it does: made in processes, even one, so they run
     # on the other core while this one carries the unchanged centres (not under its GIL).
     processes = config.workers if carrying is not None and plan.affected else 1
-    with ThreadPoolExecutor(1, thread_name_prefix="carry") as linker, AfterRender(
+    with _linker(config.workers) as linker, AfterRender(
             series, out, statement_secret=keys.statement_secret, now=config.now,
             centres=plan.affected if carrying else None, seal=seal, outbox=outbox,
             explanation=plan.explanation, messages=spool.put_messages,
@@ -155,7 +156,7 @@ class _Feed:
 
     def __init__(self, spool: Spool, plan: Plan, carrying: Previous | None, out: Path, *,
                  batch_size: int, after: AfterRender,
-                 linker: ThreadPoolExecutor | None = None) -> None:
+                 linker: Executor | None = None) -> None:
         if batch_size < 1:
             raise ValueError("workers and batch_size must be at least 1")
         self.spool, self.plan, self.out = spool, plan, out
@@ -211,7 +212,7 @@ class _Feed:
         """Where every statement's files lie in the output, in series order.
 
         In the same pass an amend carries the centres without a new statement: their
-        files are linked on the ``linker`` thread (40,000 links in a large series) and
+        files are linked by the ``linker`` (40,000 links in a large series) and
         their candidates' messages made on the outbox's, while the bundles are made.
         """
         for group in self.spool.statements_by_centre():
@@ -237,6 +238,17 @@ class _Feed:
                     yield RenderedStatement(s, *statement_files(
                         self.out / "private" / "statements", s.centre.number,
                         s.entry.candidate.number, s.entry.test.code))
+
+
+def _linker(workers: int) -> Executor:
+    """Where an amend links the unchanged centres' files while this process goes on.
+
+    A process when there is a second core: from a thread, each of the 40,000 link
+    calls waits for this process's GIL again, so the links cost the parent seconds.
+    """
+    if workers > 1:
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+    return ThreadPoolExecutor(1, thread_name_prefix="carry")
 
 
 def guess_bound(budget: SecretBudget, digits: int) -> str:
