@@ -22,7 +22,13 @@ from pathlib import Path
 
 from results_online.build.bundle.centre import bundle_file
 from results_online.build.inputs.spool import Spool
-from results_online.build.manifest import MANIFEST, ManifestItem, has_history, iter_manifest
+from results_online.build.manifest import (
+    MANIFEST,
+    ManifestItem,
+    fragment_beside,
+    has_history,
+    iter_manifest,
+)
 from results_online.build.output import Carrier, carry
 from results_online.build.release.plan import SITE_DIR, STAGED_DIR, Kind
 from results_online.build.render.statements import RenderedStatement
@@ -201,6 +207,10 @@ class Link:
     required: bool
 
 
+# What carrying one statement needs: its display id, statement id, PDF and page paths.
+Carried = tuple[str, str, str, str]
+
+
 def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previous: Previous,
                    out: Path) -> tuple[RenderedStatement, ...]:
     """The files of every statement not in ``new``, carried (hard-linked) from ``previous``.
@@ -208,45 +218,50 @@ def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previou
     Its page, fragment, PDF and ciphertext are the same bytes: the statement id and
     token did not change, so nothing in them did.
     """
-    rendered, links = [], []
+    rendered = []
     items = previous.with_ids([s.statement_id for s in statements if s.statement_id not in new])
-    for s, item, fragment in _carried(statements, new, items):
-        links += _links(s, item, fragment, previous, out)
-        rendered.append(RenderedStatement(s, out / item.pdf, out / item.html, out / fragment))
-    link_all(links)
-    return tuple(rendered)
-
-
-def carried_links(statements: Sequence[Statement], new: frozenset[str],
-                  items: Mapping[str, ManifestItem], previous: Previous,
-                  out: Path) -> list[Link]:
-    """The links that carry the statements not in ``new`` (``items`` by id) into ``out``.
-
-    Made here, for a centre not bundled again; ``link_all`` may run elsewhere.
-    """
-    return [link for s, item, fragment in _carried(statements, new, items)
-            for link in _links(s, item, fragment, previous, out)]
-
-
-def _carried(statements: Sequence[Statement], new: frozenset[str],
-             items: Mapping[str, ManifestItem]) -> Iterator[tuple[Statement, ManifestItem, str]]:
-    """Each statement not in ``new`` with its previous item and fragment (KeyError if none)."""
+    carried = carried_files(statements, new, items)
     for s in statements:
         if s.statement_id not in new:
             item = items[s.statement_id]
-            yield s, item, item.fragment
+            rendered.append(RenderedStatement(s, out / item.pdf, out / item.html,
+                                              out / item.fragment))
+    link_carried(carried, os.fspath(previous.root), os.fspath(out))
+    return tuple(rendered)
 
 
-def _links(s: Statement, item: ManifestItem, fragment: str, previous: Previous,
-           out: Path) -> list[Link]:
-    old, dest = os.fspath(previous.root), os.fspath(out)
-    blob = blob_path(s.statement_id)
+def carried_files(statements: Sequence[Statement], new: frozenset[str],
+                  items: Mapping[str, ManifestItem]) -> list[Carried]:
+    """What carries the statements not in ``new`` (``items`` by id): KeyError if one has none.
+
+    Only strings, so ``link_carried`` may run in another process at little cost.
+    """
+    out = []
+    for s in statements:
+        if s.statement_id not in new:
+            item = items[s.statement_id]
+            out.append((s.display_id, s.statement_id, item.pdf, item.html))
+    return out
+
+
+def link_carried(carried: Sequence[Carried], old: str, dest: str) -> None:
+    """Link the carried statements' files from the output ``old`` into ``dest``.
+
+    BuildError if a statement's PDF or ciphertext is missing.
+    """
+    link_all([link for c in carried for link in _links(c, old, dest)])
+
+
+def _links(carried: Carried, old: str, dest: str) -> list[Link]:
+    display_id, statement_id, pdf, html = carried
+    blob = blob_path(statement_id)
     blobs = (os.path.join(old, SITE_DIR, blob),
              os.path.join(old, STAGED_DIR, Kind.CANDIDATE.value, blob))
-    return [Link(s.display_id, (os.path.join(old, item.pdf),), os.path.join(dest, item.pdf), True),
-            Link(s.display_id, blobs, os.path.join(dest, SITE_DIR, blob), True),
-            *(Link(s.display_id, (os.path.join(old, rel),), os.path.join(dest, rel), False)
-              for rel in (item.html, fragment))]
+    fragment = fragment_beside(html)
+    return [Link(display_id, (os.path.join(old, pdf),), os.path.join(dest, pdf), True),
+            Link(display_id, blobs, os.path.join(dest, SITE_DIR, blob), True),
+            *(Link(display_id, (os.path.join(old, rel),), os.path.join(dest, rel), False)
+              for rel in (html, fragment))]
 
 
 def link_all(links: Sequence[Link]) -> None:

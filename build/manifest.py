@@ -42,8 +42,13 @@ class ManifestItem:
     @property
     def fragment(self) -> str:
         """The viewer fragment beside the web page."""
-        folder, name = os.path.split(self.html)  # not pathlib: an amend asks for 10,000s
-        return os.path.join(folder, fragment_of(name))
+        return fragment_beside(self.html)
+
+
+def fragment_beside(html: str) -> str:
+    """The viewer fragment beside the web page ``html`` (a path relative to the output)."""
+    folder, name = os.path.split(html)  # not pathlib: an amend asks for 10,000s
+    return os.path.join(folder, fragment_of(name))
 
 
 _FIELDS = fields(ManifestItem)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,10 +26,10 @@ from pathlib import Path
 from results_online.build.amend import (
     Plan,
     Previous,
-    carried_links,
+    carried_files,
     carry_bundles,
     carry_rendered,
-    link_all,
+    link_carried,
     plan_into,
     read_previous,
 )
@@ -221,11 +222,12 @@ class _Feed:
                 previous, new = self._amend
                 items = previous.with_ids([s.statement_id for s in group if not self.fresh(s)])
                 if group[0].centre.number not in self.plan.affected:
-                    links = carried_links(group, new, items, previous, self.out)
+                    carried = carried_files(group, new, items)
+                    old, out = os.fspath(previous.root), os.fspath(self.out)
                     if self.linker is None:
-                        link_all(links)
+                        link_carried(carried, old, out)
                     else:
-                        self._links.append(self.linker.submit(link_all, links))
+                        self._links.append(self.linker.submit(link_carried, carried, old, out))
                     self.after.unchanged(group)
             for s in group:
                 item = items.get(s.statement_id)
