@@ -139,15 +139,18 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
         write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
         log.info("stage: site pages")
         write_site(series, keys.keyset, out / "site")
+        # The outbox needs the candidates' messages, not the bundles: written while they end.
+        log.info("stage: outbox")
+        after.messages()
+        outbox.finish(spool.statements(), spool.messages(), spool.centres())
         bundles = [b.path for b in after.bundles()]
         feed.linked()  # before the release plan moves the blobs it planned
     if carrying is not None:
         bundles += carry_bundles(series, plan.affected, carrying, out)
     # Last: it plans every file the stages above put in site/, plus the bundles.
-    log.info("stage: release plan and outbox")
+    log.info("stage: release plan")
     release_streamed(series.info, out, sorted(bundles), config.now,
                      (blob_path(sid) for sid in spool.statement_ids()))
-    outbox.finish(spool.statements(), spool.messages(), spool.centres())
     return BuildReport(config.out_dir, plan.count, len(series.centres), feed.to_render,
                        len(plan.retired), guessing)
 

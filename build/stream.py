@@ -119,6 +119,10 @@ class AfterRender:
                 self._bundle(number)
         self._collect(wait=False)
 
+    def messages(self) -> None:
+        """Wait until every announced centre's candidates' messages are written and handed on."""
+        self._collect(wait=True)
+
     def bundles(self) -> tuple[Bundle, ...]:
         """Every bundle made, by centre number, once all are written (re-raises a failure)."""
         bundles = tuple(sorted((f.result() for f in self._bundles), key=lambda b: b.centre))
