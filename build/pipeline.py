@@ -35,7 +35,7 @@ from results_online.build.amend import (
 )
 from results_online.build.inputs.load import scan_series
 from results_online.build.inputs.spool import Spool
-from results_online.build.manifest import ManifestItem, write_manifest
+from results_online.build.manifest import ManifestItem, item_for, write_manifest
 from results_online.build.output import staged_output
 from results_online.build.release.outbox import Outbox
 from results_online.build.release.plan import release_streamed
@@ -59,6 +59,7 @@ from results_online.progress import Progress, no_progress
 
 log = logging.getLogger("results_online.build")
 SPOOL = ".spool.sqlite"  # in the staging folder; removed before the swap
+STATEMENTS = Path("private", "statements")  # the rendered statements, in the output
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,12 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
             processes=processes) as after:
         feed = _Feed(spool, plan, carrying, out, batch_size=config.batch_size, after=after,
                      linker=linker)
-        render_stream(feed.batches(), feed.texts(), private / "statements",
+        render_stream(feed.batches(), feed.texts(), out / STATEMENTS,
                       total=feed.to_render, workers=config.workers, progress=progress,
                       now=config.now, seal=seal, on_batch=after.batch,
                       scheduler=config.scheduler)
-        # Also carries the centres without a new statement (an amend): see rendered_all.
-        write_manifest(out, feed.rendered_all())
+        # Also carries the centres without a new statement (an amend): see manifest_items.
+        write_manifest(out, feed.manifest_items())
         log.info("stage: index")
         index = private / "verify.sqlite"
         if not (carrying is not None and update_index(
@@ -193,7 +194,7 @@ class _Feed:
 
         An amend reads only the centres with new statements here, so the first batch
         starts without waiting for the rest of the series; their files are linked
-        first, as their bundles read them. The other centres follow in ``rendered_all``.
+        first, as their bundles read them. The other centres follow in ``manifest_items``.
         """
         groups = (self.spool.statements_by_centre() if self._amend is None
                   else self.spool.statements_in(self.plan.affected))
@@ -212,8 +213,8 @@ class _Feed:
             done.result()
         self._links.clear()
 
-    def rendered_all(self) -> Iterator[RenderedStatement]:
-        """Where every statement's files lie in the output, in series order.
+    def manifest_items(self) -> Iterator[ManifestItem]:
+        """Every statement's manifest item (where its files lie), in series order.
 
         In the same pass an amend carries the centres without a new statement: their
         files are linked by the ``linker`` (40,000 links in a large series) and
@@ -235,14 +236,13 @@ class _Feed:
             for s in group:
                 item = items.get(s.statement_id)
                 if item is not None:
-                    yield RenderedStatement(s, self.out / item.pdf, self.out / item.html,
-                                            self.out / item.fragment)
+                    yield item_for(s, item.pdf, item.html)
                 elif not self.fresh(s):
                     raise KeyError(s.statement_id)
                 else:
-                    yield RenderedStatement(s, *statement_files(
-                        self.out / "private" / "statements", s.centre.number,
-                        s.entry.candidate.number, s.entry.test.code))
+                    pdf, html, _ = statement_files(STATEMENTS, s.centre.number,
+                                                   s.entry.candidate.number, s.entry.test.code)
+                    yield item_for(s, os.fspath(pdf), os.fspath(html))
 
 
 def _linker(workers: int) -> Executor:
