@@ -65,7 +65,6 @@ STAGES = {
     "index update": ("results_online.build.pipeline", "update_index"),
     "site": ("results_online.build.pipeline", "write_site"),
     "release plan": ("results_online.build.pipeline", "release_streamed"),
-    "outbox*": ("results_online.build.release.outbox.Outbox", "candidates"),
     "outbox": ("results_online.build.release.outbox.Outbox", "finish"),
 }
 

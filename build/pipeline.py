@@ -120,7 +120,7 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
             series, out, statement_secret=keys.statement_secret, now=config.now,
             centres=plan.affected if carrying else None, seal=seal, outbox=outbox,
             explanation=plan.explanation, messages=spool.put_messages,
-            processes=processes) as after:
+            processes=processes, unchanged=linker) as after:
         feed = _Feed(spool, plan, carrying, out, batch_size=config.batch_size, after=after,
                      linker=linker)
         render_stream(feed.batches(), feed.texts(), out / STATEMENTS,
@@ -216,9 +216,9 @@ class _Feed:
     def manifest_items(self) -> Iterator[ManifestItem]:
         """Every statement's manifest item (where its files lie), in series order.
 
-        In the same pass an amend carries the centres without a new statement: their
-        files are linked by the ``linker`` (40,000 links in a large series) and
-        their candidates' messages made on the outbox's, while the bundles are made.
+        In the same pass an amend carries the centres without a new statement: the
+        ``linker`` links their files (40,000 links in a large series) and makes their
+        candidates' messages, while the bundles are made.
         """
         for group in self.spool.statements_by_centre():
             items: dict[str, ManifestItem] = {}
@@ -246,10 +246,11 @@ class _Feed:
 
 
 def _linker(workers: int) -> Executor:
-    """Where an amend links the unchanged centres' files while this process goes on.
+    """Where an amend carries the unchanged centres (files and messages) while this goes on.
 
-    A process when there is a second core: from a thread, each of the 40,000 link
-    calls waits for this process's GIL again, so the links cost the parent seconds.
+    A process when there is a second core: from a thread, each of the 50,000 link
+    calls (and each message's digest) waits for this process's GIL again, so carrying
+    costs the parent seconds.
     """
     if workers > 1:
         return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))

@@ -46,6 +46,17 @@ class OutboxHistory:
             con.commit()
         finally:
             con.close()
+        self._start()
+
+    def __getstate__(self) -> dict[str, object]:
+        # Another process (an amend's linker) opens the file anew: connections stay here.
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Path]) -> None:
+        self.path = state["path"]
+        self._start()
+
+    def _start(self) -> None:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()

@@ -225,6 +225,14 @@ class _Mail:
         self.env, self.outbox, self.old, self.history = env, outbox, old, history
         self.carrier = Carrier()
 
+    def __getstate__(self) -> dict[str, object]:
+        # Sent to another process with its Outbox (an amend's linker): it makes its own.
+        return {k: v for k, v in self.__dict__.items() if k != "env"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.env = _email_environment()
+
     def put(self, name: str, template: str, context: dict[str, object], site_url: str, *,
             to: tuple[str, str], subject: str, msgid: str, previous: str | None) -> str:
         """Write (or carry) one message to (display name, address); return its inputs' digest.
