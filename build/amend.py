@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
@@ -41,6 +41,8 @@ from results_online.model import Entry, Series, Statement
 from results_online.names import blob_path
 
 _Key = tuple[str, str]  # (candidate ID, test code)
+# What carrying one statement needs: its display id, statement id, PDF and page paths.
+Carried = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class Plan:
     facts: IndexFacts  # what the index says about the series
     affected: frozenset[str]  # centres whose bundle changes (every centre without previous)
     explanation: Series  # the series with its entries for the grade distributions
+    carried: frozenset[str] = frozenset()  # centres handed to ``carry`` as they were sealed
 
 
 def read_previous(out_dir: Path, series_code: str, spool: Spool) -> Previous | None:
@@ -108,11 +111,13 @@ def read_previous(out_dir: Path, series_code: str, spool: Spool) -> Previous | N
 
 
 def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous | None,
-              today: date) -> Plan:
+              today: date, *, carry: Callable[[list[Carried]], None] | None = None) -> Plan:
     """Seal the spooled entries centre by centre into the spool, keeping unchanged statements.
 
     Only a few figures per series are kept here, and over a previous build the
-    statements that changed (what they replace, their ids and centres).
+    statements that changed (what they replace, their ids and centres). ``carry`` (an
+    amend) is given each centre whose every statement is its previous one as soon as
+    it is sealed, so its files are linked while the rest of the series seals.
     """
     sealer = Sealer(series, keys)
     replaced: dict[_Key, str] = {}
@@ -121,9 +126,10 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
     changed: set[str] = set()  # centres with a new statement
     facts, shapes = IndexFacts(), _Shapes()
     count = 0
+    carried: set[str] = set()
     with IndexReader(previous.index) if previous is not None else nullcontext() as history:
         for centre, entries in spool.entries_by_centre():
-            statements = []
+            statements, same = [], []
             # One query a centre, not one an entry (a candidate who moved centre: below).
             items = previous.in_centre(centre) if previous is not None else {}
             for entry in entries:
@@ -140,17 +146,22 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
                             and spool.previous_of(s.statement_id) is None:
                         new.add(s.statement_id)
                         changed.add(centre)
+                    elif key in items and item is not None and item.statement_id == s.statement_id:
+                        same.append((s.display_id, s.statement_id, item.pdf, item.html))
                 statements.append(facts.add(s))
                 shapes.add(s.entry)
             spool.put_statements(centre, statements)
             count += len(statements)
+            if carry is not None and len(same) == len(statements):
+                carry(same)
+                carried.add(centre)
     explanation = replace(series, entries=shapes.entries)
     if previous is None:
         return Plan(count, None, (), facts, frozenset(spool.centres()), explanation)
     superseded = {old_id: new_by_key[key] for key, old_id in replaced.items()}
     affected = frozenset(changed | {i.centre for i in spool.previous_gone()})
     return Plan(count, frozenset(new), _retired(previous, superseded, today), facts, affected,
-                explanation)
+                explanation, frozenset(carried))
 
 
 def _revised(sealer: Sealer, entry: Entry, item: ManifestItem | None, history: IndexReader,
@@ -207,16 +218,13 @@ class Link:
     required: bool
 
 
-# What carrying one statement needs: its display id, statement id, PDF and page paths.
-Carried = tuple[str, str, str, str]
-
-
 def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previous: Previous,
-                   out: Path) -> tuple[RenderedStatement, ...]:
+                   out: Path, *, link: bool = True) -> tuple[RenderedStatement, ...]:
     """The files of every statement not in ``new``, carried (hard-linked) from ``previous``.
 
     Its page, fragment, PDF and ciphertext are the same bytes: the statement id and
-    token did not change, so nothing in them did.
+    token did not change, so nothing in them did. ``link`` False: they are linked
+    already (the centre was handed to ``plan_into``'s ``carry``).
     """
     rendered = []
     items = previous.with_ids([s.statement_id for s in statements if s.statement_id not in new])
@@ -226,7 +234,8 @@ def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previou
             item = items[s.statement_id]
             rendered.append(RenderedStatement(s, out / item.pdf, out / item.html,
                                               out / item.fragment))
-    link_carried(carried, os.fspath(previous.root), os.fspath(out))
+    if link:
+        link_carried(carried, os.fspath(previous.root), os.fspath(out))
     return tuple(rendered)
 
 

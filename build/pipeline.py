@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from results_online.build.amend import (
+    Carried,
     Plan,
     Previous,
     carried_files,
@@ -81,10 +82,10 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     Over a previous build, changed results get new statements and the old ones are
     superseded; ``amend`` renders only the new statements and carries the rest over.
     """
-    with staged_output(config.out_dir) as out:
+    with staged_output(config.out_dir) as out, _linker(config.workers) as linker:
         spool = Spool(out / SPOOL)
         try:
-            report = _build(config, progress, out, spool, amend=amend)
+            report = _build(config, progress, out, spool, linker, amend=amend)
         finally:
             spool.close()
             (out / SPOOL).unlink(missing_ok=True)
@@ -92,8 +93,8 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     return report
 
 
-def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
-           amend: bool) -> BuildReport:
+def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, linker: Executor,
+           *, amend: bool) -> BuildReport:
     if config.workers > 1 and config.scheduler is None:
         start_forkserver()
     log.info("stage: load %s", config.series_dir)
@@ -105,9 +106,11 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
     if amend and previous is None:
         raise BuildError(f"{config.out_dir} holds no previous build of {series.info.code}",
                          hint="run `results build` first; `results amend` updates its output")
-    log.info("stage: seal")
-    plan = plan_into(spool, series, keys, previous, config.now.date())
     carrying = previous if amend else None
+    links: list[Future[None]] = []  # what the linker was handed
+    log.info("stage: seal")
+    plan = plan_into(spool, series, keys, previous, config.now.date(),
+                     carry=None if carrying is None else _carrier(linker, links, carrying, out))
     private = out / "private"
     log.info("stage: render, encrypt and bundle")
     # Bundles are staged privately, laid out as the site's c/<centre>/<series>.zip.age;
@@ -116,13 +119,13 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
     # An amend's bundles are most of what it does: made in processes, even one, so they run
     # on the other core while this one carries the unchanged centres (not under its GIL).
     processes = config.workers if carrying is not None and plan.affected else 1
-    with _linker(config.workers) as linker, AfterRender(
+    with AfterRender(
             series, out, statement_secret=keys.statement_secret, now=config.now,
             centres=plan.affected if carrying else None, seal=seal, outbox=outbox,
             explanation=plan.explanation, messages=spool.put_messages,
             processes=processes, unchanged=linker) as after:
         feed = _Feed(spool, plan, carrying, out, batch_size=config.batch_size, after=after,
-                     linker=linker)
+                     linker=linker, links=links)
         render_stream(feed.batches(), feed.texts(), out / STATEMENTS,
                       total=feed.to_render, workers=config.workers, progress=progress,
                       now=config.now, seal=seal, on_batch=after.batch,
@@ -156,17 +159,24 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
                        len(plan.retired), guessing)
 
 
+def _carrier(linker: Executor, links: list[Future[None]], previous: Previous,
+             out: Path) -> Callable[[list[Carried]], None]:
+    """What hands an unchanged centre's files to the linker as soon as it is sealed."""
+    old, dest = os.fspath(previous.root), os.fspath(out)
+    return lambda carried: links.append(linker.submit(link_carried, carried, old, dest))
+
+
 class _Feed:
     """The spooled statements as render batches, centre by centre, each centre announced."""
 
     def __init__(self, spool: Spool, plan: Plan, carrying: Previous | None, out: Path, *,
-                 batch_size: int, after: AfterRender,
-                 linker: Executor | None = None) -> None:
+                 batch_size: int, after: AfterRender, linker: Executor | None = None,
+                 links: list[Future[None]] | None = None) -> None:
         if batch_size < 1:
             raise ValueError("workers and batch_size must be at least 1")
         self.spool, self.plan, self.out = spool, plan, out
         self.batch_size, self.after, self.linker = batch_size, after, linker
-        self._links: list[Future[None]] = []
+        self._links = [] if links is None else links  # what the linker was handed so far
         # An amend: the output it carries from and the ids of the statements it renders.
         self._amend = None if carrying is None or plan.new is None else (carrying, plan.new)
         # Counted from the plan, not by reading every statement back from the spool.
@@ -201,9 +211,13 @@ class _Feed:
         for group in groups:
             todo = [s for s in group if self.fresh(s)]
             carried: tuple[RenderedStatement, ...] = ()
+            number = group[0].centre.number
             if self._amend is not None:
-                carried = carry_rendered(group, self._amend[1], self._amend[0], self.out)
-            self.after.centre(group[0].centre.number, group, carried)
+                if number in self.plan.carried:  # handed to the linker as it was sealed
+                    self.linked()  # its bundle reads the files
+                carried = carry_rendered(group, self._amend[1], self._amend[0], self.out,
+                                         link=number not in self.plan.carried)
+            self.after.centre(number, group, carried)
             for i in range(0, len(todo), self.batch_size):
                 yield todo[i:i + self.batch_size]
 
@@ -225,13 +239,15 @@ class _Feed:
             if self._amend is not None:
                 previous, new = self._amend
                 items = previous.with_ids([s.statement_id for s in group if not self.fresh(s)])
-                if group[0].centre.number not in self.plan.affected:
+                number = group[0].centre.number
+                if number not in self.plan.affected and number not in self.plan.carried:
                     carried = carried_files(group, new, items)
                     old, out = os.fspath(previous.root), os.fspath(self.out)
                     if self.linker is None:
                         link_carried(carried, old, out)
                     else:
                         self._links.append(self.linker.submit(link_carried, carried, old, out))
+                if number not in self.plan.affected:
                     self.after.unchanged(group)
             for s in group:
                 item = items.get(s.statement_id)
