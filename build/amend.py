@@ -111,13 +111,14 @@ def read_previous(out_dir: Path, series_code: str, spool: Spool) -> Previous | N
 
 
 def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous | None,
-              today: date, *, carry: Callable[[list[Carried]], None] | None = None) -> Plan:
+              today: date, *, carry: Callable[[str, list[Carried]], None] | None = None) -> Plan:
     """Seal the spooled entries centre by centre into the spool, keeping unchanged statements.
 
     Only a few figures per series are kept here, and over a previous build the
     statements that changed (what they replace, their ids and centres). ``carry`` (an
-    amend) is given each centre whose every statement is its previous one as soon as
-    it is sealed, so its files are linked while the rest of the series seals.
+    amend) is given each centre whose every statement is new or its previous one, with
+    the files of the latter, as soon as it is sealed: they are linked while the rest
+    of the series seals.
     """
     sealer = Sealer(series, keys)
     replaced: dict[_Key, str] = {}
@@ -129,7 +130,7 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
     carried: set[str] = set()
     with IndexReader(previous.index) if previous is not None else nullcontext() as history:
         for centre, entries in spool.entries_by_centre():
-            statements, same = [], []
+            statements, same, fresh = [], [], 0
             # One query a centre, not one an entry (a candidate who moved centre: below).
             items = previous.in_centre(centre) if previous is not None else {}
             for entry in entries:
@@ -146,14 +147,16 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
                             and spool.previous_of(s.statement_id) is None:
                         new.add(s.statement_id)
                         changed.add(centre)
+                        fresh += 1
                     elif key in items and item is not None and item.statement_id == s.statement_id:
                         same.append((s.display_id, s.statement_id, item.pdf, item.html))
                 statements.append(facts.add(s))
                 shapes.add(s.entry)
             spool.put_statements(centre, statements)
             count += len(statements)
-            if carry is not None and len(same) == len(statements):
-                carry(same)
+            # Each statement new or its previous one here: the others' files can go now.
+            if carry is not None and same and len(same) + fresh == len(statements):
+                carry(centre, same)
                 carried.add(centre)
     explanation = replace(series, entries=shapes.entries)
     if previous is None:

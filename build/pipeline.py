@@ -107,7 +107,7 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, lin
         raise BuildError(f"{config.out_dir} holds no previous build of {series.info.code}",
                          hint="run `results build` first; `results amend` updates its output")
     carrying = previous if amend else None
-    links: list[Future[None]] = []  # what the linker was handed
+    links: dict[str, Future[None]] = {}  # what the linker was handed, by centre
     log.info("stage: seal")
     plan = plan_into(spool, series, keys, previous, config.now.date(),
                      carry=None if carrying is None else _carrier(linker, links, carrying, out))
@@ -159,11 +159,14 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, lin
                        len(plan.retired), guessing)
 
 
-def _carrier(linker: Executor, links: list[Future[None]], previous: Previous,
-             out: Path) -> Callable[[list[Carried]], None]:
-    """What hands an unchanged centre's files to the linker as soon as it is sealed."""
+def _carrier(linker: Executor, links: dict[str, Future[None]], previous: Previous,
+             out: Path) -> Callable[[str, list[Carried]], None]:
+    """What hands a centre's unchanged files to the linker as soon as it is sealed."""
     old, dest = os.fspath(previous.root), os.fspath(out)
-    return lambda carried: links.append(linker.submit(link_carried, carried, old, dest))
+
+    def carry(centre: str, carried: list[Carried]) -> None:
+        links[centre] = linker.submit(link_carried, carried, old, dest)
+    return carry
 
 
 class _Feed:
@@ -171,12 +174,12 @@ class _Feed:
 
     def __init__(self, spool: Spool, plan: Plan, carrying: Previous | None, out: Path, *,
                  batch_size: int, after: AfterRender, linker: Executor | None = None,
-                 links: list[Future[None]] | None = None) -> None:
+                 links: dict[str, Future[None]] | None = None) -> None:
         if batch_size < 1:
             raise ValueError("workers and batch_size must be at least 1")
         self.spool, self.plan, self.out = spool, plan, out
         self.batch_size, self.after, self.linker = batch_size, after, linker
-        self._links = [] if links is None else links  # what the linker was handed so far
+        self._links = {} if links is None else links  # what the linker was handed, by centre
         # An amend: the output it carries from and the ids of the statements it renders.
         self._amend = None if carrying is None or plan.new is None else (carrying, plan.new)
         # Counted from the plan, not by reading every statement back from the spool.
@@ -214,7 +217,7 @@ class _Feed:
             number = group[0].centre.number
             if self._amend is not None:
                 if number in self.plan.carried:  # handed to the linker as it was sealed
-                    self.linked()  # its bundle reads the files
+                    self._links[number].result()  # its bundle reads the files
                 carried = carry_rendered(group, self._amend[1], self._amend[0], self.out,
                                          link=number not in self.plan.carried)
             self.after.centre(number, group, carried)
@@ -223,7 +226,7 @@ class _Feed:
 
     def linked(self) -> None:
         """Wait until every file handed to the linker is linked (re-raises its error)."""
-        for done in self._links:
+        for done in self._links.values():
             done.result()
         self._links.clear()
 
@@ -246,7 +249,7 @@ class _Feed:
                     if self.linker is None:
                         link_carried(carried, old, out)
                     else:
-                        self._links.append(self.linker.submit(link_carried, carried, old, out))
+                        self._links[number] = self.linker.submit(link_carried, carried, old, out)
                 if number not in self.plan.affected:
                     self.after.unchanged(group)
             for s in group:
