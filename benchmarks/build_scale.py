@@ -55,7 +55,6 @@ STAGES = {
     "load": ("results_online.build.pipeline", "scan_series"),
     "seal": ("results_online.build.pipeline", "plan_into"),
     "carry": ("results_online.build.pipeline", "carry_rendered"),
-    "carry*": ("results_online.build.pipeline", "link_all"),
     "render": ("results_online.build.pipeline", "render_stream"),
     "encrypt": ("results_online.build.stream", "encrypt_statements"),
     "explanation*": ("results_online.build.bundle.centre", "explanation_pdf"),
@@ -66,7 +65,6 @@ STAGES = {
     "index update": ("results_online.build.pipeline", "update_index"),
     "site": ("results_online.build.pipeline", "write_site"),
     "release plan": ("results_online.build.pipeline", "release_streamed"),
-    "outbox*": ("results_online.build.release.outbox.Outbox", "candidates"),
     "outbox": ("results_online.build.release.outbox.Outbox", "finish"),
 }
 

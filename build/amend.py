@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import date
@@ -22,7 +22,13 @@ from pathlib import Path
 
 from results_online.build.bundle.centre import bundle_file
 from results_online.build.inputs.spool import Spool
-from results_online.build.manifest import MANIFEST, ManifestItem, has_history, iter_manifest
+from results_online.build.manifest import (
+    MANIFEST,
+    ManifestItem,
+    fragment_beside,
+    has_history,
+    iter_manifest,
+)
 from results_online.build.output import Carrier, carry
 from results_online.build.release.plan import SITE_DIR, STAGED_DIR, Kind
 from results_online.build.render.statements import RenderedStatement
@@ -35,6 +41,8 @@ from results_online.model import Entry, Series, Statement
 from results_online.names import blob_path
 
 _Key = tuple[str, str]  # (candidate ID, test code)
+# What carrying one statement needs: its display id, statement id, PDF and page paths.
+Carried = tuple[str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,7 @@ class Plan:
     facts: IndexFacts  # what the index says about the series
     affected: frozenset[str]  # centres whose bundle changes (every centre without previous)
     explanation: Series  # the series with its entries for the grade distributions
+    carried: frozenset[str] = frozenset()  # centres handed to ``carry`` as they were sealed
 
 
 def read_previous(out_dir: Path, series_code: str, spool: Spool) -> Previous | None:
@@ -102,11 +111,14 @@ def read_previous(out_dir: Path, series_code: str, spool: Spool) -> Previous | N
 
 
 def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous | None,
-              today: date) -> Plan:
+              today: date, *, carry: Callable[[str, list[Carried]], None] | None = None) -> Plan:
     """Seal the spooled entries centre by centre into the spool, keeping unchanged statements.
 
     Only a few figures per series are kept here, and over a previous build the
-    statements that changed (what they replace, their ids and centres).
+    statements that changed (what they replace, their ids and centres). ``carry`` (an
+    amend) is given each centre whose every statement is new or its previous one, with
+    the files of the latter, as soon as it is sealed: they are linked while the rest
+    of the series seals.
     """
     sealer = Sealer(series, keys)
     replaced: dict[_Key, str] = {}
@@ -115,9 +127,10 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
     changed: set[str] = set()  # centres with a new statement
     facts, shapes = IndexFacts(), _Shapes()
     count = 0
+    carried: set[str] = set()
     with IndexReader(previous.index) if previous is not None else nullcontext() as history:
         for centre, entries in spool.entries_by_centre():
-            statements = []
+            statements, same, fresh = [], [], 0
             # One query a centre, not one an entry (a candidate who moved centre: below).
             items = previous.in_centre(centre) if previous is not None else {}
             for entry in entries:
@@ -134,17 +147,24 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
                             and spool.previous_of(s.statement_id) is None:
                         new.add(s.statement_id)
                         changed.add(centre)
+                        fresh += 1
+                    elif key in items and item is not None and item.statement_id == s.statement_id:
+                        same.append((s.display_id, s.statement_id, item.pdf, item.html))
                 statements.append(facts.add(s))
                 shapes.add(s.entry)
             spool.put_statements(centre, statements)
             count += len(statements)
+            # Each statement new or its previous one here: the others' files can go now.
+            if carry is not None and same and len(same) + fresh == len(statements):
+                carry(centre, same)
+                carried.add(centre)
     explanation = replace(series, entries=shapes.entries)
     if previous is None:
         return Plan(count, None, (), facts, frozenset(spool.centres()), explanation)
     superseded = {old_id: new_by_key[key] for key, old_id in replaced.items()}
     affected = frozenset(changed | {i.centre for i in spool.previous_gone()})
     return Plan(count, frozenset(new), _retired(previous, superseded, today), facts, affected,
-                explanation)
+                explanation, frozenset(carried))
 
 
 def _revised(sealer: Sealer, entry: Entry, item: ManifestItem | None, history: IndexReader,
@@ -202,51 +222,58 @@ class Link:
 
 
 def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previous: Previous,
-                   out: Path) -> tuple[RenderedStatement, ...]:
+                   out: Path, *, link: bool = True) -> tuple[RenderedStatement, ...]:
     """The files of every statement not in ``new``, carried (hard-linked) from ``previous``.
 
     Its page, fragment, PDF and ciphertext are the same bytes: the statement id and
-    token did not change, so nothing in them did.
+    token did not change, so nothing in them did. ``link`` False: they are linked
+    already (the centre was handed to ``plan_into``'s ``carry``).
     """
-    rendered, links = [], []
+    rendered = []
     items = previous.with_ids([s.statement_id for s in statements if s.statement_id not in new])
-    for s, item, fragment in _carried(statements, new, items):
-        links += _links(s, item, fragment, previous, out)
-        rendered.append(RenderedStatement(s, out / item.pdf, out / item.html, out / fragment))
-    link_all(links)
-    return tuple(rendered)
-
-
-def carried_links(statements: Sequence[Statement], new: frozenset[str],
-                  items: Mapping[str, ManifestItem], previous: Previous,
-                  out: Path) -> list[Link]:
-    """The links that carry the statements not in ``new`` (``items`` by id) into ``out``.
-
-    Made here, for a centre not bundled again; ``link_all`` may run elsewhere.
-    """
-    return [link for s, item, fragment in _carried(statements, new, items)
-            for link in _links(s, item, fragment, previous, out)]
-
-
-def _carried(statements: Sequence[Statement], new: frozenset[str],
-             items: Mapping[str, ManifestItem]) -> Iterator[tuple[Statement, ManifestItem, str]]:
-    """Each statement not in ``new`` with its previous item and fragment (KeyError if none)."""
+    carried = carried_files(statements, new, items)
     for s in statements:
         if s.statement_id not in new:
             item = items[s.statement_id]
-            yield s, item, item.fragment
+            rendered.append(RenderedStatement(s, out / item.pdf, out / item.html,
+                                              out / item.fragment))
+    if link:
+        link_carried(carried, os.fspath(previous.root), os.fspath(out))
+    return tuple(rendered)
 
 
-def _links(s: Statement, item: ManifestItem, fragment: str, previous: Previous,
-           out: Path) -> list[Link]:
-    old, dest = os.fspath(previous.root), os.fspath(out)
-    blob = blob_path(s.statement_id)
+def carried_files(statements: Sequence[Statement], new: frozenset[str],
+                  items: Mapping[str, ManifestItem]) -> list[Carried]:
+    """What carries the statements not in ``new`` (``items`` by id): KeyError if one has none.
+
+    Only strings, so ``link_carried`` may run in another process at little cost.
+    """
+    out = []
+    for s in statements:
+        if s.statement_id not in new:
+            item = items[s.statement_id]
+            out.append((s.display_id, s.statement_id, item.pdf, item.html))
+    return out
+
+
+def link_carried(carried: Sequence[Carried], old: str, dest: str) -> None:
+    """Link the carried statements' files from the output ``old`` into ``dest``.
+
+    BuildError if a statement's PDF or ciphertext is missing.
+    """
+    link_all([link for c in carried for link in _links(c, old, dest)])
+
+
+def _links(carried: Carried, old: str, dest: str) -> list[Link]:
+    display_id, statement_id, pdf, html = carried
+    blob = blob_path(statement_id)
     blobs = (os.path.join(old, SITE_DIR, blob),
              os.path.join(old, STAGED_DIR, Kind.CANDIDATE.value, blob))
-    return [Link(s.display_id, (os.path.join(old, item.pdf),), os.path.join(dest, item.pdf), True),
-            Link(s.display_id, blobs, os.path.join(dest, SITE_DIR, blob), True),
-            *(Link(s.display_id, (os.path.join(old, rel),), os.path.join(dest, rel), False)
-              for rel in (item.html, fragment))]
+    fragment = fragment_beside(html)
+    return [Link(display_id, (os.path.join(old, pdf),), os.path.join(dest, pdf), True),
+            Link(display_id, blobs, os.path.join(dest, SITE_DIR, blob), True),
+            *(Link(display_id, (os.path.join(old, rel),), os.path.join(dest, rel), False)
+              for rel in (html, fragment))]
 
 
 def link_all(links: Sequence[Link]) -> None:

@@ -14,8 +14,8 @@ from datetime import date
 from pathlib import Path
 
 from results_online.build.output import iter_json_list, write_json_list
-from results_online.build.render.statements import RenderedStatement
 from results_online.build.verification.index import results_hash
+from results_online.model import Statement
 from results_online.names import fragment_of
 
 MANIFEST = "private/manifest.json"
@@ -42,33 +42,36 @@ class ManifestItem:
     @property
     def fragment(self) -> str:
         """The viewer fragment beside the web page."""
-        folder, name = os.path.split(self.html)  # not pathlib: an amend asks for 10,000s
-        return os.path.join(folder, fragment_of(name))
+        return fragment_beside(self.html)
+
+
+def fragment_beside(html: str) -> str:
+    """The viewer fragment beside the web page ``html`` (a path relative to the output)."""
+    folder, name = os.path.split(html)  # not pathlib: an amend asks for 10,000s
+    return os.path.join(folder, fragment_of(name))
 
 
 _FIELDS = fields(ManifestItem)
 
 
-def item_for(r: RenderedStatement, root: Path) -> ManifestItem:
-    """The manifest item of a rendered statement under ``root``."""
-    s, e = r.statement, r.statement.entry
+def item_for(s: Statement, pdf: str, html: str) -> ManifestItem:
+    """The manifest item of a statement whose PDF and page are ``pdf`` and ``html``.
+
+    Paths relative to the output folder, as strings: an amend carries 10,000s of
+    statements whose items already hold them.
+    """
+    e = s.entry
     return ManifestItem(
         statement_id=s.statement_id, revision=e.revision, key_id=s.key_id,
         candidate_id=e.candidate.candidate_id, candidate_number=e.candidate.number,
         centre=s.centre.number, test=e.test.code, token_bytes=len(s.token),
         issue_date=s.issue_date, results_hash=results_hash(e), series=s.series.code,
-        pdf=_under(r.pdf, root), html=_under(r.html, root))
+        pdf=pdf, html=html)
 
 
-def _under(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` (as ``relative_to``, in string operations: 10,000s a build)."""
-    text, prefix = str(path), str(root) + os.sep
-    return text[len(prefix):] if text.startswith(prefix) else str(path.relative_to(root))
-
-
-def write_manifest(root: Path, rendered: Iterable[RenderedStatement]) -> None:
-    """Write ``root/private/manifest.json`` for these statements, streamed in the order given."""
-    write_json_list(root / MANIFEST, "statements", (_fields(item_for(r, root)) for r in rendered),
+def write_manifest(root: Path, items: Iterable[ManifestItem]) -> None:
+    """Write ``root/private/manifest.json`` for these items, streamed in the order given."""
+    write_json_list(root / MANIFEST, "statements", (_fields(i) for i in items),
                     ensure_ascii=False)
 
 

@@ -15,25 +15,28 @@ one centre at a time, so memory does not grow with the series.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from results_online.build.amend import (
+    Carried,
     Plan,
     Previous,
-    carried_links,
+    carried_files,
     carry_bundles,
     carry_rendered,
-    link_all,
+    link_carried,
     plan_into,
     read_previous,
 )
 from results_online.build.inputs.load import scan_series
 from results_online.build.inputs.spool import Spool
-from results_online.build.manifest import ManifestItem, write_manifest
+from results_online.build.manifest import ManifestItem, item_for, write_manifest
 from results_online.build.output import staged_output
 from results_online.build.release.outbox import Outbox
 from results_online.build.release.plan import release_streamed
@@ -57,6 +60,7 @@ from results_online.progress import Progress, no_progress
 
 log = logging.getLogger("results_online.build")
 SPOOL = ".spool.sqlite"  # in the staging folder; removed before the swap
+STATEMENTS = Path("private", "statements")  # the rendered statements, in the output
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,10 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     Over a previous build, changed results get new statements and the old ones are
     superseded; ``amend`` renders only the new statements and carries the rest over.
     """
-    with staged_output(config.out_dir) as out:
+    with staged_output(config.out_dir) as out, _linker(config.workers) as linker:
         spool = Spool(out / SPOOL)
         try:
-            report = _build(config, progress, out, spool, amend=amend)
+            report = _build(config, progress, out, spool, linker, amend=amend)
         finally:
             spool.close()
             (out / SPOOL).unlink(missing_ok=True)
@@ -89,8 +93,8 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     return report
 
 
-def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
-           amend: bool) -> BuildReport:
+def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, linker: Executor,
+           *, amend: bool) -> BuildReport:
     if config.workers > 1 and config.scheduler is None:
         start_forkserver()
     log.info("stage: load %s", config.series_dir)
@@ -102,9 +106,11 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
     if amend and previous is None:
         raise BuildError(f"{config.out_dir} holds no previous build of {series.info.code}",
                          hint="run `results build` first; `results amend` updates its output")
-    log.info("stage: seal")
-    plan = plan_into(spool, series, keys, previous, config.now.date())
     carrying = previous if amend else None
+    links: dict[str, Future[None]] = {}  # what the linker was handed, by centre
+    log.info("stage: seal")
+    plan = plan_into(spool, series, keys, previous, config.now.date(),
+                     carry=None if carrying is None else _carrier(linker, links, carrying, out))
     private = out / "private"
     log.info("stage: render, encrypt and bundle")
     # Bundles are staged privately, laid out as the site's c/<centre>/<series>.zip.age;
@@ -113,19 +119,19 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
     # An amend's bundles are most of what it does: made in processes, even one, so they run
     # on the other core while this one carries the unchanged centres (not under its GIL).
     processes = config.workers if carrying is not None and plan.affected else 1
-    with ThreadPoolExecutor(1, thread_name_prefix="carry") as linker, AfterRender(
+    with AfterRender(
             series, out, statement_secret=keys.statement_secret, now=config.now,
             centres=plan.affected if carrying else None, seal=seal, outbox=outbox,
             explanation=plan.explanation, messages=spool.put_messages,
-            processes=processes) as after:
+            processes=processes, unchanged=linker) as after:
         feed = _Feed(spool, plan, carrying, out, batch_size=config.batch_size, after=after,
-                     linker=linker)
-        render_stream(feed.batches(), feed.texts(), private / "statements",
+                     linker=linker, links=links)
+        render_stream(feed.batches(), feed.texts(), out / STATEMENTS,
                       total=feed.to_render, workers=config.workers, progress=progress,
                       now=config.now, seal=seal, on_batch=after.batch,
                       scheduler=config.scheduler)
-        # Also carries the centres without a new statement (an amend): see rendered_all.
-        write_manifest(out, feed.rendered_all())
+        # Also carries the centres without a new statement (an amend): see manifest_items.
+        write_manifest(out, feed.manifest_items())
         log.info("stage: index")
         index = private / "verify.sqlite"
         if not (carrying is not None and update_index(
@@ -137,30 +143,43 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, *,
         write_status_list(out / "site" / status_list_path(series.info.code), plan.retired)
         log.info("stage: site pages")
         write_site(series, keys.keyset, out / "site")
+        # The outbox needs the candidates' messages, not the bundles: written while they end.
+        log.info("stage: outbox")
+        after.messages()
+        outbox.finish(spool.statements(), spool.messages(), spool.centres())
         bundles = [b.path for b in after.bundles()]
         feed.linked()  # before the release plan moves the blobs it planned
     if carrying is not None:
         bundles += carry_bundles(series, plan.affected, carrying, out)
     # Last: it plans every file the stages above put in site/, plus the bundles.
-    log.info("stage: release plan and outbox")
+    log.info("stage: release plan")
     release_streamed(series.info, out, sorted(bundles), config.now,
                      (blob_path(sid) for sid in spool.statement_ids()))
-    outbox.finish(spool.statements(), spool.messages(), spool.centres())
     return BuildReport(config.out_dir, plan.count, len(series.centres), feed.to_render,
                        len(plan.retired), guessing)
+
+
+def _carrier(linker: Executor, links: dict[str, Future[None]], previous: Previous,
+             out: Path) -> Callable[[str, list[Carried]], None]:
+    """What hands a centre's unchanged files to the linker as soon as it is sealed."""
+    old, dest = os.fspath(previous.root), os.fspath(out)
+
+    def carry(centre: str, carried: list[Carried]) -> None:
+        links[centre] = linker.submit(link_carried, carried, old, dest)
+    return carry
 
 
 class _Feed:
     """The spooled statements as render batches, centre by centre, each centre announced."""
 
     def __init__(self, spool: Spool, plan: Plan, carrying: Previous | None, out: Path, *,
-                 batch_size: int, after: AfterRender,
-                 linker: ThreadPoolExecutor | None = None) -> None:
+                 batch_size: int, after: AfterRender, linker: Executor | None = None,
+                 links: dict[str, Future[None]] | None = None) -> None:
         if batch_size < 1:
             raise ValueError("workers and batch_size must be at least 1")
         self.spool, self.plan, self.out = spool, plan, out
         self.batch_size, self.after, self.linker = batch_size, after, linker
-        self._links: list[Future[None]] = []
+        self._links = {} if links is None else links  # what the linker was handed, by centre
         # An amend: the output it carries from and the ids of the statements it renders.
         self._amend = None if carrying is None or plan.new is None else (carrying, plan.new)
         # Counted from the plan, not by reading every statement back from the spool.
@@ -188,55 +207,73 @@ class _Feed:
 
         An amend reads only the centres with new statements here, so the first batch
         starts without waiting for the rest of the series; their files are linked
-        first, as their bundles read them. The other centres follow in ``rendered_all``.
+        first, as their bundles read them. The other centres follow in ``manifest_items``.
         """
         groups = (self.spool.statements_by_centre() if self._amend is None
                   else self.spool.statements_in(self.plan.affected))
         for group in groups:
             todo = [s for s in group if self.fresh(s)]
             carried: tuple[RenderedStatement, ...] = ()
+            number = group[0].centre.number
             if self._amend is not None:
-                carried = carry_rendered(group, self._amend[1], self._amend[0], self.out)
-            self.after.centre(group[0].centre.number, group, carried)
+                if number in self.plan.carried:  # handed to the linker as it was sealed
+                    self._links[number].result()  # its bundle reads the files
+                carried = carry_rendered(group, self._amend[1], self._amend[0], self.out,
+                                         link=number not in self.plan.carried)
+            self.after.centre(number, group, carried)
             for i in range(0, len(todo), self.batch_size):
                 yield todo[i:i + self.batch_size]
 
     def linked(self) -> None:
         """Wait until every file handed to the linker is linked (re-raises its error)."""
-        for done in self._links:
+        for done in self._links.values():
             done.result()
         self._links.clear()
 
-    def rendered_all(self) -> Iterator[RenderedStatement]:
-        """Where every statement's files lie in the output, in series order.
+    def manifest_items(self) -> Iterator[ManifestItem]:
+        """Every statement's manifest item (where its files lie), in series order.
 
-        In the same pass an amend carries the centres without a new statement: their
-        files are linked on the ``linker`` thread (40,000 links in a large series) and
-        their candidates' messages made on the outbox's, while the bundles are made.
+        In the same pass an amend carries the centres without a new statement: the
+        ``linker`` links their files (40,000 links in a large series) and makes their
+        candidates' messages, while the bundles are made.
         """
         for group in self.spool.statements_by_centre():
             items: dict[str, ManifestItem] = {}
             if self._amend is not None:
                 previous, new = self._amend
                 items = previous.with_ids([s.statement_id for s in group if not self.fresh(s)])
-                if group[0].centre.number not in self.plan.affected:
-                    links = carried_links(group, new, items, previous, self.out)
+                number = group[0].centre.number
+                if number not in self.plan.affected and number not in self.plan.carried:
+                    carried = carried_files(group, new, items)
+                    old, out = os.fspath(previous.root), os.fspath(self.out)
                     if self.linker is None:
-                        link_all(links)
+                        link_carried(carried, old, out)
                     else:
-                        self._links.append(self.linker.submit(link_all, links))
+                        self._links[number] = self.linker.submit(link_carried, carried, old, out)
+                if number not in self.plan.affected:
                     self.after.unchanged(group)
             for s in group:
                 item = items.get(s.statement_id)
                 if item is not None:
-                    yield RenderedStatement(s, self.out / item.pdf, self.out / item.html,
-                                            self.out / item.fragment)
+                    yield item_for(s, item.pdf, item.html)
                 elif not self.fresh(s):
                     raise KeyError(s.statement_id)
                 else:
-                    yield RenderedStatement(s, *statement_files(
-                        self.out / "private" / "statements", s.centre.number,
-                        s.entry.candidate.number, s.entry.test.code))
+                    pdf, html, _ = statement_files(STATEMENTS, s.centre.number,
+                                                   s.entry.candidate.number, s.entry.test.code)
+                    yield item_for(s, os.fspath(pdf), os.fspath(html))
+
+
+def _linker(workers: int) -> Executor:
+    """Where an amend carries the unchanged centres (files and messages) while this goes on.
+
+    A process when there is a second core: from a thread, each of the 50,000 link
+    calls (and each message's digest) waits for this process's GIL again, so carrying
+    costs the parent seconds.
+    """
+    if workers > 1:
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+    return ThreadPoolExecutor(1, thread_name_prefix="carry")
 
 
 def guess_bound(budget: SecretBudget, digits: int) -> str:

@@ -55,14 +55,15 @@ class AfterRender:
     gets each completed centre's statements. A centre's statements are let go once its
     bundle and messages are written, so only the centres being rendered are held.
     ``processes`` above 1 makes the bundles (and the explanation of results) in that
-    many worker processes.
+    many worker processes; ``unchanged`` is where the messages of the centres announced
+    ``unchanged`` are made (default: the thread beside rendering).
     """
 
     def __init__(self, series: Series, out: Path, *, statement_secret: bytes, now: datetime,
                  centres: frozenset[str] | None = None, seal: Seal | None = None,
                  outbox: Outbox | None = None, explanation: Series | None = None,
                  messages: Callable[[str, list[OutboxItem]], None] | None = None,
-                 processes: int = 1) -> None:
+                 processes: int = 1, unchanged: Executor | None = None) -> None:
         self._series, self._out, self._secret, self._now = series, out, statement_secret, now
         self._waiting: dict[str, int] = {}
         self._items: dict[str, list[RenderedStatement]] = {}
@@ -74,6 +75,7 @@ class AfterRender:
         self._side: dict[str, Future[list[OutboxItem]]] = {}
         self._messages = messages  # given each centre's candidates' items, in this thread
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bundles")
+        self._unchanged = unchanged or self._pool
         self._processes = processes
         self._procs: ProcessPoolExecutor | None = None  # started with the first bundle
         self._waiters: ThreadPoolExecutor | None = None  # one per process, each awaits one
@@ -104,8 +106,8 @@ class AfterRender:
     def unchanged(self, statements: Sequence[Statement]) -> None:
         """A centre with nothing to render and no new bundle: only its candidates' messages."""
         if self._outbox is not None:
-            self._side[statements[0].centre.number] = self._pool.submit(self._outbox.candidates,
-                                                                        statements)
+            self._side[statements[0].centre.number] = self._unchanged.submit(
+                self._outbox.candidates, statements)
         self._collect(wait=False)
 
     def batch(self, made: Sequence[RenderedStatement]) -> None:
@@ -118,6 +120,10 @@ class AfterRender:
             if not self._waiting[number]:
                 self._bundle(number)
         self._collect(wait=False)
+
+    def messages(self) -> None:
+        """Wait until every announced centre's candidates' messages are written and handed on."""
+        self._collect(wait=True)
 
     def bundles(self) -> tuple[Bundle, ...]:
         """Every bundle made, by centre number, once all are written (re-raises a failure)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 
@@ -46,15 +46,35 @@ class OutboxHistory:
             con.commit()
         finally:
             con.close()
+        self._start()
+
+    def __getstate__(self) -> dict[str, object]:
+        # Another process (an amend's linker) opens the file anew: connections stay here.
+        return {"path": self.path}
+
+    def __setstate__(self, state: dict[str, Path]) -> None:
+        self.path = state["path"]
+        self._start()
+
+    def _start(self) -> None:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
-    def digest(self, name: str) -> str | None:
-        """The previous message ``name``'s input digest, or None."""
-        found = self._con().execute("SELECT digest FROM inputs WHERE file = ?",
-                                    (name,)).fetchone()
-        return None if found is None else str(found[0])
+    def digests(self, names: Sequence[str]) -> dict[str, str]:
+        """The input digests of those of these previous messages that had one, by name.
+
+        A query per 500 names, not one a name: a lookup from the thread beside the
+        render stage costs a round trip through the GIL as well as SQLite's own work.
+        """
+        found: dict[str, str] = {}
+        con = self._con()
+        for i in range(0, len(names), 500):
+            part = names[i:i + 500]
+            found.update((str(f), str(d)) for f, d in con.execute(
+                "SELECT file, digest FROM inputs WHERE file IN "  # noqa: S608 - placeholders only
+                f"({', '.join('?' * len(part))})", part))
+        return found
 
     def note(self, files: Iterable[str]) -> None:
         """Note messages the new outbox lists."""

@@ -129,20 +129,23 @@ class Outbox:
             by_candidate.setdefault(link.candidate_id, []).append(link)
         tests = {t.code: t.name for t in self.series.tests}
         codes = {s.statement_id: s.share_code for s in statements}
+        names = {cid: f"candidate-{group[0].statement_id}.eml"
+                 for cid, group in by_candidate.items()}
+        known = self.history.digests(list(names.values()))
         items = []
-        for group in by_candidate.values():
-            first = group[0]
+        for cid, group in by_candidate.items():
+            first, name = group[0], names[cid]
             context = {"info": info, "name": first.name, "tests": tests,
                        "candidate_id": first.candidate_id,
                        "links": [(tests.get(g.test, g.test), g.link, codes[g.statement_id])
                                  for g in group],
                        "enquiries": [(tests.get(g.test, g.test), self.deadlines[g.test])
                                      for g in group if g.test in self.deadlines]}
-            name = f"candidate-{first.statement_id}.eml"
             inputs = self.mail.put(name, "email_candidate", context, info.site_url,
                                    to=(first.name, first.email),
                                    subject=f"{info.board}: your {info.name} results",
-                                   msgid=f"candidate.{first.statement_id}.{info.code}")
+                                   msgid=f"candidate.{first.statement_id}.{info.code}",
+                                   previous=known.get(name))
             items.append(OutboxItem(name, "candidate", info.candidates_release, inputs))
         return items
 
@@ -209,7 +212,8 @@ def _centre_message(mail: _Mail, series: Series, centre: Centre) -> OutboxItem:
     inputs = mail.put(name, "email_centre", context, info.site_url,
                       to=(centre.name, centre.email),
                       subject=f"{info.board}: {info.name} results for centre {centre.number}",
-                      msgid=f"centre.{safe_name(centre.number)}.{info.code}")
+                      msgid=f"centre.{safe_name(centre.number)}.{info.code}",
+                      previous=mail.history.digests([name]).get(name))
     return OutboxItem(name, "centre", info.centres_release, inputs)
 
 
@@ -221,16 +225,25 @@ class _Mail:
         self.env, self.outbox, self.old, self.history = env, outbox, old, history
         self.carrier = Carrier()
 
+    def __getstate__(self) -> dict[str, object]:
+        # Sent to another process with its Outbox (an amend's linker): it makes its own.
+        return {k: v for k, v in self.__dict__.items() if k != "env"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.env = _email_environment()
+
     def put(self, name: str, template: str, context: dict[str, object], site_url: str, *,
-            to: tuple[str, str], subject: str, msgid: str) -> str:
+            to: tuple[str, str], subject: str, msgid: str, previous: str | None) -> str:
         """Write (or carry) one message to (display name, address); return its inputs' digest.
 
-        The address is parsed only for a message that is written: parsing is most of
-        the time of one that is carried.
+        ``previous`` is the digest the previous outbox noted for ``name``. The address is
+        parsed only for a message that is written: parsing is most of the time of one
+        that is carried.
         """
         inputs = hashlib.sha256(repr((template, sorted(context.items()), site_url, to,
                                       subject, msgid)).encode()).hexdigest()
-        if self.old is None or self.history.digest(name) != inputs or not self.carrier.carry(
+        if self.old is None or previous != inputs or not self.carrier.carry(
                 os.path.join(self.old, name), os.path.join(self.outbox, name)):
             msg = _message(self.env, template, context, site_url, to=to, subject=subject,
                            msgid=msgid)
