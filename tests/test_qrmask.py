@@ -11,7 +11,8 @@ import segno.encoder
 import zxingcpp
 from PIL import Image
 
-from results_online.build.render.qr import make_qr, mask_deltas, qr_segments
+from results_online.build.render.qr import MAX_VERSION, make_qr, mask_deltas, qr_segments
+from results_online.build.render.qrencode import fitting_version, mask_zero_symbol
 from results_online.build.render.qrmask import pack, penalty, unpack
 
 PREFIX = "https://verify.example.org/q#"
@@ -79,6 +80,27 @@ def test_a_candidate_is_mask_zero_xor_a_delta_the_same_for_any_message() -> None
         assert isinstance(version, int)
         for k, delta in enumerate(mask_deltas(version)):
             assert zero ^ delta == pack(symbol(text, k).matrix)
+
+
+def test_the_mask_zero_symbol_is_segnos_at_every_version() -> None:
+    # Every version up to 10, every length of the last digit group, data ending on and
+    # off a codeword boundary (segno pads the two differently), symbols full and not.
+    rng = random.Random(17)
+    versions = set()
+    for count in range(1, 440):
+        text = PREFIX[: rng.randint(9, len(PREFIX) - 1)] + "#" + "".join(
+            rng.choice("0123456789") for _ in range(count))
+        prefix, digits = qr_segments(text)
+        version = fitting_version(prefix.encode(), digits, MAX_VERSION)
+        if version is None:
+            assert symbol(text, 0).version > MAX_VERSION  # type: ignore[operator]
+            continue
+        reference = symbol(text, 0)
+        assert version == reference.version
+        assert mask_zero_symbol(prefix.encode(), digits, version) == tuple(
+            bytes(row) for row in reference.matrix)
+        versions.add(version)
+    assert versions == set(range(1, MAX_VERSION + 1))
 
 
 def test_each_chosen_mask_decodes() -> None:

@@ -18,13 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import pydyf
 from markupsafe import Markup, escape
 
 from results_online.build.grading.rules import EXAMS, SCALE_LEVELS, SCALE_TOP
 from results_online.build.render.outlines import outlines
-from results_online.build.render.weasy import append_operators
+from results_online.build.render.weasy import append_operators, draw_form
 from results_online.model import Entry, Family, Status
 
 # Presentation attributes, not CSS classes: WeasyPrint styles inline SVG from its attributes.
@@ -44,6 +46,7 @@ class Shape:
     h: float
     color: str
     stroke: bool = False
+    own: bool = False  # the candidate's (a bar), not the test's frame
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Label:
     anchor: str = "start"
     bold: bool = False
     color: str = "#111111"
+    own: bool = False  # the candidate's (a score), not the test's frame
 
 
 @dataclass(frozen=True)
@@ -100,9 +104,9 @@ def chart_layout(entry: Entry) -> ChartLayout | None:
     for i, (title, score) in enumerate(rows):
         row, bold = TOP + ROW * i, i == overall_row
         end = x(max(low, min(score, SCALE_TOP)))
-        shapes.append(Shape(LEFT, row + 2, end - LEFT, 12, "#111111" if bold else BAR))
+        shapes.append(Shape(LEFT, row + 2, end - LEFT, 12, "#111111" if bold else BAR, own=True))
         labels += [Label(LEFT - 5, row + 11.5, title, 11, "end", bold),
-                   Label(end + 3, row + 11.5, str(score), 10.5, bold=bold)]
+                   Label(end + 3, row + 11.5, str(score), 10.5, bold=bold, own=True)]
     bracket = bottom + 21
     shapes.append(Shape(x(exam.low), bracket - 4, x(exam.high) - x(exam.low), 4, "#111111",
                         True))
@@ -149,18 +153,34 @@ def print_markup(chart: ChartLayout, slot: str, *, painted: bool) -> Markup:
 
 def paint_chart(chart: ChartLayout) -> Any:
     """A slot painter (render/weasy.py): the chart's shapes and labels as PDF paths."""
+    # The frame (bands, levels, scale, skill titles, the test's range) is the same on
+    # every page of a test: drawn as a form XObject made and deflated once a process,
+    # where its glyph outlines were most of a chart page's content stream.
+    frame = (tuple(s for s in chart.shapes if not s.own),
+             tuple(t for t in chart.labels if not t.own), chart.height)
+
     def paint(stream: Any, x: float, y: float, width: float, height: float) -> None:
         unit = width / WIDTH
         stream.transform(a=unit, d=unit, e=x, f=y)
-        _paint_shapes(stream, chart)
-        for t in chart.labels:
-            stream.set_color_rgb(*_rgb(t.color))
-            append_operators(stream, outlines(t.bold).draw(t.text, t.size, t.x, t.y, t.anchor))
+        # Nothing of the candidate's overlaps the frame, so drawing the frame first
+        # leaves every pixel as it was; bands stay under the bars.
+        draw_form(stream, _frame_operators(*frame), (-WIDTH, -chart.height,
+                                                     2 * WIDTH, 2 * chart.height))
+        _paint(stream, [s for s in chart.shapes if s.own], [t for t in chart.labels if t.own])
     return paint
 
 
-def _paint_shapes(stream: Any, chart: ChartLayout) -> None:
-    for colour, group in _by_colour(chart.shapes):
+@lru_cache(maxsize=64)
+def _frame_operators(shapes: tuple[Shape, ...], labels: tuple[Label, ...],
+                     height: float) -> bytes:
+    """The frame's operators, as they would stand in the page (height: part of the key)."""
+    recorder = pydyf.Stream()
+    _paint(recorder, shapes, labels)
+    return b"\n".join(recorder.stream)
+
+
+def _paint(stream: Any, shapes: Sequence[Shape], labels: Sequence[Label]) -> None:
+    for colour, group in _by_colour(shapes):
         stream.set_color_rgb(*_rgb(colour), stroke=group[0].stroke)
         for s in group:
             if s.stroke:
@@ -175,6 +195,9 @@ def _paint_shapes(stream: Any, chart: ChartLayout) -> None:
             stream.stroke()
         else:
             stream.fill()
+    for t in labels:
+        stream.set_color_rgb(*_rgb(t.color))
+        append_operators(stream, outlines(t.bold).draw(t.text, t.size, t.x, t.y, t.anchor))
 
 
 def _by_colour(shapes: Sequence[Shape]) -> list[tuple[str, list[Shape]]]:

@@ -8,7 +8,8 @@ version 10 at most, with the 4-module quiet zone the standard asks for.
 Library: segno, not qrcode. Both encode explicit mixed segments; measured on a
 typical 150-byte token (29-byte prefix + 362 digits, version 10-M) segno took
 about 10 ms per code including its SVG and qrcode 12-18 ms, almost all of it
-in choosing the mask. segno encodes the symbol once, with mask 0 (1.6 ms); the
+in choosing the mask. The symbol is made once, with mask 0, by qrencode.py (0.13 ms,
+where segno took 1.6; segno still gives the function patterns, once a version); the
 mask is chosen by qrmask.py (the same ISO penalty rules, in whole-symbol bit
 arithmetic, 0.15 ms) and applied there too, since the symbol with mask k is the
 mask-0 symbol XOR a fixed delta. Letting segno make it again with mask k cost
@@ -29,6 +30,7 @@ from typing import Any
 
 import segno
 
+from results_online.build.render.qrencode import fitting_version, mask_zero_symbol
 from results_online.build.render.qrmask import Packed, best_mask, pack, unpack
 from results_online.build.render.weasy import PathSink, append_operators
 
@@ -63,14 +65,16 @@ class Symbol:
 def make_qr(text: str) -> Symbol:
     """Encode QR text as byte + numeric segments at level M; ValueError past version 10."""
     prefix, digits = qr_segments(text)
-    # segno takes a list of (content, mode) segments; its annotations only admit one value.
-    segments: Any = [(prefix, segno.consts.MODE_BYTE), (digits, segno.consts.MODE_NUMERIC)]
-    probe = _make(segments, mask=0)
-    if not isinstance(probe.version, int) or probe.version > MAX_VERSION:
-        raise ValueError(f"the QR text needs version {probe.version}; at most {MAX_VERSION}")
-    symbol0, deltas = pack(probe.matrix), mask_deltas(probe.version)
+    version = fitting_version(prefix.encode(), digits, MAX_VERSION)
+    if version is None:
+        # segno takes a list of (content, mode) segments; its annotations admit one value.
+        segments: Any = [(prefix, segno.consts.MODE_BYTE), (digits, segno.consts.MODE_NUMERIC)]
+        needed = _make(segments, mask=0).version  # or ValueError: past every version
+        raise ValueError(f"the QR text needs version {needed}; at most {MAX_VERSION}")
+    symbol0 = pack(mask_zero_symbol(prefix.encode(), digits, version))
+    deltas = mask_deltas(version)
     mask = best_mask(symbol0, deltas)
-    return Symbol(probe.version, mask, unpack(symbol0 ^ deltas[mask]))
+    return Symbol(version, mask, unpack(symbol0 ^ deltas[mask]))
 
 
 def _make(segments: Any, *, mask: int, version: int | None = None) -> segno.QRCode:

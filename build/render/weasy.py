@@ -79,6 +79,18 @@ def append_operators(stream: PathSink, operators: bytes) -> None:
     raw.append(operators)
 
 
+def draw_form(stream: Any, operators: bytes, bbox: Box) -> None:
+    """Draw ``operators`` as a form XObject of the page (its own object, like an image)."""
+    # The same operators on many pages make the same stream, which serialise_once
+    # deflates once a process; the page's content stream only names it.
+    forms = stream._resources["XObject"]
+    name = f"f{len(forms)}"
+    forms[name] = pydyf.Stream([operators], extra=pydyf.Dictionary({
+        "Type": "/XObject", "Subtype": "/Form", "BBox": pydyf.Array(bbox),
+        "Resources": pydyf.Dictionary()}), compress=stream.compress)
+    stream.draw_x_object(name)
+
+
 def anchor(page: Page, name: str) -> Box | None:
     """The box of the element with ``id=name`` on this page, or None."""
     box: Box | None = page.anchors.get(name)
