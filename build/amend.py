@@ -149,7 +149,7 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
                         changed.add(centre)
                         fresh += 1
                     elif key in items and item is not None and item.statement_id == s.statement_id:
-                        same.append((s.display_id, s.statement_id, item.pdf, item.html))
+                        same.append(carried_of(s, item))
                 statements.append(facts.add(s))
                 shapes.add(s.entry)
             spool.put_statements(centre, statements)
@@ -248,12 +248,13 @@ def carried_files(statements: Sequence[Statement], new: frozenset[str],
 
     Only strings, so ``link_carried`` may run in another process at little cost.
     """
-    out = []
-    for s in statements:
-        if s.statement_id not in new:
-            item = items[s.statement_id]
-            out.append((s.display_id, s.statement_id, item.pdf, item.html))
-    return out
+    return [carried_of(s, items[s.statement_id]) for s in statements
+            if s.statement_id not in new]
+
+
+def carried_of(s: Statement, item: ManifestItem) -> Carried:
+    """What carrying ``s`` needs, from its previous manifest item (the same files)."""
+    return s.display_id, s.statement_id, item.pdf, item.html
 
 
 def link_carried(carried: Sequence[Carried], old: str, dest: str) -> None:

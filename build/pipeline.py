@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -107,10 +107,10 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, lin
         raise BuildError(f"{config.out_dir} holds no previous build of {series.info.code}",
                          hint="run `results build` first; `results amend` updates its output")
     carrying = previous if amend else None
-    links: dict[str, Future[None]] = {}  # what the linker was handed, by centre
+    links = None if carrying is None else _Links(linker, carrying, out)
     log.info("stage: seal")
     plan = plan_into(spool, series, keys, previous, config.now.date(),
-                     carry=None if carrying is None else _carrier(linker, links, carrying, out))
+                     carry=None if links is None else links.hand)
     private = out / "private"
     log.info("stage: render, encrypt and bundle")
     # Bundles are staged privately, laid out as the site's c/<centre>/<series>.zip.age;
@@ -124,8 +124,7 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, lin
             centres=plan.affected if carrying else None, seal=seal, outbox=outbox,
             explanation=plan.explanation, messages=spool.put_messages,
             processes=processes, unchanged=linker) as after:
-        feed = _Feed(spool, plan, carrying, out, batch_size=config.batch_size, after=after,
-                     linker=linker, links=links)
+        feed = _Feed(spool, plan, links, out, batch_size=config.batch_size, after=after)
         render_stream(feed.batches(), feed.texts(), out / STATEMENTS,
                       total=feed.to_render, workers=config.workers, progress=progress,
                       now=config.now, seal=seal, on_batch=after.batch,
@@ -159,29 +158,40 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, lin
                        len(plan.retired), guessing)
 
 
-def _carrier(linker: Executor, links: dict[str, Future[None]], previous: Previous,
-             out: Path) -> Callable[[str, list[Carried]], None]:
-    """What hands a centre's unchanged files to the linker as soon as it is sealed."""
-    old, dest = os.fspath(previous.root), os.fspath(out)
+class _Links:
+    """An amend's unchanged files, handed to the linker a centre at a time, awaited by centre."""
 
-    def carry(centre: str, carried: list[Carried]) -> None:
-        links[centre] = linker.submit(link_carried, carried, old, dest)
-    return carry
+    def __init__(self, linker: Executor, previous: Previous, out: Path) -> None:
+        self.previous, self._linker = previous, linker
+        self._old, self._dest = os.fspath(previous.root), os.fspath(out)
+        self._done: dict[str, Future[None]] = {}
+
+    def hand(self, centre: str, carried: list[Carried]) -> None:
+        """Link the files of ``centre``'s carried statements on the linker."""
+        self._done[centre] = self._linker.submit(link_carried, carried, self._old, self._dest)
+
+    def wait(self, centre: str) -> None:
+        """Wait until ``centre``'s files are linked (re-raises the linker's error)."""
+        self._done[centre].result()
+
+    def wait_all(self) -> None:
+        """Wait until every file handed over is linked (re-raises the linker's error)."""
+        for done in self._done.values():
+            done.result()
+        self._done.clear()
 
 
 class _Feed:
     """The spooled statements as render batches, centre by centre, each centre announced."""
 
-    def __init__(self, spool: Spool, plan: Plan, carrying: Previous | None, out: Path, *,
-                 batch_size: int, after: AfterRender, linker: Executor | None = None,
-                 links: dict[str, Future[None]] | None = None) -> None:
+    def __init__(self, spool: Spool, plan: Plan, links: _Links | None, out: Path, *,
+                 batch_size: int, after: AfterRender) -> None:
         if batch_size < 1:
             raise ValueError("workers and batch_size must be at least 1")
         self.spool, self.plan, self.out = spool, plan, out
-        self.batch_size, self.after, self.linker = batch_size, after, linker
-        self._links = {} if links is None else links  # what the linker was handed, by centre
-        # An amend: the output it carries from and the ids of the statements it renders.
-        self._amend = None if carrying is None or plan.new is None else (carrying, plan.new)
+        self.batch_size, self.after = batch_size, after
+        # An amend: where it links what it carries and the ids of the statements it renders.
+        self._amend = None if links is None or plan.new is None else (links, plan.new)
         # Counted from the plan, not by reading every statement back from the spool.
         self.to_render = plan.count if self._amend is None else len(self._amend[1])
 
@@ -217,8 +227,8 @@ class _Feed:
             number = group[0].centre.number
             if self._amend is not None:
                 if number in self.plan.carried:  # handed to the linker as it was sealed
-                    self._links[number].result()  # its bundle reads the files
-                carried = carry_rendered(group, self._amend[1], self._amend[0], self.out,
+                    self._amend[0].wait(number)  # its bundle reads the files
+                carried = carry_rendered(group, self._amend[1], self._amend[0].previous, self.out,
                                          link=number not in self.plan.carried)
             self.after.centre(number, group, carried)
             for i in range(0, len(todo), self.batch_size):
@@ -226,9 +236,8 @@ class _Feed:
 
     def linked(self) -> None:
         """Wait until every file handed to the linker is linked (re-raises its error)."""
-        for done in self._links.values():
-            done.result()
-        self._links.clear()
+        if self._amend is not None:
+            self._amend[0].wait_all()
 
     def manifest_items(self) -> Iterator[ManifestItem]:
         """Every statement's manifest item (where its files lie), in series order.
@@ -240,16 +249,12 @@ class _Feed:
         for group in self.spool.statements_by_centre():
             items: dict[str, ManifestItem] = {}
             if self._amend is not None:
-                previous, new = self._amend
-                items = previous.with_ids([s.statement_id for s in group if not self.fresh(s)])
+                links, new = self._amend
+                items = links.previous.with_ids(
+                    [s.statement_id for s in group if not self.fresh(s)])
                 number = group[0].centre.number
                 if number not in self.plan.affected and number not in self.plan.carried:
-                    carried = carried_files(group, new, items)
-                    old, out = os.fspath(previous.root), os.fspath(self.out)
-                    if self.linker is None:
-                        link_carried(carried, old, out)
-                    else:
-                        self._links[number] = self.linker.submit(link_carried, carried, old, out)
+                    links.hand(number, carried_files(group, new, items))
                 if number not in self.plan.affected:
                     self.after.unchanged(group)
             for s in group:
