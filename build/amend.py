@@ -172,7 +172,7 @@ def _revised(sealer: Sealer, entry: Entry, item: ManifestItem | None, history: I
     """The statement of ``entry`` over a previous build (``item``): same, or the next revision."""
     key = (entry.candidate.candidate_id, entry.test.code)
     if item is not None and item.results_hash == results_hash(entry):
-        return sealer.seal(replace(entry, revision=item.revision), item.issue_date)
+        return sealer.seal(replace(entry, revision=item.revision), item.issue_date, item.token)
     # Only a changed or new entry asks the index for its history (a keyed hash and a query).
     last = max(history.last_revision(candidate_hash(sealer.keys.pepper, key[0]), key[1]),
                item.revision if item is not None else 0)

@@ -1,12 +1,14 @@
 """The state one build leaves for the next: ``private/manifest.json``, one writer, one reader.
 
 For every statement: its id, revision, who and which test, a hash of its results
-(so a rebuild can tell which entries a results enquiry changed) and where its
-files are, relative to the output folder.
+(so a rebuild can tell which entries a results enquiry changed), its token (so a
+rebuild keeps it without signing again) and where its files are, relative to the
+output folder.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
@@ -32,7 +34,7 @@ class ManifestItem:
     candidate_number: str
     centre: str
     test: str
-    token_bytes: int
+    token: bytes  # what it signed: an unchanged statement keeps it (b"" in an older manifest)
     issue_date: date
     results_hash: str
     series: str
@@ -64,7 +66,7 @@ def item_for(s: Statement, pdf: str, html: str) -> ManifestItem:
     return ManifestItem(
         statement_id=s.statement_id, revision=e.revision, key_id=s.key_id,
         candidate_id=e.candidate.candidate_id, candidate_number=e.candidate.number,
-        centre=s.centre.number, test=e.test.code, token_bytes=len(s.token),
+        centre=s.centre.number, test=e.test.code, token=s.token,
         issue_date=s.issue_date, results_hash=results_hash(e), series=s.series.code,
         pdf=pdf, html=html)
 
@@ -79,6 +81,7 @@ def _fields(item: ManifestItem) -> dict[str, object]:
     """The item as JSON values (``asdict`` deep-copies every value: slow at scale)."""
     out = {f.name: getattr(item, f.name) for f in _FIELDS}
     out["issue_date"] = item.issue_date.isoformat()
+    out["token"] = base64.b64encode(item.token).decode()
     return out
 
 
@@ -122,8 +125,11 @@ def _item(raw: dict[str, object]) -> ManifestItem:
                                 "centre", "test", "results_hash", "series", "pdf", "html")}
     if not all(isinstance(v, str) for v in text.values()):
         raise TypeError("a manifest field is not text")
-    revision, size = raw["revision"], raw["token_bytes"]
-    if not isinstance(revision, int) or not isinstance(size, int):
+    revision, signed = raw["revision"], raw.get("token", "")
+    if not isinstance(revision, int):
         raise TypeError("a manifest number is not an integer")
+    if not isinstance(signed, str):
+        raise TypeError("a manifest token is not text")
     return ManifestItem(**{k: str(v) for k, v in text.items()}, revision=revision,
-                        token_bytes=size, issue_date=date.fromisoformat(str(raw["issue_date"])))
+                        token=base64.b64decode(signed, validate=True),
+                        issue_date=date.fromisoformat(str(raw["issue_date"])))

@@ -95,11 +95,19 @@ def encode(data: TokenData) -> bytes:
     return bytes(out)
 
 
-def sign_token(private_key: Ed25519PrivateKey, data: TokenData) -> bytes:
-    """Encode and sign: the token is body ‖ Ed25519 signature."""
+def sign_token(private_key: Ed25519PrivateKey, data: TokenData, *, before: bytes = b"") -> bytes:
+    """Encode and sign: the token is body ‖ Ed25519 signature.
+
+    ``before``, a token signed earlier, is returned when its body is this one: Ed25519
+    signs deterministically and the body names the key, so signing again gives the same
+    bytes (a rebuild keeps 10,000s of statements; this spares half their sealing).
+    """
     if crypto.key_id(private_key.public_key()) != data.key_id:
         raise ValueError("the token's key id is not the signing key's")
-    return crypto.sign(private_key, encode(data))
+    body = encode(data)
+    if before and before[:-crypto.SIGNATURE_SIZE] == body:
+        return before
+    return crypto.sign(private_key, body)
 
 
 def verify_token(keyset: Keyset, token: bytes) -> TokenData:

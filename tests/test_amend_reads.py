@@ -1,8 +1,8 @@
 """An amend reads what changed, not the whole series again, and still gives the full build.
 
-After one changed result it renders, looks up history for, and reduces its fonts
-to that one statement; an unchanged centre's statement files are carried as they
-are, never opened.
+After one changed result it renders, looks up history for, signs and reduces its
+fonts to that one statement; an unchanged centre's statement files are carried as
+they are, never opened.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pytest
 from outputs import Series, change_mark, differences, example_series, files
 from release_support import read_rows
 
+from results_online import crypto
 from results_online.build import pipeline
 from results_online.build.inputs.spool import Spool
 from results_online.build.pipeline import build
@@ -44,7 +45,7 @@ class Run:
     rebuilt: Path
     changed: dict[str, str]  # the candidate whose result changed
     poisoned: dict[Path, int]  # files of an unchanged centre and their inodes in ``amended``
-    calls: Counter[str]  # spool and index look-ups the amend made
+    calls: Counter[str]  # spool and index look-ups the amend made, and tokens it signed
     texts_of: list[str]  # candidates whose texts the reduced fonts were made from
 
 
@@ -75,7 +76,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     texts_of: list[str] = []
     patch = pytest.MonkeyPatch()
     for owner, name in ((Spool, "previous_of"), (Spool, "previous_item"),
-                        (IndexReader, "last_revision")):
+                        (IndexReader, "last_revision"), (crypto, "sign")):
         patch.setattr(owner, name, _counted(getattr(owner, name), name, calls))
     real_texts = pipeline.statement_texts
 
@@ -125,3 +126,5 @@ def test_only_the_changed_statement_is_read_for_fonts_and_history(run: Run) -> N
     # instead of a query (or two) for every entry of the series.
     assert run.calls["last_revision"] == 1
     assert run.calls["previous_of"] + run.calls["previous_item"] <= 1
+    # Only its token is signed: the others keep the tokens their PDFs carry.
+    assert run.calls["sign"] == 1

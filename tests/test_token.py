@@ -124,6 +124,17 @@ def test_sign_refuses_a_foreign_key_id() -> None:
         tk.sign_token(tv.private_key(tv.seed("B")), data)
 
 
+def test_a_token_signed_before_is_kept_only_for_the_same_body() -> None:
+    key = tv.private_key(tv.seed("A"))
+    data = tv.token_data(key, tv.CASES["step-basic"][1])
+    signed = tk.sign_token(key, data)
+    assert tk.sign_token(key, data, before=signed) is signed
+    assert tk.sign_token(key, data) == signed  # what signing again would give
+    revised = replace(data, revision=data.revision + 1)
+    fresh = tk.sign_token(key, revised, before=signed)
+    assert fresh != signed and tk.verify_token(tv.keyset_for(key), fresh) == revised
+
+
 def test_name_truncation_rule() -> None:
     assert tk.truncate_name("Anna") == "Anna"
     exact = "é" * 24  # 48 bytes: kept whole

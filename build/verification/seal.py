@@ -56,13 +56,16 @@ class Sealer:
         self.centres = {c.number: c for c in series.centres}
         self._dated: dict[date, tuple[Series, dict[str, date | None]]] = {}
 
-    def seal(self, entry: Entry, issued: date | None = None) -> Statement:
-        """The statement of ``entry``, issued on ``issued`` (default: the series' issue date)."""
+    def seal(self, entry: Entry, issued: date | None = None, before: bytes = b"") -> Statement:
+        """The statement of ``entry``, issued on ``issued`` (default: the series' issue date).
+
+        ``before``: the token of its previous statement, kept if it says the same.
+        """
         series, deadlines = self._on(issued or self.series.info.issue_date)
         keys = self.keys
         sid = statement_id_bytes(keys.statement_secret, series.info.code, entry)
         signed = token.sign_token(keys.signing_key,
-                                  token_data(entry, sid, keys.signing_kid, series))
+                                  token_data(entry, sid, keys.signing_kid, series), before=before)
         text_id = id_to_text(sid)
         return Statement(
             statement_id=text_id, entry=entry, centre=self.centres[entry.candidate.centre],
