@@ -81,15 +81,14 @@ def read_entries(rows: Iterable[Row], known: Known, problems: list[Problem]) -> 
                                     f"candidate, test and component (first in row {first})"))
             continue
         spool.add_part(cid, code, row.number, _read_row(row, test, problems))
-    for candidate, cand_row in spool.candidates():
-        cid = candidate.candidate_id
-        if not spool.entered(cid):
-            problems.append(Problem("candidates.csv", cand_row, "candidate_id",
+    for listed in spool.candidates_with_parts():
+        if not listed.entered:
+            problems.append(Problem("candidates.csv", listed.row, "candidate_id",
                                     "this candidate has no results in results.csv"))
-        groups = _groups(spool.parts(cid))
+        groups = _groups(listed.parts)
         for test in known.tests:
             found = groups.get(test.code)
-            entry = _entry(candidate, test, found, problems) if found else None
+            entry = _entry(listed.candidate, test, found, problems) if found else None
             if entry:
                 spool.add_entry(entry)
 

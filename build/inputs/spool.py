@@ -19,6 +19,7 @@ import io
 import pickle
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,19 @@ CREATE TABLE messages (centre TEXT PRIMARY KEY, data BLOB) WITHOUT ROWID;
 """
 
 
+_QUEUED = 500  # rows queued for one INSERT before they are written
+
+
+@dataclass
+class CandidateParts:
+    """A valid candidate with what results.csv gave it (``Spool.candidates_with_parts``)."""
+
+    candidate: Candidate
+    row: int  # in candidates.csv
+    entered: bool  # results.csv names its candidate_id
+    parts: list[tuple[str, int, Any]] = field(default_factory=list)  # (test, row, part)
+
+
 class Spool:
     """The spool of one build: ``path`` a file, or ``":memory:"`` for a small load."""
 
@@ -59,10 +73,24 @@ class Spool:
         self._con.execute("BEGIN")
         self._shared: dict[int, tuple[object, tuple[str, ...]]] = {}
         self._by_key: dict[tuple[str, ...], object] = {}
+        # Rows written a few hundred to a statement (one each is most of loading's queries).
+        self._pending: dict[str, list[tuple[object, ...]]] = {}
 
     def close(self) -> None:
         """Close the database (its file is removed with the staging folder)."""
         self._con.close()
+
+    def _queue(self, sql: str, args: tuple[object, ...]) -> None:
+        rows = self._pending.setdefault(sql, [])
+        rows.append(args)
+        if len(rows) >= _QUEUED:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the queued rows (before anything reads the tables they go to)."""
+        for sql, rows in self._pending.items():
+            self._con.executemany(sql, rows)
+        self._pending.clear()
 
     def share(self, info: SeriesInfo | None, tests: Sequence[Test],
               centres: Sequence[Centre]) -> None:
@@ -114,17 +142,18 @@ class Spool:
 
     def add_candidate(self, candidate: Candidate, row: int) -> None:
         """Keep a valid candidate and its row in candidates.csv."""
-        self._con.execute("INSERT INTO candidates (cid, centre, row, data) VALUES (?, ?, ?, ?)",
-                          (candidate.candidate_id, candidate.centre, row,
-                           self.dumps(candidate)))
+        self._queue("INSERT INTO candidates (cid, centre, row, data) VALUES (?, ?, ?, ?)",
+                    (candidate.candidate_id, candidate.centre, row, self.dumps(candidate)))
 
     def candidate_at(self, cid: str) -> tuple[str, int] | None:
         """A valid candidate's centre and row in candidates.csv, or None."""
+        self._flush()
         found = self._one("SELECT centre, row FROM candidates WHERE cid = ?", (cid,))
         return None if found is None else (str(found[0]), int(found[1]))
 
     def candidates(self) -> Iterator[tuple[Candidate, int]]:
         """The valid candidates in candidates.csv order, each with its row."""
+        self._flush()
         for data, row in self._rows("SELECT data, row FROM candidates ORDER BY seq"):
             yield self.loads(data), int(row)
 
@@ -132,22 +161,31 @@ class Spool:
         """Note a candidate_id that results.csv names."""
         self._con.execute("INSERT OR IGNORE INTO entered VALUES (?)", (cid,))
 
-    def entered(self, cid: str) -> bool:
-        """Whether results.csv names this candidate_id."""
-        return self._one("SELECT 1 FROM entered WHERE cid = ?", (cid,)) is not None
-
     def add_part(self, cid: str, test: str, row: int, part: object) -> None:
         """Keep what one row of results.csv gives a candidate's entry in a test."""
-        self._con.execute("INSERT INTO parts VALUES (?, ?, ?, ?)",
-                          (cid, row, test, self.dumps(part)))
+        self._queue("INSERT INTO parts VALUES (?, ?, ?, ?)", (cid, row, test, self.dumps(part)))
 
-    def parts(self, cid: str) -> list[tuple[str, int, Any]]:
-        """The (test, row, part) a candidate's rows gave, in row order."""
-        return [(str(t), int(r), self.loads(d)) for t, r, d in self._con.execute(
-            "SELECT test, row, data FROM parts WHERE cid = ? ORDER BY row", (cid,))]
+    def candidates_with_parts(self) -> Iterator[CandidateParts]:
+        """Each valid candidate in candidates.csv order with its row in that file, whether
+        results.csv names it, and the (test, row, part) its rows there gave, in row order."""
+        self._flush()
+        seq, current = None, None
+        for number, data, row, entered, test, at, part in self._rows(
+                "SELECT c.seq, c.data, c.row, EXISTS (SELECT 1 FROM entered e WHERE e.cid = c.cid),"
+                " p.test, p.row, p.data FROM candidates c LEFT JOIN parts p ON p.cid = c.cid"
+                " ORDER BY c.seq, p.row"):
+            if number != seq:
+                if current is not None:
+                    yield current
+                seq, current = number, CandidateParts(self.loads(data), int(row), bool(entered))
+            if part is not None and current is not None:
+                current.parts.append((str(test), int(at), self.loads(part)))
+        if current is not None:
+            yield current
 
     def forget_checks(self) -> None:
         """Drop what only the cross-row checks needed (its pages are reused by later stages)."""
+        self._flush()
         for table in ("listed", "ids", "numbers", "entered", "seen", "parts"):
             self._con.execute(f"DROP TABLE {table}")
 
@@ -156,16 +194,18 @@ class Spool:
     def add_entry(self, entry: Entry) -> None:
         """Keep a valid entry (in the order they are made: the order ``load`` gives)."""
         c = entry.candidate
-        self._con.execute("INSERT INTO entries (centre, number, test, data) VALUES (?, ?, ?, ?)",
-                          (c.centre, c.number, entry.test.code, self.dumps(entry)))
+        self._queue("INSERT INTO entries (centre, number, test, data) VALUES (?, ?, ?, ?)",
+                    (c.centre, c.number, entry.test.code, self.dumps(entry)))
 
     def entries(self) -> Iterator[Entry]:
         """Every entry in the order they were added."""
+        self._flush()
         for (data,) in self._rows("SELECT data FROM entries ORDER BY seq"):
             yield self.loads(data)
 
     def entries_by_centre(self) -> Iterator[tuple[str, list[Entry]]]:
         """Each centre's entries, centres by number, entries by candidate number then test."""
+        self._flush()
         centre, group = "", list[Entry]()
         for number, data in self._rows(
                 "SELECT centre, data FROM entries ORDER BY centre, number, test"):
