@@ -27,9 +27,10 @@ from results_online.build.manifest import (
     ManifestItem,
     fragment_beside,
     has_history,
-    iter_manifest,
+    iter_manifest_lines,
+    parse_item,
 )
-from results_online.build.output import Carrier, carry
+from results_online.build.output import Carrier, JsonText, carry
 from results_online.build.release.plan import SITE_DIR, STAGED_DIR, Kind
 from results_online.build.render.statements import RenderedStatement
 from results_online.build.verification.index import IndexFacts, results_hash
@@ -59,18 +60,21 @@ class Previous:
 
     def item(self, candidate_id: str, test: str) -> ManifestItem | None:
         """The previous statement of a candidate's entry in a test."""
-        found: ManifestItem | None = self.spool.previous_item(candidate_id, test)
-        return found
+        found = self.spool.previous_item(candidate_id, test)
+        return None if found is None else parse_item(found)
 
     def in_centre(self, centre: str) -> dict[_Key, ManifestItem]:
         """The previous items of a centre, by candidate ID and test."""
-        found: dict[_Key, ManifestItem] = self.spool.previous_in_centre(centre)
-        return found
+        return {k: parse_item(line) for k, line in self.spool.previous_in_centre(centre).items()}
 
     def with_ids(self, statement_ids: Sequence[str]) -> dict[str, ManifestItem]:
         """The previous items of those of these statement ids that had one."""
-        found: dict[str, ManifestItem] = self.spool.previous_with(statement_ids)
-        return found
+        return {k: item for k, (item, _) in self.lines_with(statement_ids).items()}
+
+    def lines_with(self, statement_ids: Sequence[str]) -> dict[str, tuple[ManifestItem, JsonText]]:
+        """``with_ids``, each item with its line in the previous manifest."""
+        return {k: (parse_item(line), JsonText(line))
+                for k, line in self.spool.previous_with(statement_ids).items()}
 
     def rows(self) -> Iterator[IndexRow]:
         """Every row of the previous index, by statement id."""
@@ -100,10 +104,10 @@ def read_previous(out_dir: Path, series_code: str, spool: Spool) -> Previous | N
         if not has_history(out_dir):
             return None  # a build from before history was kept
         IndexReader(index).close()  # readable, with its statements
-        for i in iter_manifest(out_dir):
+        for i, line in iter_manifest_lines(out_dir):
             if i.series != series_code:
                 return None  # another series
-            spool.put_previous(i.candidate_id, i.test, i.statement_id, i.centre, i)
+            spool.put_previous(i.candidate_id, i.test, i.statement_id, i.centre, line)
     except (OSError, ValueError, KeyError, TypeError, sqlite3.Error) as exc:
         raise BuildError(f"the previous output in {out_dir} is damaged: {type(exc).__name__}",
                          hint="restore it, or build into a new --out folder") from None
@@ -162,7 +166,7 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
     if previous is None:
         return Plan(count, None, (), facts, frozenset(spool.centres()), explanation)
     superseded = {old_id: new_by_key[key] for key, old_id in replaced.items()}
-    affected = frozenset(changed | {i.centre for i in spool.previous_gone()})
+    affected = frozenset(changed | spool.previous_gone())
     return Plan(count, frozenset(new), _retired(previous, superseded, today), facts, affected,
                 explanation, frozenset(carried))
 

@@ -9,13 +9,14 @@ output folder.
 from __future__ import annotations
 
 import base64
+import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
 
-from results_online.build.output import iter_json_list, write_json_list
+from results_online.build.output import JsonText, iter_json_list, iter_json_texts, write_json_list
 from results_online.build.verification.index import results_hash
 from results_online.model import Statement
 from results_online.names import fragment_of
@@ -71,9 +72,14 @@ def item_for(s: Statement, pdf: str, html: str) -> ManifestItem:
         pdf=pdf, html=html)
 
 
-def write_manifest(root: Path, items: Iterable[ManifestItem]) -> None:
-    """Write ``root/private/manifest.json`` for these items, streamed in the order given."""
-    write_json_list(root / MANIFEST, "statements", (_fields(i) for i in items),
+def write_manifest(root: Path, items: Iterable[ManifestItem | JsonText]) -> None:
+    """Write ``root/private/manifest.json`` for these items, streamed in the order given.
+
+    A ``JsonText`` is an item's line in a previous manifest (``iter_manifest_lines``),
+    written as it was.
+    """
+    write_json_list(root / MANIFEST, "statements",
+                    (i if isinstance(i, JsonText) else _fields(i) for i in items),
                     ensure_ascii=False)
 
 
@@ -110,17 +116,31 @@ def iter_manifest(root: Path) -> Iterator[ManifestItem]:
 
     ValueError if it is damaged (or from before history was kept: see ``has_history``).
     """
+    for item, _ in iter_manifest_lines(root):
+        yield item
+
+
+def iter_manifest_lines(root: Path) -> Iterator[tuple[ManifestItem, JsonText]]:
+    """``iter_manifest``'s items, each with its text in the file (``parse_item`` reads it)."""
     path = root / MANIFEST
     try:
-        for raw in iter_json_list(path, "statements"):
-            if not isinstance(raw, dict):
-                raise TypeError("a manifest item is not an object")
-            yield _item(raw)
+        for raw, text in iter_json_texts(path, "statements"):
+            yield _item(raw), text
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{path} is damaged") from exc
 
 
-def _item(raw: dict[str, object]) -> ManifestItem:
+def parse_item(text: str) -> ManifestItem:
+    """The item of a manifest line from ``iter_manifest_lines``; ValueError if damaged."""
+    try:
+        return _item(json.loads(text))
+    except (KeyError, TypeError) as exc:
+        raise ValueError("a manifest item is damaged") from exc
+
+
+def _item(raw: object) -> ManifestItem:
+    if not isinstance(raw, dict):
+        raise TypeError("a manifest item is not an object")
     text = {k: raw[k] for k in ("statement_id", "key_id", "candidate_id", "candidate_number",
                                 "centre", "test", "results_hash", "series", "pdf", "html")}
     if not all(isinstance(v, str) for v in text.values()):

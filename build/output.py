@@ -165,13 +165,18 @@ def _link(source: str, dest: str) -> None:
         shutil.copy2(source, dest)
 
 
+class JsonText(str):
+    """An item of a JSON list already encoded: ``write_json_list`` writes it as it is."""
+
+
 def write_json_list(path: Path, key: str, items: Iterable[object], *,
                     ensure_ascii: bool = True, head: Mapping[str, object] | None = None) -> None:
     """Write a JSON object of ``head`` and ``key``: ``items``, one item a line, item by item.
 
     For the files that list every statement: neither the list nor the text is ever
     whole in memory, and each item is encoded in C (``json.dumps(indent=...)`` runs the
-    pure-Python encoder, about a second per 10,000 items).
+    pure-Python encoder, about a second per 10,000 items). A ``JsonText`` item (read by
+    ``iter_json_texts``) is not encoded again.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)  # it may be a hard link into a previous output
@@ -179,7 +184,9 @@ def write_json_list(path: Path, key: str, items: Iterable[object], *,
         start = json.dumps(dict(head or {}), ensure_ascii=ensure_ascii)[:-1]
         f.write(f'{start}{", " if head else ""}{json.dumps(key)}: [\n')
         for i, item in enumerate(items):
-            f.write((",\n" if i else "") + json.dumps(item, ensure_ascii=ensure_ascii))
+            text = item if isinstance(item, JsonText) else json.dumps(item,
+                                                                      ensure_ascii=ensure_ascii)
+            f.write((",\n" if i else "") + text)
         f.write("\n]}\n")
 
 
@@ -193,17 +200,23 @@ def iter_json_list(path: Path, key: str) -> Iterator[Any]:
     Reads what ``write_json_list`` writes without the whole file in memory;
     ValueError if the file is not such an object.
     """
-    for _, item in _scan(path, key, pairs=False):
+    for _, item, _ in _scan(path, key, pairs=False):
         yield item
+
+
+def iter_json_texts(path: Path, key: str) -> Iterator[tuple[Any, JsonText]]:
+    """``iter_json_list``'s items, each with its text in the file (to be written again)."""
+    for _, item, text in _scan(path, key, pairs=False):
+        yield item, JsonText(text)
 
 
 def iter_json_pairs(path: Path, key: str) -> Iterator[tuple[str, Any]]:
     """The name and value pairs of ``{key: {name: value, ...}}``, one at a time (``key`` first)."""
-    for name, value in _scan(path, key, pairs=True):
+    for name, value, _ in _scan(path, key, pairs=True):
         yield str(name), value
 
 
-def _scan(path: Path, key: str, *, pairs: bool) -> Iterator[tuple[Any, Any]]:
+def _scan(path: Path, key: str, *, pairs: bool) -> Iterator[tuple[Any, Any, str]]:
     decoder = json.JSONDecoder()
     opener, closer = ("{", "}") if pairs else ("[", "]")
     with path.open(encoding="utf-8") as f:
@@ -221,19 +234,21 @@ def _scan(path: Path, key: str, *, pairs: bool) -> Iterator[tuple[Any, Any]]:
             if pos < len(buf) and buf[pos] == closer:
                 return
             try:
-                name, value, pos = _decode(decoder, buf, pos, pairs=pairs)
+                name, value, at, end = _decode(decoder, buf, pos, pairs=pairs)
             except json.JSONDecodeError:
                 more = f.read(_CHUNK)
                 if not more:
                     raise ValueError(f"{path} ends inside its {opener}{closer}") from None
                 buf, pos = buf[pos:] + more, 0
                 continue
-            yield name, value
+            yield name, value, buf[at:end]
+            pos = end
 
 
 def _decode(decoder: json.JSONDecoder, buf: str, pos: int, *,
-            pairs: bool) -> tuple[Any, Any, int]:
-    """One item (or name: value pair) at ``pos``; JSONDecodeError if ``buf`` ends inside it."""
+            pairs: bool) -> tuple[Any, Any, int, int]:
+    """One item (or name: value pair) at ``pos`` and where its value starts and ends;
+    JSONDecodeError if ``buf`` ends inside it."""
     name = None
     if pairs:
         name, end = decoder.raw_decode(buf, pos)
@@ -244,4 +259,4 @@ def _decode(decoder: json.JSONDecoder, buf: str, pos: int, *,
     value, end = decoder.raw_decode(buf, pos)
     if end == len(buf):  # a number may go on in the next chunk: read it first
         raise json.JSONDecodeError("the value may go on", buf, end)
-    return name, value, end
+    return name, value, pos, end

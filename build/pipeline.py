@@ -37,7 +37,7 @@ from results_online.build.amend import (
 from results_online.build.inputs.load import scan_series
 from results_online.build.inputs.spool import Spool
 from results_online.build.manifest import ManifestItem, item_for, write_manifest
-from results_online.build.output import staged_output
+from results_online.build.output import JsonText, staged_output
 from results_online.build.release.outbox import Outbox
 from results_online.build.release.plan import release_streamed
 from results_online.build.render.fonts import statement_texts
@@ -239,28 +239,32 @@ class _Feed:
         if self._amend is not None:
             self._amend[0].wait_all()
 
-    def manifest_items(self) -> Iterator[ManifestItem]:
+    def manifest_items(self) -> Iterator[ManifestItem | JsonText]:
         """Every statement's manifest item (where its files lie), in series order.
 
-        In the same pass an amend carries the centres without a new statement: the
-        ``linker`` links their files (40,000 links in a large series) and makes their
-        candidates' messages, while the bundles are made.
+        A carried statement's item is its line in the previous manifest when nothing
+        in it changed. In the same pass an amend carries the centres without a new
+        statement: the ``linker`` links their files (40,000 links in a large series)
+        and makes their candidates' messages, while the bundles are made.
         """
         for group in self.spool.statements_by_centre():
-            items: dict[str, ManifestItem] = {}
+            lines: dict[str, tuple[ManifestItem, JsonText]] = {}
             if self._amend is not None:
                 links, new = self._amend
-                items = links.previous.with_ids(
+                lines = links.previous.lines_with(
                     [s.statement_id for s in group if not self.fresh(s)])
                 number = group[0].centre.number
                 if number not in self.plan.affected and number not in self.plan.carried:
-                    links.hand(number, carried_files(group, new, items))
+                    links.hand(number, carried_files(
+                        group, new, {k: item for k, (item, _) in lines.items()}))
                 if number not in self.plan.affected:
                     self.after.unchanged(group)
             for s in group:
-                item = items.get(s.statement_id)
-                if item is not None:
-                    yield item_for(s, item.pdf, item.html)
+                found = lines.get(s.statement_id)
+                if found is not None:
+                    item, line = found
+                    # Same id, so same entry and revision; same token, so same key and date.
+                    yield line if item.token == s.token else item_for(s, item.pdf, item.html)
                 elif not self.fresh(s):
                     raise KeyError(s.statement_id)
                 else:

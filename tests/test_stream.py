@@ -26,7 +26,7 @@ from release_support import read_rows, write_rows
 from results_online.build.bundle.overview import statement_pdf_name
 from results_online.build.inputs.load import load_series
 from results_online.build.manifest import read_manifest
-from results_online.build.output import iter_json_list, write_json_list
+from results_online.build.output import iter_json_list, iter_json_texts, write_json_list
 from results_online.build.pipeline import build
 from results_online.build.release.outbox import candidate_links, read_outbox
 from results_online.build.release.plan import PLAN_FILE, Kind, read_plan
@@ -178,3 +178,16 @@ def test_a_streamed_json_list_has_one_item_a_line_and_reads_back_item_by_item(
     head = {"series": "2026-06", "nested": {"x": [1, 2]}}
     write_json_list(path, "files", iter(items), head=head)
     assert json.loads(path.read_text(encoding="utf-8")) == {**head, "files": items}
+
+
+def test_items_read_with_their_text_are_written_back_byte_for_byte(tmp_path: Path) -> None:
+    items = [{"name": "Zoë 山田", "n": i, "nested": [i, {"k": None}]} for i in range(3)]
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    write_json_list(first, "statements", iter(items), ensure_ascii=False)
+    read = list(iter_json_texts(first, "statements"))
+    assert [item for item, _ in read] == items
+    assert all(json.loads(text) == item for item, text in read)
+    # One item re-encoded, the others carried as their text: the same file.
+    write_json_list(second, "statements", [read[0][1], items[1], read[2][1]],
+                    ensure_ascii=False)
+    assert second.read_bytes() == first.read_bytes()

@@ -265,48 +265,54 @@ class Spool:
         return self._one("SELECT 1 FROM statement_ids WHERE statement_id = ?",
                          (statement_id,)) is not None
 
-    # The previous build's manifest items (``build/amend.py``), pickled.
+    # The previous build's manifest items (``build/amend.py``), as the manifest's lines.
 
     def put_previous(self, cid: str, test: str, statement_id: str, centre: str,
-                     item: object) -> None:
+                     line: str) -> None:
         """Keep a previous build's item (a later one for the same candidate and test wins)."""
-        self._con.execute("INSERT OR REPLACE INTO previous VALUES (?, ?, ?, ?, ?)",
-                          (cid, test, statement_id, centre, self.dumps(item)))
+        self._queue("INSERT OR REPLACE INTO previous VALUES (?, ?, ?, ?, ?)",
+                    (cid, test, statement_id, centre, line))
 
-    def previous_item(self, cid: str, test: str) -> Any:
+    def previous_item(self, cid: str, test: str) -> str | None:
         """The previous item of a candidate's entry in a test, or None."""
+        self._flush()
         found = self._one("SELECT data FROM previous WHERE cid = ? AND test = ?", (cid, test))
-        return None if found is None else self.loads(found[0])
+        return None if found is None else str(found[0])
 
-    def previous_of(self, statement_id: str) -> Any:
+    def previous_of(self, statement_id: str) -> str | None:
         """The previous item with this statement id, or None."""
+        self._flush()
         found = self._one("SELECT data FROM previous WHERE statement_id = ?", (statement_id,))
-        return None if found is None else self.loads(found[0])
+        return None if found is None else str(found[0])
 
-    def previous_in_centre(self, centre: str) -> dict[tuple[str, str], Any]:
+    def previous_in_centre(self, centre: str) -> dict[tuple[str, str], str]:
         """The previous items of a centre, by candidate ID and test (one query a centre)."""
-        return {(str(c), str(t)): self.loads(d) for c, t, d in self._con.execute(
+        self._flush()
+        return {(str(c), str(t)): str(d) for c, t, d in self._con.execute(
             "SELECT cid, test, data FROM previous WHERE centre = ?", (centre,))}
 
-    def previous_with(self, statement_ids: Sequence[str]) -> dict[str, Any]:
+    def previous_with(self, statement_ids: Sequence[str]) -> dict[str, str]:
         """The previous items with these statement ids, by id (a query per 500 ids)."""
-        found: dict[str, Any] = {}
+        self._flush()
+        found: dict[str, str] = {}
         for i in range(0, len(statement_ids), 500):
             part = statement_ids[i:i + 500]
-            found.update((str(sid), self.loads(d)) for sid, d in self._con.execute(
+            found.update((str(sid), str(d)) for sid, d in self._con.execute(
                 "SELECT statement_id, data FROM previous WHERE statement_id IN "  # noqa: S608
                 f"({', '.join('?' * len(part))})", part))
         return found
 
     def previous_centres(self) -> list[str]:
         """The centres of the previous items."""
+        self._flush()
         return [str(c) for (c,) in self._rows("SELECT DISTINCT centre FROM previous")]
 
-    def previous_gone(self) -> Iterator[Any]:
-        """The previous items whose statement this build does not have."""
-        for (data,) in self._rows("SELECT data FROM previous WHERE statement_id NOT IN "
-                                  "(SELECT statement_id FROM statement_ids)"):
-            yield self.loads(data)
+    def previous_gone(self) -> set[str]:
+        """The centres of the previous items whose statement this build does not have."""
+        self._flush()
+        return {str(c) for (c,) in self._rows(
+            "SELECT DISTINCT centre FROM previous WHERE statement_id NOT IN "
+            "(SELECT statement_id FROM statement_ids)")}
 
     def statement_count(self) -> int:
         """How many statements are spooled."""
