@@ -69,12 +69,13 @@ class Previous:
 
     def with_ids(self, statement_ids: Sequence[str]) -> dict[str, ManifestItem]:
         """The previous items of those of these statement ids that had one."""
-        return {k: item for k, (item, _) in self.lines_with(statement_ids).items()}
+        return {k: parse_item(line)
+                for k, (line, _) in self.spool.previous_with(statement_ids).items()}
 
-    def lines_with(self, statement_ids: Sequence[str]) -> dict[str, tuple[ManifestItem, JsonText]]:
-        """``with_ids``, each item with its line in the previous manifest."""
-        return {k: (parse_item(line), JsonText(line))
-                for k, line in self.spool.previous_with(statement_ids).items()}
+    def lines_with(self, statement_ids: Sequence[str]) -> dict[str, ManifestItem | JsonText]:
+        """``with_ids``, but the items that sealing kept as they were as their manifest line."""
+        return {k: JsonText(line) if kept else parse_item(line)
+                for k, (line, kept) in self.spool.previous_with(statement_ids).items()}
 
     def rows(self) -> Iterator[IndexRow]:
         """Every row of the previous index, by statement id."""
@@ -134,7 +135,7 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
     carried: set[str] = set()
     with IndexReader(previous.index) if previous is not None else nullcontext() as history:
         for centre, entries in spool.entries_by_centre():
-            statements, same, fresh = [], [], 0
+            statements, same, fresh, kept = [], [], 0, []
             # One query a centre, not one an entry (a candidate who moved centre: below).
             items = previous.in_centre(centre) if previous is not None else {}
             for entry in entries:
@@ -154,9 +155,12 @@ def plan_into(spool: Spool, series: Series, keys: KeyStore, previous: Previous |
                         fresh += 1
                     elif key in items and item is not None and item.statement_id == s.statement_id:
                         same.append(carried_of(s, item))
+                        if s.token == item.token:  # so its manifest line stands as it is
+                            kept.append(s.statement_id)
                 statements.append(facts.add(s))
                 shapes.add(s.entry)
             spool.put_statements(centre, statements)
+            spool.keep_previous(kept)
             count += len(statements)
             # Each statement new or its previous one here: the others' files can go now.
             if carry is not None and same and len(same) + fresh == len(statements):

@@ -248,23 +248,23 @@ class _Feed:
         and makes their candidates' messages, while the bundles are made.
         """
         for group in self.spool.statements_by_centre():
-            lines: dict[str, tuple[ManifestItem, JsonText]] = {}
+            lines: dict[str, ManifestItem | JsonText] = {}
             if self._amend is not None:
                 links, new = self._amend
-                lines = links.previous.lines_with(
-                    [s.statement_id for s in group if not self.fresh(s)])
+                carried = [s.statement_id for s in group if not self.fresh(s)]
+                lines = links.previous.lines_with(carried)
                 number = group[0].centre.number
                 if number not in self.plan.affected and number not in self.plan.carried:
-                    links.hand(number, carried_files(
-                        group, new, {k: item for k, (item, _) in lines.items()}))
+                    links.hand(number, carried_files(group, new,
+                                                     links.previous.with_ids(carried)))
                 if number not in self.plan.affected:
                     self.after.unchanged(group)
             for s in group:
                 found = lines.get(s.statement_id)
-                if found is not None:
-                    item, line = found
-                    # Same id, so same entry and revision; same token, so same key and date.
-                    yield line if item.token == s.token else item_for(s, item.pdf, item.html)
+                if isinstance(found, JsonText):
+                    yield found  # its previous line: the statement kept its id and token
+                elif found is not None:
+                    yield item_for(s, found.pdf, found.html)
                 elif not self.fresh(s):
                     raise KeyError(s.statement_id)
                 else:

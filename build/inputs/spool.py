@@ -45,7 +45,8 @@ CREATE INDEX entries_by_centre ON entries (centre, number, test);
 CREATE TABLE statements (centre TEXT PRIMARY KEY, count INTEGER, data BLOB) WITHOUT ROWID;
 CREATE TABLE statement_ids (statement_id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TABLE previous (cid TEXT, test TEXT, statement_id TEXT UNIQUE, centre TEXT,
-                       data BLOB, PRIMARY KEY (cid, test)) WITHOUT ROWID;
+                       data BLOB, kept INTEGER NOT NULL DEFAULT 0,
+                       PRIMARY KEY (cid, test)) WITHOUT ROWID;
 CREATE INDEX previous_by_centre ON previous (centre);
 CREATE TABLE messages (centre TEXT PRIMARY KEY, data BLOB) WITHOUT ROWID;
 """
@@ -270,8 +271,14 @@ class Spool:
     def put_previous(self, cid: str, test: str, statement_id: str, centre: str,
                      line: str) -> None:
         """Keep a previous build's item (a later one for the same candidate and test wins)."""
-        self._queue("INSERT OR REPLACE INTO previous VALUES (?, ?, ?, ?, ?)",
-                    (cid, test, statement_id, centre, line))
+        self._queue("INSERT OR REPLACE INTO previous (cid, test, statement_id, centre, data) "
+                    "VALUES (?, ?, ?, ?, ?)", (cid, test, statement_id, centre, line))
+
+    def keep_previous(self, statement_ids: Iterable[str]) -> None:
+        """Note statements of this build that are their previous item as it was (same line)."""
+        self._flush()
+        self._con.executemany("UPDATE previous SET kept = 1 WHERE statement_id = ?",
+                              ((sid,) for sid in statement_ids))
 
     def previous_item(self, cid: str, test: str) -> str | None:
         """The previous item of a candidate's entry in a test, or None."""
@@ -291,14 +298,15 @@ class Spool:
         return {(str(c), str(t)): str(d) for c, t, d in self._con.execute(
             "SELECT cid, test, data FROM previous WHERE centre = ?", (centre,))}
 
-    def previous_with(self, statement_ids: Sequence[str]) -> dict[str, str]:
-        """The previous items with these statement ids, by id (a query per 500 ids)."""
+    def previous_with(self, statement_ids: Sequence[str]) -> dict[str, tuple[str, bool]]:
+        """The previous items with these statement ids, by id, each with whether it was kept
+        (``keep_previous``); a query per 500 ids."""
         self._flush()
-        found: dict[str, str] = {}
+        found: dict[str, tuple[str, bool]] = {}
         for i in range(0, len(statement_ids), 500):
             part = statement_ids[i:i + 500]
-            found.update((str(sid), str(d)) for sid, d in self._con.execute(
-                "SELECT statement_id, data FROM previous WHERE statement_id IN "  # noqa: S608
+            found.update((str(sid), (str(d), bool(kept))) for sid, d, kept in self._con.execute(
+                "SELECT statement_id, data, kept FROM previous WHERE statement_id IN "  # noqa: S608
                 f"({', '.join('?' * len(part))})", part))
         return found
 
