@@ -22,13 +22,14 @@ from __future__ import annotations
 import dataclasses
 import io
 import logging
+import os
 import subprocess
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from fontTools import subset
+import uharfbuzz as hb
 from fontTools.ttLib import TTFont
 
 log = logging.getLogger("results_online.build.render.fonts")
@@ -135,20 +136,19 @@ def locate(family: str, style: str) -> tuple[Path, int] | None:
 
 def _write_reduced(source: Path, index: int, used: set[int], path: Path) -> bool:
     """Subset the face to the used characters it has, renumber, save; False if no need."""
-    # recalcTimestamp off: the copy is made per build, and the PDFs should not differ by it.
-    font = TTFont(source, fontNumber=index, lazy=True, recalcTimestamp=False)
-    covered = (used | _ASCII) & set(font.getBestCmap())
+    face = hb.Face(hb.Blob.from_file_path(os.fspath(source)), index)
+    if not face.glyph_count:  # HarfBuzz reads what is not a font as an empty face
+        raise ValueError(f"{source.name} holds no glyphs")
+    covered = {u for u in used | _ASCII if u in face.unicodes}
     if not any(_is_wide(u) for u in covered):
         return False  # the series' wide characters (emoji, say) are not in this face
-    options = subset.Options()
-    options.notdef_outline = True
-    options.desubroutinize = True
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=covered)
-    subsetter.subset(font)
-    cut = io.BytesIO()
-    font.save(cut)
-    path.write_bytes(_renumbered(cut.getvalue()))
+    # In HarfBuzz: fontTools took half a second a face to read and cut the 65,000 glyphs
+    # of the CJK face (an amend's 100 statements waited a second for it); this, 5 ms.
+    wanted = hb.SubsetInput()
+    for u in sorted(covered):
+        wanted.unicode_set.add(u)
+    wanted.flags = hb.SubsetFlags.NOTDEF_OUTLINE | hb.SubsetFlags.DESUBROUTINIZE
+    path.write_bytes(_renumbered(hb.subset(face, wanted).blob.data))
     return True
 
 
