@@ -34,6 +34,7 @@ from results_online.build.amend import (
     plan_into,
     read_previous,
 )
+from results_online.build.bundle.rejoin import Joins, carry_kept
 from results_online.build.inputs.load import scan_series
 from results_online.build.inputs.spool import Spool
 from results_online.build.manifest import ManifestItem, item_for, write_manifest
@@ -123,7 +124,8 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, lin
             series, out, statement_secret=keys.statement_secret, now=config.now,
             centres=plan.affected if carrying else None, seal=seal, outbox=outbox,
             explanation=plan.explanation, messages=spool.put_messages,
-            processes=processes, unchanged=linker) as after:
+            processes=processes, unchanged=linker,
+            joins=Joins(out, None if carrying is None else carrying.root)) as after:
         feed = _Feed(spool, plan, links, out, batch_size=config.batch_size, after=after)
         render_stream(feed.batches(), feed.texts(), out / STATEMENTS,
                       total=feed.to_render, workers=config.workers, progress=progress,
@@ -149,7 +151,9 @@ def _build(config: BuildConfig, progress: Progress, out: Path, spool: Spool, lin
         bundles = [b.path for b in after.bundles()]
         feed.linked()  # before the release plan moves the blobs it planned
     if carrying is not None:
-        bundles += carry_bundles(series, plan.affected, carrying, out)
+        carried = carry_bundles(series, plan.affected, carrying, out)
+        carry_kept(carrying.root, out, [b.parent.name for b in carried], series.info.code)
+        bundles += carried
     # Last: it plans every file the stages above put in site/, plus the bundles.
     log.info("stage: release plan")
     release_streamed(series.info, out, sorted(bundles), config.now,

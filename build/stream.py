@@ -25,6 +25,7 @@ from types import TracebackType
 
 from results_online.build.bundle import centre as bundle_centre
 from results_online.build.bundle.centre import Bundle, build_bundle, sealed_explanation
+from results_online.build.bundle.rejoin import Joins
 from results_online.build.release.outbox import Outbox, OutboxItem
 from results_online.build.render import statements as render_statements
 from results_online.build.render.statements import RenderedStatement
@@ -56,14 +57,16 @@ class AfterRender:
     bundle and messages are written, so only the centres being rendered are held.
     ``processes`` above 1 makes the bundles (and the explanation of results) in that
     many worker processes; ``unchanged`` is where the messages of the centres announced
-    ``unchanged`` are made (default: the thread beside rendering).
+    ``unchanged`` are made (default: the thread beside rendering); ``joins`` where each
+    bundle's statements.pdf is kept, and made again from (``build/bundle/rejoin.py``).
     """
 
     def __init__(self, series: Series, out: Path, *, statement_secret: bytes, now: datetime,
                  centres: frozenset[str] | None = None, seal: Seal | None = None,
                  outbox: Outbox | None = None, explanation: Series | None = None,
                  messages: Callable[[str, list[OutboxItem]], None] | None = None,
-                 processes: int = 1, unchanged: Executor | None = None) -> None:
+                 processes: int = 1, unchanged: Executor | None = None,
+                 joins: Joins | None = None) -> None:
         self._series, self._out, self._secret, self._now = series, out, statement_secret, now
         self._waiting: dict[str, int] = {}
         self._items: dict[str, list[RenderedStatement]] = {}
@@ -81,6 +84,7 @@ class AfterRender:
         self._waiters: ThreadPoolExecutor | None = None  # one per process, each awaits one
         self._explanation: Future[bytes] | None = None
         self._bundles: list[Future[Bundle]] = []
+        self._joins = joins
 
     def __enter__(self) -> AfterRender:
         if self._processes > 1:  # their pool starts, and the explanation renders, meanwhile
@@ -169,7 +173,7 @@ class AfterRender:
         args = (self._series, self._series.centre(number), items, explanation.result(),
                 self._out / "private" / "c")
         if makers is self._pool:  # this thread is the pool's
-            return build_bundle(*args, now=self._now, seal=self._seal)
-        bundle: Bundle = makers.submit(build_bundle, *args, now=self._now,
-                                       seal=self._seal).result()
+            return build_bundle(*args, now=self._now, seal=self._seal, joins=self._joins)
+        bundle: Bundle = makers.submit(build_bundle, *args, now=self._now, seal=self._seal,
+                                       joins=self._joins).result()
         return bundle

@@ -7,8 +7,10 @@ they are, never opened.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from outputs import Series, change_mark, differences, example_series, files
+from outputs import Series, change_mark, differences, example_series, files, readable
 from release_support import read_rows
 
 from results_online import crypto
 from results_online.build import pipeline
+from results_online.build.bundle.pdfjoin import Joiner
+from results_online.build.bundle.rejoin import kept_path
 from results_online.build.inputs.spool import Spool
 from results_online.build.pipeline import build
 from results_online.config import build_config
@@ -47,6 +51,7 @@ class Run:
     poisoned: dict[Path, int]  # files of an unchanged centre and their inodes in ``amended``
     calls: Counter[str]  # spool and index look-ups the amend made, and tokens it signed
     texts_of: list[str]  # candidates whose texts the reduced fonts were made from
+    joined: int  # statements read (not copied from the kept statements.pdf) to join
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +81,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     texts_of: list[str] = []
     patch = pytest.MonkeyPatch()
     for owner, name in ((Spool, "previous_of"), (Spool, "previous_item"),
-                        (IndexReader, "last_revision"), (crypto, "sign")):
+                        (IndexReader, "last_revision"), (crypto, "sign"), (Joiner, "add")):
         patch.setattr(owner, name, _counted(getattr(owner, name), name, calls))
     real_texts = pipeline.statement_texts
 
@@ -93,7 +98,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     rebuilt = tmp / "rebuilt"
     shutil.copytree(first, rebuilt)
     _build(enquired, rebuilt)
-    return Run(enquired, first, amended, rebuilt, changed, inodes, calls, texts_of)
+    return Run(enquired, first, amended, rebuilt, changed, inodes, calls, texts_of,
+               calls["add"])
 
 
 def _counted(f: Callable[..., Any], name: str, calls: Counter[str]) -> Callable[..., Any]:
@@ -128,3 +134,16 @@ def test_only_the_changed_statement_is_read_for_fonts_and_history(run: Run) -> N
     assert run.calls["previous_of"] + run.calls["previous_item"] <= 1
     # Only its token is signed: the others keep the tokens their PDFs carry.
     assert run.calls["sign"] == 1
+
+
+def test_the_changed_centres_statements_pdf_reads_only_the_changed_statement(run: Run) -> None:
+    assert run.joined == 1  # the others are copied from the statements.pdf the build kept
+
+
+def test_the_kept_statements_pdf_is_the_bundles(run: Run) -> None:
+    centre = run.changed["centre_number"]
+    bundle = run.amended / "private" / "c" / centre / "2026-06.zip.age"
+    with zipfile.ZipFile(io.BytesIO(readable(run.amended, bundle.relative_to(run.amended)
+                                             .as_posix(), run.series))) as zf:
+        inside = zf.read("statements.pdf")
+    assert kept_path(run.amended, centre, "2026-06").read_bytes() == inside

@@ -5,6 +5,11 @@ recipient the centre listed in centres.csv, and written to
 ``out_dir/<centre>/<series>.zip.age``. The zip itself is deterministic (fixed
 entry order, timestamps from the centres' release time), so the same build
 input gives the same plaintext; age adds its own randomness.
+
+The build cannot open a bundle (it has only the centres' public keys), so each
+centre's joined statements.pdf is kept beside it, unsealed, in ``private/joined/``:
+an amend makes the new one from it, reading only the changed statements
+(``rejoin.py``).
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pyrage
+from weasyprint.document import DocumentMetadata
 
 from results_online.build.bundle.explanation import explanation_pdf
 from results_online.build.bundle.overview import overview_html, statement_pdf_name
-from results_online.build.bundle.pdfjoin import join_pdfs
+from results_online.build.bundle.pdfjoin import join_parts
+from results_online.build.bundle.rejoin import Joins, read_kept, rejoin, write_kept
 from results_online.build.bundle.spreadsheet import Kind, Sheet, workbook
 from results_online.build.render.sealpdf import SEAL_REASON, seal_pdf
 from results_online.build.render.statements import RenderedStatement
@@ -79,13 +86,26 @@ def sealed_explanation(series: Series, *, now: datetime, seal: Seal | None) -> b
 
 def build_bundle(series: Series, centre: Centre, rendered: Sequence[RenderedStatement],
                  explanation: bytes, out_dir: Path, *, now: datetime,
-                 seal: Seal | None = None) -> Bundle:
-    """Write one centre's out_dir/<centre>/<series>.zip.age from its rendered statements."""
+                 seal: Seal | None = None, joins: Joins | None = None) -> Bundle:
+    """Write one centre's out_dir/<centre>/<series>.zip.age from its rendered statements.
+
+    With ``joins`` its statements.pdf is kept for the next amend, and made from the
+    previous build's where that build kept one.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     items = sorted(rendered, key=lambda r: statement_order(r.statement))
-    data = centre_zip(series, centre, items, explanation, now=now, seal=seal)
-    path = bundle_file(out_dir, centre.number, series.info.code)
+    pdfs = [r.pdf.read_bytes() for r in items]
+    code = series.info.code
+    kept = None
+    if joins is not None and joins.previous is not None:
+        kept = read_kept(joins.previous, centre.number, code)
+    joined = rejoin(kept, pdfs, statements_meta(series, centre, now))
+    if joins is not None:
+        write_kept(joins.into, centre.number, code, joined)
+    data = _zip(series, centre, items, explanation, pdfs=pdfs, combined=joined.pdf, now=now,
+                seal=seal)
+    path = bundle_file(out_dir, centre.number, code)
     _write_atomic(path, encrypt_to(data, centre))
     people = {r.statement.entry.candidate.candidate_id for r in items}
     log.info("bundle: centre %s, %d statements, %d bytes", centre.number, len(items),
@@ -108,10 +128,24 @@ def statement_order(s: Statement) -> tuple[int, int, str, str]:
 def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
                explanation: bytes, *, now: datetime, seal: Seal | None = None) -> bytes:
     """The centre's zip: results.csv and .xlsx, the PDFs, the explanation and index.html."""
-    stamp = board_time(series.info.centres_release, series.info.zone).timetuple()[:6]
-    combined = join_pdfs([r.pdf for r in items], metadata(
+    pdfs = [r.pdf.read_bytes() for r in items]
+    combined = join_parts(pdfs, statements_meta(series, centre, now)).pdf
+    return _zip(series, centre, items, explanation, pdfs=pdfs, combined=combined, now=now,
+                seal=seal)
+
+
+def statements_meta(series: Series, centre: Centre, now: datetime) -> DocumentMetadata:
+    """The title, author, language and date of a centre's statements.pdf."""
+    return metadata(
         title=f"Statements of Results: {series.info.name}, centre {centre.number} {centre.name}",
-        author=series.info.board, lang="en", created=now))
+        author=series.info.board, lang="en", created=now)
+
+
+def _zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
+         explanation: bytes, *, pdfs: Sequence[bytes], combined: bytes, now: datetime,
+         seal: Seal | None) -> bytes:
+    """``centre_zip`` of statements whose PDFs (``pdfs``) and joined PDF are made."""
+    stamp = board_time(series.info.centres_release, series.info.zone).timetuple()[:6]
     if seal is not None:  # the statements' own seals do not survive the join: seal it anew
         combined = seal_pdf(combined, seal, SEAL_REASON)
     files: list[tuple[str, bytes]] = [
@@ -122,7 +156,7 @@ def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement
         ("statements.pdf", combined),
         ("explanation-of-results.pdf", explanation),
     ]
-    files += [(statement_pdf_name(r.statement), r.pdf.read_bytes()) for r in items]
+    files += [(statement_pdf_name(r.statement), pdf) for r, pdf in zip(items, pdfs, strict=True)]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         for name, data in files:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pikepdf
@@ -33,59 +34,113 @@ from weasyprint.document import DocumentMetadata
 from results_online.build.render.weasy import info_entries, xmp_packet
 
 
+@dataclass(frozen=True)
+class Part:
+    """Where one source sits in a joined file: its bytes' digest and what it added."""
+
+    digest: str  # SHA-256 of the source file, hex
+    pages: int
+    keys: int  # parent-tree keys it takes (its pages' and annotations' keys are offset by these)
+    kids: int  # elements it put under the Document element
+    tagged: bool
+    version: str
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A joined PDF and where each of its sources sits in it."""
+
+    pdf: bytes
+    parts: tuple[Part, ...]
+
+
 def join_pdfs(paths: Sequence[Path], meta: DocumentMetadata) -> bytes:
     """Every page of ``paths`` in order, with their structure, as one PDF described by ``meta``."""
-    out = Pdf.new()
-    document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, K=Array()))
-    nums: list[int | Object] = []  # made a PDF array once: appending to one is slow
-    ids: list[tuple[str, Object]] = []
-    next_key = 0
-    tagged = False
-    version = "1.4"
-    for number, path in enumerate(paths):
-        with Pdf.open(path) as src:
-            version = max(version, src.pdf_version)
-            first = len(out.pages)
+    return join_parts([p.read_bytes() for p in paths], meta).pdf
+
+
+def join_parts(sources: Sequence[bytes], meta: DocumentMetadata) -> Joined:
+    """``join_pdfs`` of PDFs given as bytes, with where each source went."""
+    joiner = Joiner()
+    for data in sources:
+        joiner.add(data)
+    return joiner.finish(meta)
+
+
+def digest(data: bytes) -> str:
+    """What identifies a source in a ``Part``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class Joiner:
+    """The joined file, made source by source in order; ``finish`` gives its bytes.
+
+    Objects are made in the order the sources come, and qpdf numbers the objects of
+    each object stream it writes in that order: a source copied from an earlier
+    joined file (``build/bundle/rejoin.py``) must come at the same place.
+    """
+
+    def __init__(self) -> None:
+        self.out = Pdf.new()
+        self.document = self.out.make_indirect(
+            Dictionary(Type=Name.StructElem, S=Name.Document, K=Array()))
+        self.nums: list[int | Object] = []  # made a PDF array once: appending to one is slow
+        self.ids: list[tuple[str, Object]] = []
+        self.next_key = 0
+        self.parts: list[Part] = []
+
+    def add(self, data: bytes) -> Part:
+        """Copy the pages and structure of the PDF ``data`` after those added so far."""
+        out, number, shift = self.out, len(self.parts), self.next_key
+        with Pdf.open(io.BytesIO(data)) as src:
+            first, kids = len(out.pages), len(self.document.K)
             dropped = _drop_signatures(src)
             out.pages.extend(src.pages)
             if number == 0 and "/OutputIntents" in src.Root:
                 out.Root.OutputIntents = _copy(out, src.Root.OutputIntents)
             root = src.Root.get("/StructTreeRoot")
-            if root is None:
-                continue
-            tagged = True
-            keys = _parent_keys(root)
-            for page in out.pages[first:]:
-                _renumber(page.obj, next_key)
-            for top in _kids(root):
-                # /P would drag the source's whole tree along: the copy gets a new parent.
-                if Name.P in top:
-                    del top[Name.P]
-                for kid in _kids(top):
-                    if _points_at(kid, dropped):
-                        continue
-                    if Name.P in kid:
-                        del kid[Name.P]
-                    copied = _copy(out, kid)
-                    ids += _adopt(copied, document, f"s{number}-")
-                    document.K.append(copied)
-            kept = [(key, value) for key, value in keys if not _points_at(value, dropped)]
-            for (key, _), copied in zip(kept, _copy_all(out, src, [v for _, v in kept]),
-                                        strict=True):
-                nums += [key + next_key, copied]
-            next_key += max((k for k, _ in keys), default=-1) + 1
-    if tagged:
-        _structure(out, document, nums, next_key, ids)
-    _share_streams(out)
-    _describe(out, meta)
-    buffer = io.BytesIO()
-    # The sources' streams are copied as they are, not decoded and encoded again; the new
-    # object and cross-reference streams are compressed (about a third of the file when
-    # not); qpdf leaves the XMP plain, as readers of PDF/A expect.
-    out.save(buffer, deterministic_id=True, compress_streams=True, min_version=version,
-             stream_decode_level=pikepdf.StreamDecodeLevel.none,
-             object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return buffer.getvalue()
+            if root is not None:
+                keys = _parent_keys(root)
+                for page in out.pages[first:]:
+                    _renumber(page.obj, shift)
+                for top in _kids(root):
+                    # /P would drag the source's whole tree along: the copy gets a new parent.
+                    if Name.P in top:
+                        del top[Name.P]
+                    for kid in _kids(top):
+                        if _points_at(kid, dropped):
+                            continue
+                        if Name.P in kid:
+                            del kid[Name.P]
+                        copied = _copy(out, kid)
+                        self.ids += _adopt(copied, self.document, f"s{number}-")
+                        self.document.K.append(copied)
+                kept = [(key, value) for key, value in keys if not _points_at(value, dropped)]
+                for (key, _), copied in zip(kept, _copy_all(out, src, [v for _, v in kept]),
+                                            strict=True):
+                    self.nums += [key + shift, copied]
+                self.next_key += max((k for k, _ in keys), default=-1) + 1
+            part = Part(digest(data), len(out.pages) - first, self.next_key - shift,
+                        len(self.document.K) - kids, root is not None, src.pdf_version)
+        self.parts.append(part)
+        return part
+
+    def finish(self, meta: DocumentMetadata) -> Joined:
+        """The joined file's bytes, described by ``meta``."""
+        out = self.out
+        if any(p.tagged for p in self.parts):
+            _structure(out, self.document, self.nums, self.next_key, self.ids)
+        _share_streams(out)
+        _describe(out, meta)
+        buffer = io.BytesIO()
+        # The sources' streams are copied as they are, not decoded and encoded again; the new
+        # object and cross-reference streams are compressed (about a third of the file when
+        # not); qpdf leaves the XMP plain, as readers of PDF/A expect.
+        out.save(buffer, deterministic_id=True, compress_streams=True,
+                 min_version=max(["1.4", *(p.version for p in self.parts)]),
+                 stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        return Joined(buffer.getvalue(), tuple(self.parts))
 
 
 def _structure(out: Pdf, document: Object, nums: list[int | Object], next_key: int,
