@@ -89,29 +89,20 @@ def carry_kept(old: Path, out: Path, centres: Sequence[str], series_code: str) -
 
 def rejoin(kept: Kept | None, sources: Sequence[bytes], meta: DocumentMetadata) -> Joined:
     """``join_parts`` of ``sources``; what ``kept`` holds at the same place is copied from it."""
-    if kept is not None and not _worth_opening(kept, sources):
-        kept = None
+    parts = kept.parts if kept is not None else ()
+    same = [i < len(parts) and parts[i].digest == digest(data) for i, data in enumerate(sources)]
+    # Opening the kept file costs about what joining 30 statements does.
+    previous = _Previous(kept.pdf) if kept is not None and 2 * sum(same) >= len(sources) else None
     joiner = Joiner()
-    previous: _Previous | None = None
     at = _Offsets()
     for number, data in enumerate(sources):
-        part = kept.parts[number] if kept is not None and number < len(kept.parts) else None
-        if part is not None and kept is not None and at.matches(joiner) \
-                and part.digest == digest(data):
-            previous = previous or _Previous(kept.pdf)
-            previous.copy_into(joiner, part, at)
+        if previous is not None and same[number] and at.matches(joiner):
+            previous.copy_into(joiner, parts[number], at)
         else:
             joiner.add(data)
-        if part is not None:
-            at.advance(part)
+        if number < len(parts):
+            at.advance(parts[number])
     return joiner.finish(meta)
-
-
-def _worth_opening(kept: Kept, sources: Sequence[bytes]) -> bool:
-    """Whether most sources are where the kept file has them: opening it costs about 50 joined."""
-    same = sum(part.digest == digest(data) for part, data in zip(kept.parts, sources,
-                                                                 strict=False))
-    return 2 * same >= len(sources)
 
 
 class _Offsets:
