@@ -207,6 +207,18 @@ def test_zip_is_deterministic(built: Built) -> None:
     assert first == centre_zip(built.series, centre, items, explanation, now=NOW)
 
 
+def test_pdfs_are_stored_as_they_are_and_the_rest_deflated(built: Built) -> None:
+    centre = built.series.centre("GB001")
+    items = [r for r in built.rendered if r.statement.centre.number == "GB001"]
+    with zipfile.ZipFile(io.BytesIO(centre_zip(built.series, centre, items, b"%PDF-x",
+                                               now=NOW))) as zf:
+        kinds = {i.filename: i.compress_type for i in zf.infolist()}
+        assert zf.testzip() is None
+    assert {n for n, k in kinds.items() if k == zipfile.ZIP_STORED} == {
+        n for n in kinds if n.endswith(".pdf")}
+    assert kinds["results.csv"] == kinds["index.html"] == zipfile.ZIP_DEFLATED
+
+
 def test_centre_without_a_valid_recipient_is_refused(built: Built) -> None:
     centre = built.series.centre("GB001")
     with pytest.raises(BuildError, match="no age recipient"):
