@@ -44,7 +44,7 @@ class Joins:
 class Kept:
     """A centre's joined statements as a build left them, with where each statement sits."""
 
-    pdf: Path
+    pdf: bytes
     parts: tuple[Part, ...]
 
 
@@ -59,9 +59,10 @@ def read_kept(root: Path, centre: str, series_code: str) -> Kept | None:
     pdf = kept_path(root, centre, series_code)
     try:
         record = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
-        if record.get("format") != _FORMAT or not pdf.is_file():
-            return None
-        return Kept(pdf, tuple(Part(**p) for p in record["parts"]))
+        data = pdf.read_bytes() if record.get("format") == _FORMAT else b""
+        if digest(data) != record.get("digest"):
+            return None  # not the file the record describes
+        return Kept(data, tuple(Part(**p) for p in record["parts"]))
     except (OSError, ValueError, TypeError, KeyError):
         return None  # joined afresh: only slower
 
@@ -73,7 +74,8 @@ def write_kept(root: Path, centre: str, series_code: str, joined: Joined) -> Non
     for path in (pdf, pdf.with_suffix(".json")):
         path.unlink(missing_ok=True)  # a file carried there is the previous output's too
     pdf.write_bytes(joined.pdf)
-    record = {"format": _FORMAT, "parts": [asdict(p) for p in joined.parts]}
+    record = {"format": _FORMAT, "digest": digest(joined.pdf),
+              "parts": [asdict(p) for p in joined.parts]}
     pdf.with_suffix(".json").write_text(json.dumps(record, separators=(",", ":")),
                                         encoding="utf-8")
 
@@ -124,8 +126,8 @@ class _Offsets:
 class _Previous:
     """The kept file, opened, with its structure read into lists once."""
 
-    def __init__(self, path: Path) -> None:
-        self.pdf = Pdf.open(BytesIO(path.read_bytes()))
+    def __init__(self, data: bytes) -> None:
+        self.pdf = Pdf.open(BytesIO(data))
         root = self.pdf.Root.get("/StructTreeRoot")
         self.kids: list[Object] = [] if root is None else list(root.K[0].K)
         nums = [] if root is None else list(root.ParentTree.Nums)
