@@ -13,11 +13,13 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import pikepdf
 import pypdf
 import pypdfium2 as pdfium
 import pytest
+import tinyhtml5
 from factories import NAMES, NOW, cambridge_series, make_keys, step_series
 from pdfcheck import drawn_glyphs, embedded_font_names, pdf_text, shows_name
 from PIL import Image, ImageChops
@@ -260,12 +262,13 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Lines shaped once per batch, pseudo-element styles shared, PDF objects serialised
-    # once (weasy_speed.py), print HTML without ids or lang (_statement_body.html), the
-    # chart's frame a form XObject (chart.py).
+    # once, print HTML parsed by expat (weasy_speed.py), print HTML without ids or lang
+    # (_statement_body.html), the chart's frame a form XObject (chart.py).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
     monkeypatch.setattr(statements_module, "shared_pseudo_styles", nullcontext)
     monkeypatch.setattr(weasy, "serialise_once", lambda pdf: None)
+    monkeypatch.setattr(statements_module, "parsed_html", lambda markup: HTML(string=markup))
     monkeypatch.setattr(renderer(), "print_only", False)
     monkeypatch.setattr(chart, "draw_form", lambda stream, ops, bbox: stream.stream.append(ops))
     plain = renderer().render_batch(statements, tmp_path / "plain", NOW)
@@ -331,6 +334,22 @@ def test_a_line_every_page_shares_is_made_ready_to_draw_once(
         renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
     # Four copies of three pages draw each line four times, and make it ready once.
     assert made[1] == made[0], made
+
+
+def test_the_print_html_parses_by_expat_to_the_tree_tinyhtml5_makes(
+        statements: tuple[Statement, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [statements_module._item(s) for s in statements]
+    for slots in (True, False):  # the batch's QR slots, and the QR as SVG rectangles
+        markup = renderer()._print_html(items, embed_css=False, slots=slots)
+        html5 = _tree(HTML(string=markup).etree_element)
+        with monkeypatch.context() as m:
+            m.setattr(tinyhtml5, "parse", None)  # expat, not a fallback to tinyhtml5
+            assert _tree(weasy_speed.parsed_html(markup).etree_element) == html5
+
+
+def _tree(element: Element) -> tuple[object, ...]:
+    return (element.tag, sorted(element.attrib.items()), element.text, element.tail,
+            [_tree(child) for child in element])
 
 
 def test_a_shared_line_is_only_shared_in_the_same_style(tmp_path: Path) -> None:
