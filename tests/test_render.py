@@ -24,8 +24,9 @@ from factories import NAMES, NOW, cambridge_series, make_keys, step_series
 from pdfcheck import drawn_glyphs, embedded_font_names, pdf_text, shows_name
 from PIL import Image, ImageChops
 from weasyprint import HTML, css
+from weasyprint.formatting_structure import boxes
 
-from results_online.build.render import chart, weasy, weasy_speed
+from results_online.build.render import chart, weasy, weasy_layout, weasy_speed
 from results_online.build.render import statements as statements_module
 from results_online.build.render.statements import (
     RenderedStatement,
@@ -262,13 +263,16 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Lines shaped once per batch, pseudo-element styles shared, PDF objects serialised
-    # once, print HTML parsed by expat (weasy_speed.py), print HTML without ids or lang
+    # once, print HTML parsed by expat (weasy_speed.py), box sizes resolved once and flow
+    # tests answered once (weasy_layout.py), print HTML without ids or lang
     # (_statement_body.html), the chart's frame a form XObject (chart.py).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
     monkeypatch.setattr(statements_module, "shared_pseudo_styles", nullcontext)
     monkeypatch.setattr(weasy, "serialise_once", lambda pdf: None)
     monkeypatch.setattr(statements_module, "parsed_html", lambda markup: HTML(string=markup))
+    monkeypatch.setattr(statements_module, "shared_box_sizes", nullcontext)
+    monkeypatch.setattr(boxes.Box, "is_in_normal_flow", weasy_layout.unshared_in_normal_flow)
     monkeypatch.setattr(renderer(), "print_only", False)
     monkeypatch.setattr(chart, "draw_form", lambda stream, ops, bbox: stream.stream.append(ops))
     plain = renderer().render_batch(statements, tmp_path / "plain", NOW)
@@ -361,6 +365,32 @@ def test_a_shared_line_is_only_shared_in_the_same_style(tmp_path: Path) -> None:
     paths = tmp_path / "shared.pdf", tmp_path / "apart.pdf"
     with weasy_speed.shared_line_breaks():
         HTML(string=page).write_pdf(paths[0])
+    HTML(string=page).write_pdf(paths[1])
+    assert ImageChops.difference(*(_image(p) for p in paths)).getbbox() is None
+
+
+def test_box_sizes_are_only_shared_for_the_same_style_and_containing_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Boxes of one style in containers of different widths (floats and flex items
+    # shrink to their text), and table cells of one style with different collapsed
+    # borders (their columns'), which border-box sizing reads.
+    sheet = ("<style>.fit { float: left; clear: left } .row { display: flex }"
+             ".a { width: 50%; padding: 5%; border: 1px solid }"
+             ".b { box-sizing: border-box; width: 80%; border: 3px solid; padding: 2mm }"
+             ".c { margin: 0 10%; height: 20% }"
+             "table { border-collapse: collapse; width: 80% } col.thick { border: 7px solid }"
+             "td { border: 1px solid; box-sizing: border-box; width: 20%; padding: 1% }</style>")
+    cols = '<colgroup><col class="thick"><col><col></colgroup>'
+    table = f"<table>{cols}{'<tr>' + '<td>cell</td>' * 3 + '</tr>'}</table>"
+    texts = ("x", "a much longer text than the first", "mid text")
+    fits = "".join(f'<div class="fit"><p class="a">{t}</p><p class="b">{t}</p>'
+                   f'<p class="c">{t}</p></div>' for t in texts)
+    flex = '<div class="row">' + "".join(f'<p class="a">{t}</p>' for t in texts) + "</div>"
+    page = sheet + table + flex + fits
+    paths = tmp_path / "shared.pdf", tmp_path / "apart.pdf"
+    with weasy_layout.shared_box_sizes():
+        HTML(string=page).write_pdf(paths[0])
+    monkeypatch.setattr(boxes.Box, "is_in_normal_flow", weasy_layout.unshared_in_normal_flow)
     HTML(string=page).write_pdf(paths[1])
     assert ImageChops.difference(*(_image(p) for p in paths)).getbbox() is None
 
