@@ -263,15 +263,15 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Lines shaped once per batch, pseudo-element styles shared, PDF objects serialised
-    # once, print HTML parsed by expat (weasy_speed.py), box sizes resolved once and flow
-    # tests answered once (weasy_layout.py), print HTML without ids or lang
-    # (_statement_body.html), the chart's frame a form XObject (chart.py).
+    # once, print HTML parsed by expat (weasy_speed.py), box sizes resolved once, flow
+    # tests answered once, no empty margin boxes (weasy_layout.py), print HTML without ids
+    # or lang (_statement_body.html), the chart's frame a form XObject (chart.py).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
     monkeypatch.setattr(statements_module, "shared_pseudo_styles", nullcontext)
     monkeypatch.setattr(weasy, "serialise_once", lambda pdf: None)
     monkeypatch.setattr(statements_module, "parsed_html", lambda markup: HTML(string=markup))
-    monkeypatch.setattr(statements_module, "shared_box_sizes", nullcontext)
+    monkeypatch.setattr(statements_module, "quicker_layout", nullcontext)
     monkeypatch.setattr(boxes.Box, "is_in_normal_flow", weasy_layout.unshared_in_normal_flow)
     monkeypatch.setattr(renderer(), "print_only", False)
     monkeypatch.setattr(chart, "draw_form", lambda stream, ops, bbox: stream.stream.append(ops))
@@ -374,7 +374,8 @@ def test_box_sizes_are_only_shared_for_the_same_style_and_containing_size(
     # Boxes of one style in containers of different widths (floats and flex items
     # shrink to their text), and table cells of one style with different collapsed
     # borders (their columns'), which border-box sizing reads.
-    sheet = ("<style>.fit { float: left; clear: left } .row { display: flex }"
+    sheet = ("<style>@page { @top-center { content: 'head' } } .fit { float: left; clear: left }"
+             ".row { display: flex }"
              ".a { width: 50%; padding: 5%; border: 1px solid }"
              ".b { box-sizing: border-box; width: 80%; border: 3px solid; padding: 2mm }"
              ".c { margin: 0 10%; height: 20% }"
@@ -388,7 +389,7 @@ def test_box_sizes_are_only_shared_for_the_same_style_and_containing_size(
     flex = '<div class="row">' + "".join(f'<p class="a">{t}</p>' for t in texts) + "</div>"
     page = sheet + table + flex + fits
     paths = tmp_path / "shared.pdf", tmp_path / "apart.pdf"
-    with weasy_layout.shared_box_sizes():
+    with weasy_layout.quicker_layout():
         HTML(string=page).write_pdf(paths[0])
     monkeypatch.setattr(boxes.Box, "is_in_normal_flow", weasy_layout.unshared_in_normal_flow)
     HTML(string=page).write_pdf(paths[1])
