@@ -263,15 +263,17 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Lines shaped once per batch, pseudo-element styles shared, PDF objects serialised
-    # once, print HTML parsed by expat (weasy_speed.py), box sizes resolved once, flow
-    # tests answered once, no empty margin boxes (weasy_layout.py), print HTML without ids
-    # or lang (_statement_body.html), the chart's frame a form XObject (chart.py).
+    # once, print HTML parsed by expat, font subsets cut once (weasy_speed.py), box
+    # sizes resolved once, flow tests answered once, no empty margin boxes
+    # (weasy_layout.py), print HTML without ids or lang (_statement_body.html), the
+    # chart's frame a form XObject (chart.py).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
     monkeypatch.setattr(statements_module, "shared_pseudo_styles", nullcontext)
     monkeypatch.setattr(weasy, "serialise_once", lambda pdf: None)
     monkeypatch.setattr(statements_module, "parsed_html", lambda markup: HTML(string=markup))
     monkeypatch.setattr(statements_module, "quicker_layout", nullcontext)
+    monkeypatch.setattr(statements_module, "shared_font_subsets", nullcontext)
     monkeypatch.setattr(boxes.Box, "is_in_normal_flow", weasy_layout.unshared_in_normal_flow)
     monkeypatch.setattr(renderer(), "print_only", False)
     monkeypatch.setattr(chart, "draw_form", lambda stream, ops, bbox: stream.stream.append(ops))

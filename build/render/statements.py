@@ -60,6 +60,7 @@ from results_online.build.render.weasy import (
 from results_online.build.render.weasy_layout import quicker_layout
 from results_online.build.render.weasy_speed import (
     parsed_html,
+    shared_font_subsets,
     shared_line_breaks,
     shared_pseudo_styles,
 )
@@ -146,7 +147,8 @@ class Renderer:
         ``now`` is the PDFs' creation time; with a ``seal`` each PDF is sealed.
         """
         # Lines are shared from layout to the last page's drawing (weasy_speed.py).
-        with _collector_paused(), shared_line_breaks(), quicker_layout():
+        with (_collector_paused(), shared_line_breaks(), quicker_layout(),
+              shared_font_subsets()):
             return self._render_batch(statements, out_dir, now, seal)
 
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,

@@ -24,6 +24,10 @@ drawn with them are the same, to the pixel and in their text, as pages drawn wit
   though it shares the elements' own when they are equal: 392 styles a statement.
   Within it, a pseudo-element whose element has the same (shared) style and whose
   cascade holds the same declarations gets the style already computed for it.
+- ``shared_font_subsets``: each page's PDF has its own font subsets, and most pages
+  of a batch use the same glyphs of a face as another page (510 subsets for 200
+  statements, 205 of them different): within it, a face cut down to the same glyphs
+  is cut once a batch.
 - ``parsed_html``: tinyhtml5, WeasyPrint's HTML parser, is pure Python and took 1.9
   ms a statement; the print HTML is also well-formed XML, which expat parses into
   the same tree (the tests compare the two) in a thirtieth of the time.
@@ -44,6 +48,7 @@ import pydyf
 from weasyprint import HTML
 from weasyprint.css import StyleFor
 from weasyprint.layout import inline
+from weasyprint.pdf.fonts import Font
 from weasyprint.text.line_break import Layout
 from weasyprint.urls import URLFetcher
 
@@ -276,3 +281,40 @@ def parsed_html(markup: str) -> HTML:
     html.etree_element = html.wrapper_element.etree_element
     out: HTML = html
     return out
+
+
+unshared_clean = Font.clean
+_subsets = threading.local()  # this thread's cache while in shared_font_subsets, else None
+
+
+def _clean(self: Any, to_unicode: dict[int, str], hinting: bool) -> None:
+    cache: dict[tuple[Any, ...], tuple[bytes, dict[str, Any]]] | None = getattr(
+        _subsets, "cache", None)
+    if cache is None:
+        unshared_clean(self, to_unicode, hinting)
+        return
+    # What clean reads: the face (its description's hash, which one font
+    # configuration maps to one file), the glyphs, and how a variable face is set.
+    key = (self.hash, self.index, self.glyph_count, len(self.file_content),
+           tuple(sorted(to_unicode)), hinting, tuple(sorted(self.missing.items())),
+           tuple(sorted(self.variations.items())), self.weight, self.font_size, self.style)
+    kept = cache.get(key)
+    if kept is None:
+        unshared_clean(self, to_unicode, hinting)
+        cache[key] = self.file_content, dict(self.variations)
+    else:
+        self.file_content = kept[0]
+        self.variations.update(kept[1])
+
+
+@contextmanager
+def shared_font_subsets() -> Iterator[None]:
+    """Within it, a face cut down to the same glyphs for another page is cut once."""
+    # One batch, one font configuration: the cache never outlives the faces it names.
+    Font.clean = _clean
+    outer = getattr(_subsets, "cache", None)
+    _subsets.cache = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _subsets.cache = outer
