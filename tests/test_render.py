@@ -13,17 +13,20 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree.ElementTree import Element
 
 import pikepdf
 import pypdf
 import pypdfium2 as pdfium
 import pytest
+import tinyhtml5
 from factories import NAMES, NOW, cambridge_series, make_keys, step_series
 from pdfcheck import drawn_glyphs, embedded_font_names, pdf_text, shows_name
 from PIL import Image, ImageChops
 from weasyprint import HTML, css
+from weasyprint.formatting_structure import boxes
 
-from results_online.build.render import chart, weasy, weasy_speed
+from results_online.build.render import chart, weasy, weasy_layout, weasy_speed
 from results_online.build.render import statements as statements_module
 from results_online.build.render.statements import (
     RenderedStatement,
@@ -260,12 +263,18 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Lines shaped once per batch, pseudo-element styles shared, PDF objects serialised
-    # once (weasy_speed.py), print HTML without ids or lang (_statement_body.html), the
+    # once, print HTML parsed by expat, font subsets cut once (weasy_speed.py), box
+    # sizes resolved once, flow tests answered once, no empty margin boxes
+    # (weasy_layout.py), print HTML without ids or lang (_statement_body.html), the
     # chart's frame a form XObject (chart.py).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
     monkeypatch.setattr(statements_module, "shared_pseudo_styles", nullcontext)
     monkeypatch.setattr(weasy, "serialise_once", lambda pdf: None)
+    monkeypatch.setattr(statements_module, "parsed_html", lambda markup: HTML(string=markup))
+    monkeypatch.setattr(statements_module, "quicker_layout", nullcontext)
+    monkeypatch.setattr(statements_module, "shared_font_subsets", nullcontext)
+    monkeypatch.setattr(boxes.Box, "is_in_normal_flow", weasy_layout.unshared_in_normal_flow)
     monkeypatch.setattr(renderer(), "print_only", False)
     monkeypatch.setattr(chart, "draw_form", lambda stream, ops, bbox: stream.stream.append(ops))
     plain = renderer().render_batch(statements, tmp_path / "plain", NOW)
@@ -333,6 +342,22 @@ def test_a_line_every_page_shares_is_made_ready_to_draw_once(
     assert made[1] == made[0], made
 
 
+def test_the_print_html_parses_by_expat_to_the_tree_tinyhtml5_makes(
+        statements: tuple[Statement, ...], monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [statements_module._item(s) for s in statements]
+    for slots in (True, False):  # the batch's QR slots, and the QR as SVG rectangles
+        markup = renderer()._print_html(items, embed_css=False, slots=slots)
+        html5 = _tree(HTML(string=markup).etree_element)
+        with monkeypatch.context() as m:
+            m.setattr(tinyhtml5, "parse", None)  # expat, not a fallback to tinyhtml5
+            assert _tree(weasy_speed.parsed_html(markup).etree_element) == html5
+
+
+def _tree(element: Element) -> tuple[object, ...]:
+    return (element.tag, sorted(element.attrib.items()), element.text, element.tail,
+            [_tree(child) for child in element])
+
+
 def test_a_shared_line_is_only_shared_in_the_same_style(tmp_path: Path) -> None:
     styles = ("", "font-weight: 700", "font-style: italic", "font-size: 14pt",
               "letter-spacing: 0.1em", "word-spacing: 1em", "font-variant: small-caps",
@@ -342,6 +367,33 @@ def test_a_shared_line_is_only_shared_in_the_same_style(tmp_path: Path) -> None:
     paths = tmp_path / "shared.pdf", tmp_path / "apart.pdf"
     with weasy_speed.shared_line_breaks():
         HTML(string=page).write_pdf(paths[0])
+    HTML(string=page).write_pdf(paths[1])
+    assert ImageChops.difference(*(_image(p) for p in paths)).getbbox() is None
+
+
+def test_box_sizes_are_only_shared_for_the_same_style_and_containing_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Boxes of one style in containers of different widths (floats and flex items
+    # shrink to their text), and table cells of one style with different collapsed
+    # borders (their columns'), which border-box sizing reads.
+    sheet = ("<style>@page { @top-center { content: 'head' } } .fit { float: left; clear: left }"
+             ".row { display: flex }"
+             ".a { width: 50%; padding: 5%; border: 1px solid }"
+             ".b { box-sizing: border-box; width: 80%; border: 3px solid; padding: 2mm }"
+             ".c { margin: 0 10%; height: 20% }"
+             "table { border-collapse: collapse; width: 80% } col.thick { border: 7px solid }"
+             "td { border: 1px solid; box-sizing: border-box; width: 20%; padding: 1% }</style>")
+    cols = '<colgroup><col class="thick"><col><col></colgroup>'
+    table = f"<table>{cols}{'<tr>' + '<td>cell</td>' * 3 + '</tr>'}</table>"
+    texts = ("x", "a much longer text than the first", "mid text")
+    fits = "".join(f'<div class="fit"><p class="a">{t}</p><p class="b">{t}</p>'
+                   f'<p class="c">{t}</p></div>' for t in texts)
+    flex = '<div class="row">' + "".join(f'<p class="a">{t}</p>' for t in texts) + "</div>"
+    page = sheet + table + flex + fits
+    paths = tmp_path / "shared.pdf", tmp_path / "apart.pdf"
+    with weasy_layout.quicker_layout():
+        HTML(string=page).write_pdf(paths[0])
+    monkeypatch.setattr(boxes.Box, "is_in_normal_flow", weasy_layout.unshared_in_normal_flow)
     HTML(string=page).write_pdf(paths[1])
     assert ImageChops.difference(*(_image(p) for p in paths)).getbbox() is None
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
-from weasyprint import CSS, HTML
+from weasyprint import CSS
 from weasyprint.document import Document, DocumentMetadata, Page
 from weasyprint.text.fonts import FontConfiguration
 
@@ -57,7 +57,13 @@ from results_online.build.render.weasy import (
     metadata,
     paint_into_slot,
 )
-from results_online.build.render.weasy_speed import shared_line_breaks, shared_pseudo_styles
+from results_online.build.render.weasy_layout import quicker_layout
+from results_online.build.render.weasy_speed import (
+    parsed_html,
+    shared_font_subsets,
+    shared_line_breaks,
+    shared_pseudo_styles,
+)
 from results_online.errors import BuildError
 from results_online.keys.seal import Seal
 from results_online.model import Statement
@@ -141,14 +147,15 @@ class Renderer:
         ``now`` is the PDFs' creation time; with a ``seal`` each PDF is sealed.
         """
         # Lines are shared from layout to the last page's drawing (weasy_speed.py).
-        with _collector_paused(), shared_line_breaks():
+        with (_collector_paused(), shared_line_breaks(), quicker_layout(),
+              shared_font_subsets()):
             return self._render_batch(statements, out_dir, now, seal)
 
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,
                       seal: Seal | None) -> list[_Paths]:
         items = [_item(s) for s in statements]
         with shared_pseudo_styles():
-            document = HTML(string=self._print_html(items, embed_css=False, slots=True)).render(
+            document = parsed_html(self._print_html(items, embed_css=False, slots=True)).render(
                 font_config=self.fonts, stylesheets=[self.css])
         pages = _page_per_statement(document, statements)
         web = self.env.get_template("statement_web.html")

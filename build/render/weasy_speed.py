@@ -24,6 +24,13 @@ drawn with them are the same, to the pixel and in their text, as pages drawn wit
   though it shares the elements' own when they are equal: 392 styles a statement.
   Within it, a pseudo-element whose element has the same (shared) style and whose
   cascade holds the same declarations gets the style already computed for it.
+- ``shared_font_subsets``: each page's PDF has its own font subsets, and most pages
+  of a batch use the same glyphs of a face as another page (510 subsets for 200
+  statements, 205 of them different): within it, a face cut down to the same glyphs
+  is cut once a batch.
+- ``parsed_html``: tinyhtml5, WeasyPrint's HTML parser, is pure Python and took 1.9
+  ms a statement; the print HTML is also well-formed XML, which expat parses into
+  the same tree (the tests compare the two) in a thirtieth of the time.
 """
 
 from __future__ import annotations
@@ -34,11 +41,16 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
+import cssselect2
 import pydyf
+from weasyprint import HTML
 from weasyprint.css import StyleFor
 from weasyprint.layout import inline
+from weasyprint.pdf.fonts import Font
 from weasyprint.text.line_break import Layout
+from weasyprint.urls import URLFetcher
 
 
 def serialise_once(pdf: Any) -> None:
@@ -210,3 +222,99 @@ def shared_pseudo_styles() -> Iterator[None]:
         yield
     finally:
         _styles.on = outer
+
+
+_XMLNS = "{http://www.w3.org/2000/xmlns/}xmlns"
+
+
+class _Html5Tree:
+    """An expat target that builds the tree tinyhtml5 builds from the same markup."""
+
+    def __init__(self) -> None:
+        self._builder = TreeBuilder()
+        self._namespace: str | None = None
+
+    def start_ns(self, prefix: str, uri: str) -> None:
+        # tinyhtml5 keeps a foreign element's xmlns as an attribute; expat consumes it.
+        if not prefix:
+            self._namespace = uri
+
+    def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        if self._namespace is not None:
+            attrs[_XMLNS], self._namespace = self._namespace, None
+        return self._builder.start(tag, attrs)
+
+    def end(self, tag: str) -> Element:
+        return self._builder.end(tag)
+
+    def data(self, data: str) -> None:
+        self._builder.data(data)
+
+    def close(self) -> Element:
+        root = self._builder.close()
+        # HTML drops the white space before <head> and puts what follows </body> at
+        # the end of the body.
+        root.text = None
+        body = root.find("body")
+        if body is not None:
+            after, body.tail, root.tail = (body.tail or "") + (root.tail or ""), None, None
+            last = body[-1] if len(body) else None
+            if last is None:
+                body.text = (body.text or "") + after or None
+            else:
+                last.tail = (last.tail or "") + after or None
+        return root
+
+
+def parsed_html(markup: str) -> HTML:
+    """``HTML(string=markup)``, parsed by expat when the markup is well-formed XML."""
+    # Our template's output: user text in it is escaped, so it declares no entities.
+    parser = XMLParser(target=_Html5Tree())  # noqa: S314
+    try:
+        parser.feed(markup)
+        root: Element = parser.close()
+    except ParseError:
+        return HTML(string=markup)
+    html: Any = HTML.__new__(HTML)  # what HTML.__init__ sets, from our tree
+    html.base_url, html.url_fetcher, html.media_type = None, URLFetcher(), "print"
+    html.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+    html.etree_element = html.wrapper_element.etree_element
+    out: HTML = html
+    return out
+
+
+unshared_clean = Font.clean
+_subsets = threading.local()  # this thread's cache while in shared_font_subsets, else None
+
+
+def _clean(self: Any, to_unicode: dict[int, str], hinting: bool) -> None:
+    cache: dict[tuple[Any, ...], tuple[bytes, dict[str, Any]]] | None = getattr(
+        _subsets, "cache", None)
+    if cache is None:
+        unshared_clean(self, to_unicode, hinting)
+        return
+    # What clean reads: the face (its description's hash, which one font
+    # configuration maps to one file), the glyphs, and how a variable face is set.
+    key = (self.hash, self.index, self.glyph_count, len(self.file_content),
+           tuple(sorted(to_unicode)), hinting, tuple(sorted(self.missing.items())),
+           tuple(sorted(self.variations.items())), self.weight, self.font_size, self.style)
+    kept = cache.get(key)
+    if kept is None:
+        unshared_clean(self, to_unicode, hinting)
+        cache[key] = self.file_content, dict(self.variations)
+    else:
+        self.file_content = kept[0]
+        self.variations.update(kept[1])
+
+
+@contextmanager
+def shared_font_subsets() -> Iterator[None]:
+    """Within it, a face cut down to the same glyphs for another page is cut once."""
+    # One batch, one font configuration: the cache never outlives the faces it names.
+    Font.clean = _clean
+    outer = getattr(_subsets, "cache", None)
+    _subsets.cache = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _subsets.cache = outer
