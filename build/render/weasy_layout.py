@@ -30,6 +30,8 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.layout import absolute, block, column, grid, inline, page, percent, table
 from weasyprint.layout import float as floats
 
+from results_online.build.render.weasy_speed import batch_cache
+
 unshared_in_normal_flow = boxes.Box.is_in_normal_flow
 _IN_FLOW: dict[tuple[Any, Any], bool] = {}
 
@@ -57,7 +59,7 @@ _BORDERS = ("border_top_width", "border_right_width", "border_bottom_width",
 _SET = ("margin_top", "margin_right", "margin_bottom", "margin_left", "padding_top",
         "padding_right", "padding_bottom", "padding_left", "width", "min_width",
         "max_width", "height", "min_height", "max_height", *_BORDERS)
-_sizes = threading.local()  # this thread's cache while in shared_box_sizes, else None
+_sizes = threading.local()  # this thread's cache while in quicker_layout, else None
 
 
 def _resolve_percentages(box: Any, containing_block: Any) -> None:
@@ -114,9 +116,5 @@ def quicker_layout() -> Iterator[None]:
     for module in _CALLERS:
         module.resolve_percentages = _resolve_percentages
     layout.make_margin_boxes = _make_margin_boxes
-    outer = getattr(_sizes, "cache", None)
-    _sizes.cache = {} if outer is None else outer
-    try:
+    with batch_cache(_sizes):
         yield
-    finally:
-        _sizes.cache = outer

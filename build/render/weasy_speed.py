@@ -312,9 +312,16 @@ def shared_font_subsets() -> Iterator[None]:
     """Within it, a face cut down to the same glyphs for another page is cut once."""
     # One batch, one font configuration: the cache never outlives the faces it names.
     Font.clean = _clean
-    outer = getattr(_subsets, "cache", None)
-    _subsets.cache = {} if outer is None else outer
+    with batch_cache(_subsets):
+        yield
+
+
+@contextmanager
+def batch_cache(local: threading.local) -> Iterator[None]:
+    """``local.cache``, this thread's dict until the block ends (an outer block's, if any)."""
+    outer = getattr(local, "cache", None)
+    local.cache = {} if outer is None else outer
     try:
         yield
     finally:
-        _subsets.cache = outer
+        local.cache = outer
