@@ -97,7 +97,7 @@ class Joiner:
             dropped = _drop_signatures(src)
             out.pages.extend(src.pages)
             if number == 0 and "/OutputIntents" in src.Root:
-                out.Root.OutputIntents = _copy(out, src.Root.OutputIntents)
+                out.Root.OutputIntents = copy_object(out, src.Root.OutputIntents)
             root = src.Root.get("/StructTreeRoot")
             if root is not None:
                 keys = _parent_keys(root)
@@ -112,11 +112,11 @@ class Joiner:
                             continue
                         if Name.P in kid:
                             del kid[Name.P]
-                        copied = _copy(out, kid)
+                        copied = copy_object(out, kid)
                         self.ids += _adopt(copied, self.document, f"s{number}-")
                         self.document.K.append(copied)
                 kept = [(key, value) for key, value in keys if not _points_at(value, dropped)]
-                for (key, _), copied in zip(kept, _copy_all(out, src, [v for _, v in kept]),
+                for (key, _), copied in zip(kept, copy_all(out, src, [v for _, v in kept]),
                                             strict=True):
                     self.nums += [key + shift, copied]
                 self.next_key += max((k for k, _ in keys), default=-1) + 1
@@ -274,19 +274,19 @@ def _adopt(element: Object, parent: Object, prefix: str) -> list[tuple[str, Obje
     return ids
 
 
-def _copy(out: Pdf, obj: Object) -> Object:
+def copy_object(out: Pdf, obj: Object) -> Object:
     """``obj`` of another PDF in ``out``: qpdf copies indirect objects, direct ones are rebuilt."""
     if obj.is_indirect:
         return out.copy_foreign(obj)
     if isinstance(obj, Array):
-        return Array([_copy(out, item) for item in obj])
+        return Array([copy_object(out, item) for item in obj])
     if isinstance(obj, Dictionary):
-        return Dictionary({key: _copy(out, value) for key, value in obj.items()})
+        return Dictionary({key: copy_object(out, value) for key, value in obj.items()})
     return obj
 
 
-def _copy_all(out: Pdf, src: Pdf, values: list[Object]) -> list[Object]:
-    """``_copy`` of each of ``values``, in one qpdf call (each a call of its own was slow)."""
+def copy_all(out: Pdf, src: Pdf, values: list[Object]) -> list[Object]:
+    """``copy_object`` of each of ``values``, in one qpdf call (each a call of its own was slow)."""
     if not values:
         return []
     copied = out.copy_foreign(src.make_indirect(Array(values)))

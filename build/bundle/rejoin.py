@@ -24,7 +24,7 @@ from pathlib import Path
 from pikepdf import Name, Object, Pdf
 from weasyprint.document import DocumentMetadata
 
-from results_online.build.bundle.pdfjoin import Joined, Joiner, Part, _copy, _copy_all, digest
+from results_online.build.bundle.pdfjoin import Joined, Joiner, Part, copy_all, copy_object, digest
 from results_online.build.output import carry
 from results_online.names import bundle_path
 
@@ -143,17 +143,17 @@ class _Previous:
         out, number = joiner.out, len(joiner.parts)
         out.pages.extend(self.pdf.pages[at.page:at.page + part.pages])
         if number == 0 and "/OutputIntents" in self.pdf.Root:
-            out.Root.OutputIntents = _copy(out, self.pdf.Root.OutputIntents)
+            out.Root.OutputIntents = copy_object(out, self.pdf.Root.OutputIntents)
         for kid in self.kids[at.kid:at.kid + part.kids]:
             del kid[Name.P]  # the kept file's Document element: not to be dragged along
-            copied = _copy(out, kid)
+            copied = copy_object(out, kid)
             copied.P = joiner.document
             joiner.document.K.append(copied)
         ids = self.ids.get(f"s{number}", [])
-        joiner.ids += zip((name for name, _ in ids), _copy_all(out, self.pdf, [r for _, r in ids]),
+        joiner.ids += zip((name for name, _ in ids), copy_all(out, self.pdf, [r for _, r in ids]),
                           strict=True)
         keys = [k for k in range(at.key, at.key + part.keys) if k in self.values]
-        for key, copied in zip(keys, _copy_all(out, self.pdf, [self.values[k] for k in keys]),
+        for key, copied in zip(keys, copy_all(out, self.pdf, [self.values[k] for k in keys]),
                                strict=True):
             joiner.nums += [key, copied]
         joiner.next_key += part.keys
