@@ -29,8 +29,8 @@ from weasyprint.document import DocumentMetadata
 
 from results_online.build.bundle.explanation import explanation_pdf
 from results_online.build.bundle.overview import overview_html, statement_pdf_name
-from results_online.build.bundle.pdfjoin import join_parts
-from results_online.build.bundle.rejoin import Joins, read_kept, rejoin, write_kept
+from results_online.build.bundle.pdfjoin import Joined
+from results_online.build.bundle.rejoin import Joins, Kept, read_kept, rejoin, write_kept
 from results_online.build.bundle.spreadsheet import Kind, Sheet, workbook
 from results_online.build.render.sealpdf import SEAL_REASON, seal_pdf
 from results_online.build.render.statements import RenderedStatement
@@ -95,16 +95,13 @@ def build_bundle(series: Series, centre: Centre, rendered: Sequence[RenderedStat
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     items = sorted(rendered, key=lambda r: statement_order(r.statement))
-    pdfs = [r.pdf.read_bytes() for r in items]
     code = series.info.code
     kept = None
     if joins is not None and joins.previous is not None:
         kept = read_kept(joins.previous, centre.number, code)
-    joined = rejoin(kept, pdfs, statements_meta(series, centre, now))
+    data, joined = _zip(series, centre, items, explanation, kept=kept, now=now, seal=seal)
     if joins is not None:
         write_kept(joins.into, centre.number, code, joined)
-    data = _zip(series, centre, items, explanation, pdfs=pdfs, combined=joined.pdf, now=now,
-                seal=seal)
     path = bundle_file(out_dir, centre.number, code)
     _write_atomic(path, encrypt_to(data, centre))
     people = {r.statement.entry.candidate.candidate_id for r in items}
@@ -128,10 +125,7 @@ def statement_order(s: Statement) -> tuple[int, int, str, str]:
 def centre_zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
                explanation: bytes, *, now: datetime, seal: Seal | None = None) -> bytes:
     """The centre's zip: results.csv and .xlsx, the PDFs, the explanation and index.html."""
-    pdfs = [r.pdf.read_bytes() for r in items]
-    combined = join_parts(pdfs, statements_meta(series, centre, now)).pdf
-    return _zip(series, centre, items, explanation, pdfs=pdfs, combined=combined, now=now,
-                seal=seal)
+    return _zip(series, centre, items, explanation, kept=None, now=now, seal=seal)[0]
 
 
 def statements_meta(series: Series, centre: Centre, now: datetime) -> DocumentMetadata:
@@ -142,10 +136,13 @@ def statements_meta(series: Series, centre: Centre, now: datetime) -> DocumentMe
 
 
 def _zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
-         explanation: bytes, *, pdfs: Sequence[bytes], combined: bytes, now: datetime,
-         seal: Seal | None) -> bytes:
-    """``centre_zip`` of statements whose PDFs (``pdfs``) and joined PDF are made."""
+         explanation: bytes, *, kept: Kept | None, now: datetime,
+         seal: Seal | None) -> tuple[bytes, Joined]:
+    """``centre_zip``, its statements.pdf made from ``kept`` where it can, and that join."""
     stamp = board_time(series.info.centres_release, series.info.zone).timetuple()[:6]
+    pdfs = [r.pdf.read_bytes() for r in items]
+    joined = rejoin(kept, pdfs, statements_meta(series, centre, now))
+    combined = joined.pdf
     if seal is not None:  # the statements' own seals do not survive the join: seal it anew
         combined = seal_pdf(combined, seal, SEAL_REASON)
     files: list[tuple[str, bytes]] = [
@@ -167,7 +164,7 @@ def _zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
                                   else zipfile.ZIP_DEFLATED)
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
-    return buffer.getvalue()
+    return buffer.getvalue(), joined
 
 
 def result_rows(series: Series, statements: Sequence[Statement]) -> Iterator[list[str]]:
