@@ -139,7 +139,8 @@ def _write_reduced(source: Path, index: int, used: set[int], path: Path) -> bool
     face = hb.Face(hb.Blob.from_file_path(os.fspath(source)), index)
     if not face.glyph_count:  # HarfBuzz reads what is not a font as an empty face
         raise ValueError(f"{source.name} holds no glyphs")
-    covered = {u for u in used | _ASCII if u in face.unicodes}
+    available = face.unicodes  # HarfBuzz collects the set anew on every access
+    covered = {u for u in used | _ASCII if u in available}
     if not any(_is_wide(u) for u in covered):
         return False  # the series' wide characters (emoji, say) are not in this face
     # In HarfBuzz: fontTools took half a second a face to read and cut the 65,000 glyphs
