@@ -26,7 +26,7 @@ from PIL import Image, ImageChops
 from weasyprint import HTML, css
 from weasyprint.formatting_structure import boxes
 
-from results_online.build.render import chart, weasy, weasy_layout, weasy_speed
+from results_online.build.render import chart, weasy, weasy_document, weasy_layout
 from results_online.build.render import statements as statements_module
 from results_online.build.render.statements import (
     RenderedStatement,
@@ -262,11 +262,11 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Lines shaped once per batch, pseudo-element styles shared, PDF objects serialised
-    # once, print HTML parsed by expat, font subsets cut once (weasy_speed.py), box
-    # sizes resolved once, flow tests answered once, no empty margin boxes
-    # (weasy_layout.py), print HTML without ids or lang (_statement_body.html), the
-    # chart's frame a form XObject (chart.py).
+    # Lines shaped once per batch, pseudo-element styles shared, print HTML parsed by
+    # expat (weasy_document.py), PDF objects serialised once, font subsets cut once
+    # (weasy_speed.py), box sizes resolved once, flow tests answered once, no empty
+    # margin boxes (weasy_layout.py), print HTML without ids or lang
+    # (_statement_body.html), the chart's frame a form XObject (chart.py).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
     monkeypatch.setattr(statements_module, "shared_pseudo_styles", nullcontext)
@@ -328,13 +328,13 @@ def test_a_batch_computes_a_style_once_not_once_a_page(
 def test_a_line_every_page_shares_is_made_ready_to_draw_once(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[int] = []
-    original = weasy_speed._unshared_reactivate
+    original = weasy_document._unshared_reactivate
 
     def counted(layout: object, style: object) -> None:
         made[-1] += 1
         original(layout, style)
 
-    monkeypatch.setattr(weasy_speed, "_unshared_reactivate", counted)
+    monkeypatch.setattr(weasy_document, "_unshared_reactivate", counted)
     for copies in (1, 4):
         made.append(0)
         renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
@@ -350,7 +350,7 @@ def test_the_print_html_parses_by_expat_to_the_tree_tinyhtml5_makes(
         html5 = _tree(HTML(string=markup).etree_element)
         with monkeypatch.context() as m:
             m.setattr(tinyhtml5, "parse", None)  # expat, not a fallback to tinyhtml5
-            assert _tree(weasy_speed.parsed_html(markup).etree_element) == html5
+            assert _tree(weasy_document.parsed_html(markup).etree_element) == html5
 
 
 def _tree(element: Element) -> tuple[object, ...]:
@@ -365,7 +365,7 @@ def test_a_shared_line_is_only_shared_in_the_same_style(tmp_path: Path) -> None:
     text = "Result 1 (88 marks) ffi " * 3
     page = "".join(f'<p style="width: 40mm; {style}">{text}</p>' for style in styles)
     paths = tmp_path / "shared.pdf", tmp_path / "apart.pdf"
-    with weasy_speed.shared_line_breaks():
+    with weasy_document.shared_line_breaks():
         HTML(string=page).write_pdf(paths[0])
     HTML(string=page).write_pdf(paths[1])
     assert ImageChops.difference(*(_image(p) for p in paths)).getbbox() is None

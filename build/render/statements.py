@@ -57,13 +57,13 @@ from results_online.build.render.weasy import (
     metadata,
     paint_into_slot,
 )
-from results_online.build.render.weasy_layout import quicker_layout
-from results_online.build.render.weasy_speed import (
+from results_online.build.render.weasy_document import (
     parsed_html,
-    shared_font_subsets,
     shared_line_breaks,
     shared_pseudo_styles,
 )
+from results_online.build.render.weasy_layout import quicker_layout
+from results_online.build.render.weasy_speed import shared_font_subsets
 from results_online.errors import BuildError
 from results_online.keys.seal import Seal
 from results_online.model import Statement
@@ -146,7 +146,7 @@ class Renderer:
 
         ``now`` is the PDFs' creation time; with a ``seal`` each PDF is sealed.
         """
-        # Lines are shared from layout to the last page's drawing (weasy_speed.py).
+        # Lines are shared from layout to the last page's drawing (weasy_document.py).
         with (_collector_paused(), shared_line_breaks(), quicker_layout(),
               shared_font_subsets()):
             return self._render_batch(statements, out_dir, now, seal)
