@@ -56,6 +56,7 @@ _lines = threading.local()  # this thread's cache while in shared_line_breaks, e
 
 
 def _split_first_line(text: str, style: Any, context: Any, *width: Any, **start: Any) -> Any:
+    """split_first_line; within shared_line_breaks, a line broken before is taken from the cache."""
     # width: max_width, justification_spacing; start: is_line_start (and minimum)
     cache: dict[tuple[Any, ...], Any] | None = getattr(_lines, "cache", None)
     if cache is None:
@@ -76,6 +77,7 @@ _unshared_deactivate = Layout.deactivate
 
 
 def _reactivate(self: Any, style: Any) -> None:
+    """Layout.reactivate; a shared line made ready stays so until the batch ends."""
     if self.__dict__.get("_results_live"):
         return
     _unshared_reactivate(self, style)
@@ -86,6 +88,7 @@ def _reactivate(self: Any, style: Any) -> None:
 
 
 def _deactivate(self: Any) -> None:
+    """Layout.deactivate, but not of a shared line kept ready for the batch."""
     if not self.__dict__.get("_results_live"):
         _unshared_deactivate(self)
 
@@ -118,6 +121,7 @@ _styles = threading.local()  # this thread's switch while in shared_pseudo_style
 
 def _set_computed_styles(self: Any, element: Any, parent: Any, root: Any = None,
                          pseudo_type: str | None = None, **rest: Any) -> None:
+    """StyleFor.set_computed_styles; within shared_pseudo_styles, equal pseudo styles shared."""
     if (pseudo_type is None or parent is not element or not hasattr(element, "tag")
             or not getattr(_styles, "on", False)):  # page margin boxes have no tag
         _unshared_style(self, element, parent, root, pseudo_type, **rest)
@@ -166,22 +170,27 @@ class _Html5Tree:
         self._namespace: str | None = None
 
     def start_ns(self, prefix: str, uri: str) -> None:
+        """Note a default namespace, for the element it is declared on."""
         # tinyhtml5 keeps a foreign element's xmlns as an attribute; expat consumes it.
         if not prefix:
             self._namespace = uri
 
     def start(self, tag: str, attrs: dict[str, str]) -> Element:
+        """Open an element, with the xmlns attribute tinyhtml5 keeps on a foreign one."""
         if self._namespace is not None:
             attrs[_XMLNS], self._namespace = self._namespace, None
         return self._builder.start(tag, attrs)
 
     def end(self, tag: str) -> Element:
+        """Close the element ``tag``."""
         return self._builder.end(tag)
 
     def data(self, data: str) -> None:
+        """Add text to the open element."""
         self._builder.data(data)
 
     def close(self) -> Element:
+        """The root, its white space placed where an HTML parser places it."""
         root = self._builder.close()
         # HTML drops the white space before <head> and puts what follows </body> at
         # the end of the body.

@@ -76,6 +76,7 @@ def _stream_data(self: Any) -> bytes:
 
 
 def _deflated(raw: bytes) -> bytes:
+    """``raw`` deflated at zlib's default level; a stream deflated before, from the cache."""
     key = hashlib.blake2b(raw, digest_size=16).digest()
     kept = _DEFLATED.get(key)
     if kept is None:
@@ -91,6 +92,7 @@ _subsets = threading.local()  # this thread's cache while in shared_font_subsets
 
 
 def _clean(self: Any, to_unicode: dict[int, str], hinting: bool) -> None:
+    """Font.clean; within shared_font_subsets, a subset cut before is taken from the cache."""
     cache: dict[tuple[Any, ...], tuple[bytes, dict[str, Any]]] | None = getattr(
         _subsets, "cache", None)
     if cache is None:
