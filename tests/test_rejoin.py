@@ -14,6 +14,7 @@ import pytest
 from weasyprint import HTML
 
 from results_online.build.bundle import pdfjoin
+from results_online.build.bundle import rejoin as rejoin_module
 from results_online.build.bundle.pdfjoin import Joined, Joiner, Part, join_parts
 from results_online.build.bundle.rejoin import Kept, read_kept, rejoin, write_kept
 from results_online.build.render.weasy import metadata
@@ -53,9 +54,9 @@ def _reading(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     read: list[bytes] = []
     add = Joiner.add
 
-    def counted(self: Joiner, data: bytes) -> Part:
+    def counted(self: Joiner, data: bytes, *known: str | None) -> Part:
         read.append(data)
-        return add(self, data)
+        return add(self, data, *known)
 
     monkeypatch.setattr(Joiner, "add", counted)
     return read
@@ -90,6 +91,24 @@ def test_a_changed_statement_is_read_and_the_others_copied(sources: list[bytes],
     read = _reading(monkeypatch)
     rejoin(kept, now, AFTER)
     assert read == [now[2]]
+
+
+def test_each_statement_is_hashed_once(sources: list[bytes], kept: Kept,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    hashed: list[bytes] = []
+    real = pdfjoin.digest
+
+    def counted(data: bytes) -> str:
+        hashed.append(data)
+        return real(data)
+
+    for module in (pdfjoin, rejoin_module):
+        monkeypatch.setattr(module, "digest", counted)
+    now = [*sources[:2], _pdf("Cy", 76), *sources[3:]]  # one read, the others copied
+    for previous in (kept, None):
+        hashed.clear()
+        rejoin(previous, now, AFTER)
+        assert hashed == now
 
 
 def test_without_a_kept_file_every_statement_is_read(sources: list[bytes], tmp_path: Path,

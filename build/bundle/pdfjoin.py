@@ -89,8 +89,11 @@ class Joiner:
         self.next_key = 0
         self.parts: list[Part] = []
 
-    def add(self, data: bytes) -> Part:
-        """Copy the pages and structure of the PDF ``data`` after those added so far."""
+    def add(self, data: bytes, known_digest: str | None = None) -> Part:
+        """Copy the pages and structure of the PDF ``data`` after those added so far.
+
+        ``known_digest`` is ``digest(data)``, when the caller has it: not hashed again.
+        """
         out, number, shift = self.out, len(self.parts), self.next_key
         with Pdf.open(io.BytesIO(data)) as src:
             first, kids = len(out.pages), len(self.document.K)
@@ -120,7 +123,8 @@ class Joiner:
                                             strict=True):
                     self.nums += [key + shift, copied]
                 self.next_key += max((k for k, _ in keys), default=-1) + 1
-            part = Part(digest(data), len(out.pages) - first, self.next_key - shift,
+            part = Part(digest(data) if known_digest is None else known_digest,
+                        len(out.pages) - first, self.next_key - shift,
                         len(self.document.K) - kids, root is not None, src.pdf_version)
         self.parts.append(part)
         return part

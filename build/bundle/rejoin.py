@@ -92,16 +92,17 @@ def carry_kept(old: Path, out: Path, centres: Sequence[str], series_code: str) -
 def rejoin(kept: Kept | None, sources: Sequence[bytes], meta: DocumentMetadata) -> Joined:
     """``join_parts`` of ``sources``; what ``kept`` holds at the same place is copied from it."""
     parts = kept.parts if kept is not None else ()
-    same = [i < len(parts) and parts[i].digest == digest(data) for i, data in enumerate(sources)]
+    digests = [digest(data) for data in sources]  # once each: compared here, kept in the parts
+    same = [i < len(parts) and parts[i].digest == d for i, d in enumerate(digests)]
     # Opening the kept file costs about what joining 30 statements does.
     previous = _Previous(kept.pdf) if kept is not None and 2 * sum(same) >= len(sources) else None
     joiner = Joiner()
     at = _Offsets()
-    for number, data in enumerate(sources):
+    for number, (data, data_digest) in enumerate(zip(sources, digests, strict=True)):
         if previous is not None and same[number] and at.matches(joiner):
             previous.copy_into(joiner, parts[number], at)
         else:
-            joiner.add(data)
+            joiner.add(data, data_digest)
         if number < len(parts):
             at.advance(parts[number])
     return joiner.finish(meta)
