@@ -34,13 +34,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import psutil
+from _timing import timed_calls
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -128,33 +128,19 @@ def _csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 @contextmanager
 def timed_stages() -> Iterator[dict[str, float]]:
     """Wrap each stage function so its seconds add up under its name."""
+    stages = ((name, _stage_owner(module), attr) for name, (module, attr) in STAGES.items())
+    with timed_calls(stages, time.perf_counter) as spent:
+        yield spent
+
+
+def _stage_owner(module: str) -> Any:
+    """The module, or the class of ``module.Class``, that holds a stage function."""
     import importlib
 
-    spent: dict[str, float] = defaultdict(float)
-    undo: list[Callable[[], None]] = []
-    for name, (module, attr) in STAGES.items():
-        owner: Any
-        if module.rsplit(".", 1)[1][0].isupper():  # a class: module.Class
-            path, cls = module.rsplit(".", 1)
-            owner = getattr(importlib.import_module(path), cls)
-        else:
-            owner = importlib.import_module(module)
-        original = getattr(owner, attr)
-
-        def wrapper(*args: Any, _f: Any = original, _n: str = name, **kwargs: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                return _f(*args, **kwargs)
-            finally:
-                spent[_n] += time.perf_counter() - t0
-
-        setattr(owner, attr, wrapper)
-        undo.append(lambda o=owner, a=attr, f=original: setattr(o, a, f))
-    try:
-        yield spent
-    finally:
-        for u in undo:
-            u()
+    if module.rsplit(".", 1)[1][0].isupper():  # a class: module.Class
+        path, cls = module.rsplit(".", 1)
+        return getattr(importlib.import_module(path), cls)
+    return importlib.import_module(module)
 
 
 class TreeMemory:

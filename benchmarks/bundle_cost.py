@@ -17,8 +17,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -35,23 +33,9 @@ PIECES = {"statements.pdf": ("centre", "rejoin"), "of it qpdf's write": ("pdfjoi
           "age": ("centre", "encrypt_to")}
 
 
-def _wrap(owner: Any, name: str, label: str, spent: dict[str, float]) -> Callable[[], None]:
-    """Add the CPU of each call of ``owner.name`` to ``spent[label]``; return the undo."""
-    original = getattr(owner, name)
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        t0 = time.process_time()
-        try:
-            return original(*args, **kwargs)
-        finally:
-            spent[label] += time.process_time() - t0
-
-    setattr(owner, name, wrapper)
-    return lambda: setattr(owner, name, original)
-
-
 def main() -> None:
     """Build the series, then time the bundles."""
+    from _timing import timed_calls
     from build_scale import PER_CENTRE, write_series
 
     from results_online.build.amend import plan_into
@@ -92,19 +76,16 @@ def main() -> None:
                             now=NOW, joins=kept)
         runs = {"made afresh": (first, Joins(root / "fresh")),
                 f"amended, {args.changed} changed": (changed, Joins(root / "new", kept.into))}
+        modules = {"centre": centre, "pdfjoin": pdfjoin}
+        pieces_at = [(label, *_owner(modules[m], name)) for label, (m, name) in PIECES.items()]
         for title, (items, joins) in runs.items():
-            spent: dict[str, float] = defaultdict(float)
-            modules = {"centre": centre, "pdfjoin": pdfjoin}
-            undo = [_wrap(*_owner(modules[m], name), label, spent)
-                    for label, (m, name) in PIECES.items()]
             totals = []
-            for _ in range(args.rounds):
-                t0 = time.process_time()
-                centre.build_bundle(series, series.centre(number), items, explanation,
-                                    root / "c", now=NOW, joins=joins)
-                totals.append(time.process_time() - t0)
-            for u in undo:
-                u()
+            with timed_calls(pieces_at, time.process_time) as spent:
+                for _ in range(args.rounds):
+                    t0 = time.process_time()
+                    centre.build_bundle(series, series.centre(number), items, explanation,
+                                        root / "c", now=NOW, joins=joins)
+                    totals.append(time.process_time() - t0)
             pieces = ", ".join(f"{k} {spent[k] / args.rounds:.3f}" for k in PIECES)
             print(f"bundle of {len(items)} statements, {title}: {statistics.median(totals):.3f} s "
                   f"CPU (median of {args.rounds}); {pieces}")
