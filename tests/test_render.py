@@ -21,6 +21,7 @@ import pypdfium2 as pdfium
 import pytest
 import tinyhtml5
 from factories import NAMES, NOW, cambridge_series, make_keys, step_series
+from fontTools.ttLib.tables import _h_e_a_d
 from pdfcheck import drawn_glyphs, embedded_font_names, pdf_text, shows_name
 from PIL import Image, ImageChops
 from weasyprint import HTML, css
@@ -200,6 +201,20 @@ def test_a_statement_that_spills_onto_a_second_page_is_a_build_error(
                           batch_size=2, progress=no_progress, now=NOW)
     assert long.display_id in str(err.value)
     assert "statement_print.css" in err.value.hint  # the hint survives the worker process
+
+
+def test_a_statement_renders_to_the_same_bytes_on_another_day(
+        statements: tuple[Statement, ...], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PDF is the same bytes whenever it is rendered (amends and rejoins compare bytes)."""
+    emoji = next(s for s in statements if "\N{GLOWING STAR}" in s.entry.candidate.name)
+    made = []
+    for day, when in enumerate((3_000_000_000, 3_100_000_000)):  # fontTools' clock: 2027, 2030
+        monkeypatch.setattr(_h_e_a_d, "timestampNow", lambda when=when: when)
+        out = render_statements([emoji], tmp_path / str(day), workers=1, batch_size=1,
+                                progress=no_progress, now=NOW)
+        made.append(Path(out[0].pdf).read_bytes())
+    assert made[0] == made[1]
 
 
 def test_unsafe_file_names_are_refused(statements: tuple[Statement, ...], tmp_path: Path) -> None:

@@ -32,6 +32,10 @@ What it adds:
 - Figures drawn by the caller into an inline ``<svg>`` slot, inside the slot's
   own tagged Figure (its ``<title>`` is the alternative text), so that drawing
   fast vector content (the QR) keeps the page fully tagged.
+- The same bytes on any day: WeasyPrint opens an emoji or variable face with
+  fontTools to strip or instance it, and fontTools stamps a face it saves with
+  the time of saving, so a statement with an emoji in its name came out different
+  each time it was rendered. Such a face keeps its own modification time.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from xml.etree.ElementTree import Element, SubElement, fromstring, register_name
 
 import pydyf
 import weasyprint
+import weasyprint.pdf.fonts
+from fontTools.ttLib import TTFont
 from weasyprint.document import Document, DocumentMetadata, Page
 from weasyprint.formatting_structure.boxes import TextBox
 
@@ -66,6 +72,14 @@ _NS = {
 }
 for _prefix, _uri in _NS.items():
     register_namespace(_prefix, _uri)
+
+
+def _keeping_its_date(file: Any, *args: Any, **kwargs: Any) -> TTFont:
+    """A face as fontTools opens it, saved with its own modification time, not today's."""
+    return TTFont(file, *args, recalcTimestamp=False, **kwargs)
+
+
+weasyprint.pdf.fonts.TTFont = _keeping_its_date
 
 
 class PathSink(Protocol):
