@@ -14,11 +14,13 @@ one centre at a time, so memory does not grow with the series.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -83,7 +85,8 @@ def build(config: BuildConfig, progress: Progress = no_progress, *,
     Over a previous build, changed results get new statements and the old ones are
     superseded; ``amend`` renders only the new statements and carries the rest over.
     """
-    with staged_output(config.out_dir) as out, _linker(config.workers) as linker:
+    with (_collector_spared(), staged_output(config.out_dir) as out,
+          _linker(config.workers) as linker):
         spool = Spool(out / SPOOL)
         try:
             report = _build(config, progress, out, spool, linker, amend=amend)
@@ -275,6 +278,22 @@ class _Feed:
                     pdf, html, _ = statement_files(STATEMENTS, s.centre.number,
                                                    s.entry.candidate.number, s.entry.test.code)
                     yield item_for(s, os.fspath(pdf), os.fspath(html))
+
+
+@contextmanager
+def _collector_spared() -> Iterator[None]:
+    """While it runs, the cyclic garbage collector passes over what the process held before."""
+    # The imported libraries (WeasyPrint, pikepdf, jinja2, ...) are over 100,000 objects
+    # that each full collection walked again: 7 of them in an amend of 10,000
+    # candidates, 0.55 s of its 11. A caller that froze objects itself keeps its own way.
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _linker(workers: int) -> Executor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import shutil
 from datetime import date
@@ -79,3 +80,30 @@ def test_keys_init_valid_from_dates_the_first_key(tmp_path: Path,
                      "--valid-from", "1 Jan"]) == 1
     err = capsys.readouterr().err
     assert "error: --valid-from '1 Jan' is not a date" in err and "hint: " in err
+
+
+def test_the_collector_passes_over_what_was_there_before_and_only_while_building(
+        built: rs.SmallBuild, monkeypatch: pytest.MonkeyPatch) -> None:
+    held: list[object] = []  # a container the collector tracks, made before the build
+    seen: list[tuple[int, bool]] = []
+    write_site = pipeline.write_site
+
+    def watched(*args: object, **kwargs: object) -> None:
+        collected = any(o is held for o in gc.get_objects())
+        seen.append((gc.get_freeze_count(), collected))
+        write_site(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "write_site", watched)
+    args = (str(built.out.parent / "series"), str(built.keys), str(built.out))
+    build(build_config(*args, now=NOW, workers=1))
+    assert seen[0][0] > 0 and not seen[0][1]  # frozen while building
+    assert gc.get_freeze_count() == 0 and any(o is held for o in gc.get_objects())
+    gc.freeze()  # a caller that froze its own objects keeps them frozen, as it left them
+    try:
+        frozen = gc.get_freeze_count()
+        build(build_config(*args, now=NOW, workers=1))
+        # No more frozen (frozen objects freed while building leave the count).
+        assert seen[1][0] <= frozen and gc.get_freeze_count() <= frozen
+        assert not any(o is held for o in gc.get_objects())  # still frozen: not unfrozen
+    finally:
+        gc.unfreeze()
