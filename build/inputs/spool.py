@@ -8,21 +8,20 @@ centre at a time and writes each centre's statements here; rendering, bundles,
 the index, manifest and outbox read those back, again one centre at a time.
 
 The file lies in the build's staging folder (private: it holds secret numbers) and
-is removed before the output is swapped in. Objects are pickled with the series'
-settings, tests, components and centres by reference (``reducer_override``), so a
-spooled statement is a few hundred bytes and the ones read back share those objects.
+is removed before the output is swapped in. Values are written as ``packing.py``
+makes them: flat rows that name the series' settings, tests, components and centres,
+so a spooled statement is a few hundred bytes and the ones read back share those objects.
 """
 
 from __future__ import annotations
 
-import io
-import pickle
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from results_online.build.inputs.packing import Packer
 from results_online.model import Candidate, Centre, Entry, SeriesInfo, Statement, Test
 
 _SCHEMA = """
@@ -72,8 +71,7 @@ class Spool:
         self._con = sqlite3.connect(path, isolation_level=None)
         self._con.executescript(_SCHEMA)
         self._con.execute("BEGIN")
-        self._shared: dict[int, tuple[object, tuple[str, ...]]] = {}
-        self._by_key: dict[tuple[str, ...], object] = {}
+        self._packer = Packer()
         # Rows written a few hundred to a statement (one each is most of loading's queries).
         self._pending: dict[str, list[tuple[object, ...]]] = {}
 
@@ -95,25 +93,16 @@ class Spool:
 
     def share(self, info: SeriesInfo | None, tests: Sequence[Test],
               centres: Sequence[Centre]) -> None:
-        """Pickle these series-wide objects by reference from now on."""
-        objects: list[tuple[object, tuple[str, ...]]] = [(info, ("info",))] if info else []
-        for t in tests:
-            objects.append((t, ("test", t.code)))
-            objects += [(c, ("component", t.code, str(i))) for i, c in enumerate(t.components)]
-        objects += [(c, ("centre", c.number)) for c in centres]
-        for obj, key in objects:
-            self._shared[id(obj)] = (obj, key)
-            self._by_key[key] = obj
+        """Name these series-wide objects in what is spooled from now on, not copy them."""
+        self._packer = Packer(info, tests, centres)
 
     def dumps(self, value: object) -> bytes:
-        """``value`` pickled, the shared objects by reference."""
-        buffer = io.BytesIO()
-        _Pickler(buffer, self._shared).dump(value)
-        return buffer.getvalue()
+        """``value`` as the spool keeps it (``Packer.dumps``)."""
+        return self._packer.dumps(value)
 
     def loads(self, data: bytes) -> Any:
         """A value written by ``dumps``."""
-        return _Unpickler(io.BytesIO(data), self._by_key).load()
+        return self._packer.loads(data)
 
     # What loading checks across rows.
 
@@ -164,7 +153,8 @@ class Spool:
 
     def add_part(self, cid: str, test: str, row: int, part: object) -> None:
         """Keep what one row of results.csv gives a candidate's entry in a test."""
-        self._queue("INSERT INTO parts VALUES (?, ?, ?, ?)", (cid, row, test, self.dumps(part)))
+        self._queue("INSERT INTO parts VALUES (?, ?, ?, ?)",
+                    (cid, row, test, self._packer.part(test, part)))
 
     def candidates_with_parts(self) -> Iterator[CandidateParts]:
         """Each valid candidate in candidates.csv order with its row in that file, whether
@@ -180,7 +170,7 @@ class Spool:
                     yield current
                 seq, current = number, CandidateParts(self.loads(data), int(row), bool(entered))
             if part is not None and current is not None:
-                current.parts.append((str(test), int(at), self.loads(part)))
+                current.parts.append((str(test), int(at), self._packer.part_of(test, part)))
         if current is not None:
             yield current
 
@@ -346,33 +336,3 @@ class Spool:
         # A cursor of its own, so the caller may write to the spool while reading.
         yield from self._con.cursor().execute(sql)
 
-
-def _shared(key: tuple[str, ...]) -> object:
-    """Stands for a series-wide object in a spooled pickle (``_Unpickler`` resolves it)."""
-    raise pickle.UnpicklingError(f"{key} read without the spool that shares it")
-
-
-class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, shared: dict[int, tuple[object, tuple[str, ...]]],
-                 ) -> None:
-        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._shared = shared
-
-    # Not ``persistent_id``: pickle asks that of every string and number too (2.6 million
-    # calls for 10,000 candidates, a third of an amend's loading); this only of the rest.
-    def reducer_override(self, obj: object) -> Any:
-        found = self._shared.get(id(obj))
-        if found is not None and found[0] is obj:
-            return _shared, (found[1],)
-        return NotImplemented
-
-
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, by_key: dict[tuple[str, ...], object]) -> None:
-        super().__init__(file)
-        self._by_key = by_key
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == __name__ and name == _shared.__name__:
-            return self._by_key.__getitem__
-        return super().find_class(module, name)
