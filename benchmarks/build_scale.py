@@ -1,7 +1,7 @@
 """Whole builds of synthetic series at growing sizes: time per stage, memory, output size, amends.
 
     .venv/bin/python benchmarks/build_scale.py [--sizes 500,2000] [--amend 2000]
-        [--changes 1,100] [--dask 0 [--rounds 2]] [--publish 0] [--workers 2]
+        [--changes 1,100] [--dask 0 [--rounds 2] [--pades]] [--publish 0] [--workers 2]
         [--batch-size 50]
 
 Each build runs in a fresh process, so its peak memory is its own. A series is the
@@ -13,7 +13,8 @@ output size on disk (hard links counted once). ``--amend N`` builds N candidates
 then times `amend` after 1 and 100 changed results against that full build (10
 changes at each affected centre: see ``change_results``);
 ``--dask N`` builds N on the process pool and on a two-worker LocalCluster,
-``--rounds`` times each, alternating, and prints wall time and CPU of each;
+``--rounds`` times each, alternating, and prints wall time and CPU of each (with
+``--pades`` every PDF is sealed: the pool seals in its workers, Dask on the client);
 ``--publish N`` uploads N statement-sized blobs to the S3-compatible test server;
 ``--seal N`` loads and seals N candidates into the spool without rendering (the
 stages that read the whole series), printing their time and peak memory.
@@ -211,8 +212,11 @@ def disk_bytes(folder: Path) -> int:
 
 
 def one_build(n: int, workers: int, batch_size: int, scheduler: str | None = None,
-              ) -> dict[str, object]:
-    """Build a series of ``n`` candidates in a temporary folder; return the figures."""
+              pades: bool = False) -> dict[str, object]:
+    """Build a series of ``n`` candidates in a temporary folder; return the figures.
+
+    ``pades``: the keys have a seal certificate, so every PDF is sealed (PAdES).
+    """
     from results_online.build.pipeline import build
     from results_online.config import build_config
     from results_online.keys.store import init_keys
@@ -221,6 +225,12 @@ def one_build(n: int, workers: int, batch_size: int, scheduler: str | None = Non
         root = Path(tmp)
         write_series(root / "series", n)
         init_keys(root / "keys", __import__("datetime").date(2026, 8, 1))
+        if pades:
+            from datetime import UTC, datetime
+
+            from results_online.keys.seal import init_seal_cert
+
+            init_seal_cert(root / "keys", "Benchmark Board", datetime(2026, 8, 1, tzinfo=UTC))
         config = build_config(str(root / "series"), str(root / "keys"), str(root / "out"),
                               now=NOW, workers=workers, batch_size=batch_size,
                               **({"scheduler": scheduler} if scheduler else {}))
@@ -317,7 +327,8 @@ def print_scale(rows: list[dict[str, Any]]) -> None:
         print(f"{r['n']:>10}  " + "  ".join(f"{r['stages'].get(s, 0):12.1f}" for s in names))
 
 
-def dask_against_pool(n: int, rounds: int, workers: int, batch_size: int) -> None:
+def dask_against_pool(n: int, rounds: int, workers: int, batch_size: int,
+                      pades: bool = False) -> None:
     """Builds of ``n`` on the pool and on a LocalCluster, alternating (pool, Dask, Dask, pool...).
 
     The other work on a shared machine comes and goes, so one build of each is a
@@ -327,7 +338,7 @@ def dask_against_pool(n: int, rounds: int, workers: int, batch_size: int) -> Non
     cpus: dict[str, list[float]] = {"-": [], "local": []}
     for k in range(rounds):
         for scheduler in (("-", "local") if k % 2 == 0 else ("local", "-")):
-            r = _child("--one", n, workers, batch_size, scheduler)
+            r = _child("--one", n, workers, batch_size, scheduler, int(pades))
             walls[scheduler].append(r["wall"])
             cpus[scheduler].append(r["parent_cpu"] + r["children_cpu"])
             print(f"  {'pool' if scheduler == '-' else 'Dask':4s} {r['wall']:7.1f} s, CPU "
@@ -336,7 +347,8 @@ def dask_against_pool(n: int, rounds: int, workers: int, batch_size: int) -> Non
     pool, dask = sum(walls["-"]), sum(walls["local"])
     print(f"pool {pool:.1f} s, LocalCluster of {workers} workers {dask:.1f} s for {n} "
           f"candidates ({rounds} build(s) each): Dask takes {dask / pool:.2f}x the pool's time "
-          f"(target within 1.10x); CPU {sum(cpus['local']) / sum(cpus['-']):.2f}x the pool's")
+          f"(target within 1.10x); CPU {sum(cpus['local']) / sum(cpus['-']):.2f}x the pool's"
+          + ("; every PDF sealed" if pades else ""))
 
 
 def main() -> None:
@@ -346,9 +358,10 @@ def main() -> None:
         if flag == "--seal-one":
             print(json.dumps(seal_only(int(rest[0]))))
         elif flag == "--one":
-            n, workers, batch, scheduler = rest
+            n, workers, batch, scheduler, *pades = rest
             print(json.dumps(one_build(int(n), int(workers), int(batch),
-                                       None if scheduler == "-" else scheduler)))
+                                       None if scheduler == "-" else scheduler,
+                                       pades=pades == ["1"])))
         else:
             n, changes, workers, batch = rest
             print(json.dumps(amend_run(int(n), [int(c) for c in changes.split(",")],
@@ -361,6 +374,8 @@ def main() -> None:
     parser.add_argument("--changes", default="1,100")
     parser.add_argument("--dask", type=int, default=0, help="series size for pool vs LocalCluster")
     parser.add_argument("--rounds", type=int, default=2, help="builds of each for --dask")
+    parser.add_argument("--pades", action="store_true", help="--dask builds seal every PDF "
+                        "(a seal certificate in the keys; the client seals Dask's PDFs)")
     parser.add_argument("--publish", type=int, default=0, help="blobs to upload (issue: 10000)")
     parser.add_argument("--seal", default="", help="sizes to load and seal only, no rendering "
                         "(the stages that read the whole series), comma-separated")
@@ -381,7 +396,7 @@ def main() -> None:
                   f"{r['full'] / run['wall']:5.1f}x faster than the full build (target 50x); "
                   f"{run['rendered']} rendered; {stages}")
     if args.dask:
-        dask_against_pool(args.dask, args.rounds, args.workers, args.batch_size)
+        dask_against_pool(args.dask, args.rounds, args.workers, args.batch_size, args.pades)
     for n in [int(x) for x in args.seal.split(",") if x]:
         r = _child("--seal-one", n)
         print(f"load and seal only, {r['n']} candidates: load {r['load']:.0f} s, seal "
