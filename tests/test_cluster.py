@@ -7,6 +7,7 @@ loses no statement; a batch that cannot render fails the build with the pool's e
 from __future__ import annotations
 
 import importlib.resources
+import io
 import os
 import signal
 import subprocess
@@ -15,12 +16,17 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
+import cloudpickle
 import pytest
+from asn1crypto import x509 as asn1_x509
 from distributed import Client, LocalCluster
 from outputs import Series, differences, example_series, files
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
 
 from results_online.build.pipeline import build
 from results_online.build.render import cluster as dask_path
@@ -33,6 +39,7 @@ from results_online.build.render.statements import (
 from results_online.build.verification.seal import seal_series
 from results_online.config import build_config
 from results_online.errors import BuildError
+from results_online.keys.seal import init_seal_cert, load_seal
 from results_online.keys.store import load_keys
 from results_online.model import Statement
 from results_online.progress import Advance
@@ -101,6 +108,39 @@ def test_a_worker_killed_mid_build_loses_no_statement(series: Series, pooled: Pa
     assert killed.is_set()
     assert sum(counted) == 12  # the bar counts statements, each once
     assert differences(out, pooled, series) == []
+
+
+def test_on_a_cluster_every_pdf_is_sealed_by_the_client_and_no_worker_gets_the_seal_key(
+        cluster: LocalCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sealed = example_series(tmp_path)
+    init_seal_cert(sealed.keys, "Test Awarding Body", datetime(2026, 8, 1, tzinfo=UTC))
+    seal = load_seal(sealed.keys)
+    assert seal is not None
+    sent: list[bytes] = []  # everything the client hands the cluster, as it is sent
+    submit, register = Client.submit, Client.register_plugin
+
+    def submitting(self: Client, *args: object, **kwargs: object) -> object:
+        sent.append(cloudpickle.dumps((args, kwargs)))
+        return submit(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    def registering(self: Client, *args: object, **kwargs: object) -> object:
+        sent.append(cloudpickle.dumps((args, kwargs)))
+        return register(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Client, "submit", submitting)
+    monkeypatch.setattr(Client, "register_plugin", registering)
+    out = tmp_path / "dask"
+    _on_cluster(sealed, out, cluster.scheduler_address)
+    pdfs = sorted((out / "private" / "statements").rglob("*.pdf"))
+    assert len(pdfs) == 12 and len(sent) > 1
+    trusted = ValidationContext(trust_roots=[asn1_x509.Certificate.load(seal.cert_der)])
+    for pdf in pdfs:
+        (signature,) = PdfFileReader(io.BytesIO(pdf.read_bytes()), strict=False).embedded_signatures
+        status = validate_pdf_signature(signature, trusted)
+        assert status.intact and status.bottom_line, pdf.name
+    # What went is what rendering needs (the statements as printed), and not the key.
+    assert any("Łukasz Wróblewski".encode() in data for data in sent)
+    assert not any(seal.key_der in data for data in sent)
 
 
 def test_a_failing_batch_fails_the_build_with_the_pools_error(series: Series,
