@@ -52,6 +52,9 @@ CREATE TABLE messages (centre TEXT PRIMARY KEY, data BLOB) WITHOUT ROWID;
 
 
 _QUEUED = 500  # rows queued for one INSERT before they are written
+# The INSERTs a read during loading needs written first: only they are (``_flush(only=)``).
+_LISTED = "INSERT OR IGNORE INTO listed VALUES (?)"
+_CANDIDATE = "INSERT INTO candidates (cid, centre, row, data) VALUES (?, ?, ?, ?)"
 
 
 @dataclass
@@ -85,10 +88,16 @@ class Spool:
         if len(rows) >= _QUEUED:
             self._flush()
 
-    def _flush(self) -> None:
-        """Write the queued rows (before anything reads the tables they go to)."""
-        for sql, rows in self._pending.items():
-            self._con.executemany(sql, rows)
+    def _flush(self, only: str | None = None) -> None:
+        """Write the queued rows (before anything reads the tables they go to); ``only``
+        those of that INSERT, so that the other queues stay long."""
+        if only is not None:
+            rows = self._pending.pop(only, None)
+            if rows:
+                self._con.executemany(only, rows)
+            return
+        for sql, queued in self._pending.items():
+            self._con.executemany(sql, queued)
         self._pending.clear()
 
     def share(self, info: SeriesInfo | None, tests: Sequence[Test],
@@ -108,10 +117,11 @@ class Spool:
 
     def list_id(self, cid: str) -> None:
         """Note a candidate_id that candidates.csv lists (valid or not)."""
-        self._con.execute("INSERT OR IGNORE INTO listed VALUES (?)", (cid,))
+        self._queue(_LISTED, (cid,))
 
     def is_listed(self, cid: str) -> bool:
         """Whether candidates.csv lists this candidate_id."""
+        self._flush(only=_LISTED)
         return self._one("SELECT 1 FROM listed WHERE cid = ?", (cid,)) is not None
 
     def first_id(self, key: str, cid: str, row: int) -> tuple[int, str] | None:
@@ -132,12 +142,12 @@ class Spool:
 
     def add_candidate(self, candidate: Candidate, row: int) -> None:
         """Keep a valid candidate and its row in candidates.csv."""
-        self._queue("INSERT INTO candidates (cid, centre, row, data) VALUES (?, ?, ?, ?)",
-                    (candidate.candidate_id, candidate.centre, row, self.dumps(candidate)))
+        self._queue(_CANDIDATE, (candidate.candidate_id, candidate.centre, row,
+                                 self.dumps(candidate)))
 
     def candidate_at(self, cid: str) -> tuple[str, int] | None:
         """A valid candidate's centre and row in candidates.csv, or None."""
-        self._flush()
+        self._flush(only=_CANDIDATE)  # not the results rows' parts: they are not read here
         found = self._one("SELECT centre, row FROM candidates WHERE cid = ?", (cid,))
         return None if found is None else (str(found[0]), int(found[1]))
 
@@ -149,7 +159,7 @@ class Spool:
 
     def enter(self, cid: str) -> None:
         """Note a candidate_id that results.csv names."""
-        self._con.execute("INSERT OR IGNORE INTO entered VALUES (?)", (cid,))
+        self._queue("INSERT OR IGNORE INTO entered VALUES (?)", (cid,))
 
     def add_part(self, cid: str, test: str, row: int, part: object) -> None:
         """Keep what one row of results.csv gives a candidate's entry in a test."""
