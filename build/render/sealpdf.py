@@ -10,6 +10,7 @@ every PDF it seals, and so is its CMS: see ``_SealSigner``.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -107,6 +108,11 @@ def seal_pdf(data: bytes, seal: Seal, reason: str) -> bytes:
     out = signers.sign_pdf(writer, meta, signer=_signer(seal.key_der, seal.cert_der),
                            bytes_reserved=2 * (len(seal.cert_der) + 1024))
     return bytes(out.getvalue())
+
+
+def seal_all(pdfs: Sequence[bytes], seal: Seal) -> list[bytes]:
+    """Each PDF sealed, in order (a batch, sealed in one of the client's own processes)."""
+    return [seal_pdf(pdf, seal, SEAL_REASON) for pdf in pdfs]
 
 
 def _tag_widget(writer: IncrementalPdfFileWriter) -> None:
