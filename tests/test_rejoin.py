@@ -16,7 +16,7 @@ from weasyprint import HTML
 from results_online.build.bundle import pdfjoin
 from results_online.build.bundle import rejoin as rejoin_module
 from results_online.build.bundle.pdfjoin import Joined, Joiner, Part, join_parts
-from results_online.build.bundle.rejoin import Kept, read_kept, rejoin, write_kept
+from results_online.build.bundle.rejoin import read_kept, rejoin, write_kept
 from results_online.build.render.weasy import metadata
 
 BEFORE = metadata(title="Statements of Results: June 2026, centre GB001", author="Board",
@@ -41,7 +41,7 @@ def sources() -> list[bytes]:
 
 
 @pytest.fixture(scope="module")
-def kept(sources: list[bytes], tmp_path_factory: pytest.TempPathFactory) -> Kept:
+def kept(sources: list[bytes], tmp_path_factory: pytest.TempPathFactory) -> Joined:
     root = tmp_path_factory.mktemp("kept")
     write_kept(root, "GB001", "2026-06", join_parts(sources, BEFORE))
     found = read_kept(root, "GB001", "2026-06")
@@ -73,7 +73,7 @@ CHANGES: dict[str, Callable[[list[bytes]], list[bytes]]] = {
 
 
 @pytest.mark.parametrize("change", CHANGES)
-def test_the_rejoined_file_is_the_fresh_join(change: str, sources: list[bytes], kept: Kept,
+def test_the_rejoined_file_is_the_fresh_join(change: str, sources: list[bytes], kept: Joined,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     now = CHANGES[change](list(sources))
     fresh = join_parts(now, AFTER)
@@ -85,7 +85,7 @@ def test_the_rejoined_file_is_the_fresh_join(change: str, sources: list[bytes], 
         assert set(read) == set(now) - set(sources)
 
 
-def test_a_changed_statement_is_read_and_the_others_copied(sources: list[bytes], kept: Kept,
+def test_a_changed_statement_is_read_and_the_others_copied(sources: list[bytes], kept: Joined,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     now = [*sources[:2], _pdf("Cy", 75), *sources[3:]]
     read = _reading(monkeypatch)
@@ -93,7 +93,7 @@ def test_a_changed_statement_is_read_and_the_others_copied(sources: list[bytes],
     assert read == [now[2]]
 
 
-def test_each_statement_is_hashed_once(sources: list[bytes], kept: Kept,
+def test_each_statement_is_hashed_once(sources: list[bytes], kept: Joined,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     hashed: list[bytes] = []
     real = pdfjoin.digest
@@ -128,7 +128,7 @@ def test_without_a_kept_file_every_statement_is_read(sources: list[bytes], tmp_p
     assert read == sources
 
 
-def test_the_kept_file_is_the_joined_file(sources: list[bytes], kept: Kept) -> None:
+def test_the_kept_file_is_the_joined_file(sources: list[bytes], kept: Joined) -> None:
     assert kept.pdf == join_parts(sources, BEFORE).pdf
     assert [p.digest for p in kept.parts] == [pdfjoin.digest(s) for s in sources]
     assert [p.pages for p in kept.parts] == [1, 2, 1, 1, 1]

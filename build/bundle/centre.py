@@ -30,7 +30,7 @@ from weasyprint.document import DocumentMetadata
 from results_online.build.bundle.explanation import explanation_pdf
 from results_online.build.bundle.overview import overview_html, statement_pdf_name
 from results_online.build.bundle.pdfjoin import Joined
-from results_online.build.bundle.rejoin import Joins, Kept, read_kept, rejoin, write_kept
+from results_online.build.bundle.rejoin import Joins, read_kept, rejoin, write_kept
 from results_online.build.bundle.spreadsheet import Kind, Sheet, workbook
 from results_online.build.render.sealpdf import SEAL_REASON, seal_pdf
 from results_online.build.render.statements import RenderedStatement
@@ -136,7 +136,7 @@ def statements_meta(series: Series, centre: Centre, now: datetime) -> DocumentMe
 
 
 def _zip(series: Series, centre: Centre, items: Sequence[RenderedStatement],
-         explanation: bytes, *, kept: Kept | None, now: datetime,
+         explanation: bytes, *, kept: Joined | None, now: datetime,
          seal: Seal | None) -> tuple[bytes, Joined]:
     """``centre_zip``, its statements.pdf made from ``kept`` where it can, and that join."""
     stamp = board_time(series.info.centres_release, series.info.zone).timetuple()[:6]

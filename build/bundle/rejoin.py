@@ -40,21 +40,13 @@ class Joins:
     previous: Path | None = None  # the previous output (an amend), to copy unchanged parts from
 
 
-@dataclass(frozen=True)
-class Kept:
-    """A centre's joined statements as a build left them, with where each statement sits."""
-
-    pdf: bytes
-    parts: tuple[Part, ...]
-
-
 def kept_path(root: Path, centre: str, series_code: str) -> Path:
     """Where the joined statements of a centre are kept under the output ``root``."""
     return root / JOINED / bundle_path(centre, series_code).removeprefix("c/").replace(
         ".zip.age", ".pdf")
 
 
-def read_kept(root: Path, centre: str, series_code: str) -> Kept | None:
+def read_kept(root: Path, centre: str, series_code: str) -> Joined | None:
     """The centre's joined statements kept in the output ``root``, or None (none, or unreadable)."""
     pdf = kept_path(root, centre, series_code)
     try:
@@ -62,7 +54,7 @@ def read_kept(root: Path, centre: str, series_code: str) -> Kept | None:
         data = pdf.read_bytes() if record.get("format") == _FORMAT else b""
         if digest(data) != record.get("digest"):
             return None  # not the file the record describes
-        return Kept(data, tuple(Part(**p) for p in record["parts"]))
+        return Joined(data, tuple(Part(**p) for p in record["parts"]))
     except (OSError, ValueError, TypeError, KeyError):
         return None  # joined afresh: only slower
 
@@ -89,7 +81,7 @@ def carry_kept(old: Path, out: Path, centres: Sequence[str], series_code: str) -
                 carry(path, out / path.relative_to(old))
 
 
-def rejoin(kept: Kept | None, sources: Sequence[bytes], meta: DocumentMetadata) -> Joined:
+def rejoin(kept: Joined | None, sources: Sequence[bytes], meta: DocumentMetadata) -> Joined:
     """``join_parts`` of ``sources``; what ``kept`` holds at the same place is copied from it."""
     parts = kept.parts if kept is not None else ()
     digests = [digest(data) for data in sources]  # once each: compared here, kept in the parts
@@ -105,7 +97,11 @@ def rejoin(kept: Kept | None, sources: Sequence[bytes], meta: DocumentMetadata) 
             joiner.add(data, data_digest)
         if number < len(parts):
             at.advance(parts[number])
-    return joiner.finish(meta)
+    try:
+        return joiner.finish(meta)
+    finally:  # only now: qpdf reads the copied streams from it as it writes
+        if previous is not None:
+            previous.pdf.close()
 
 
 class _Offsets:
