@@ -62,7 +62,7 @@ def test_a_value_not_made_of_the_shared_objects_is_spooled_as_it_is() -> None:
     part = ("component", result.component.code, result)
     spool.add_part(entry.candidate.candidate_id, entry.test.code, 2, part)
     spool.add_candidate(entry.candidate, 2)
-    [listed] = [c for c in spool.candidates_with_parts()]
+    (listed,) = spool.candidates_with_parts()
     assert listed.candidate == entry.candidate
     assert listed.parts == [(entry.test.code, 2, part)]
     assert listed.parts[0][2][2].component is result.component

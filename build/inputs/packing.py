@@ -45,7 +45,7 @@ _FIELDS = {
 }
 for _cls, _names in _FIELDS.items():
     if tuple(f.name for f in fields(_cls)) != _names:
-        raise TypeError(f"{_cls.__name__} has new fields: give build/inputs/rows.py its row")
+        raise TypeError(f"{_cls.__name__} has new fields: give build/inputs/packing.py its row")
 
 
 def candidate_row(c: Candidate) -> Row:
