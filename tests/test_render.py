@@ -413,6 +413,74 @@ def test_box_sizes_are_only_shared_for_the_same_style_and_containing_size(
     assert ImageChops.difference(*(_image(p) for p in paths)).getbbox() is None
 
 
+def test_a_block_of_text_every_page_has_is_laid_out_once_to_the_same_bytes(
+        statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+    original = weasy_layout.unshared_line_boxes
+
+    def counted(*args: object) -> Iterator[object]:
+        made[-1] += 1
+        yield from original(*args)
+
+    monkeypatch.setattr(weasy_layout, "unshared_line_boxes", counted)
+    for copies in (1, 4):
+        made.append(0)
+        renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
+    # Only the lines beside the QR code and the chart (floats) are laid out again.
+    assert made[1] < 2 * made[0], made
+    copied = renderer().render_batch(statements, tmp_path / "copied", NOW)
+    monkeypatch.setattr(weasy_layout, "_line_boxes", original)
+    laid_out = renderer().render_batch(statements, tmp_path / "laid-out", NOW)
+    for (a, *_), (b, *_) in zip(copied, laid_out, strict=True):
+        assert Path(a).read_bytes() == Path(b).read_bytes()
+
+
+def test_lines_are_only_copied_for_the_same_texts_styles_and_place(tmp_path: Path) -> None:
+    # The same paragraph in other widths, places, styles and directions; beside, below
+    # and above a float; with a first line or letter of its own, a span, an inline block.
+    sheet = ("<style>p { margin: 2mm 0 } .w { width: 50mm } .m { margin-left: 20mm }"
+             ".i { text-indent: 10% } .r { direction: rtl } .f::first-line { font-weight: 700 }"
+             ".l::first-letter { font-size: 20pt } .fl { float: left; width: 30mm; height: 25mm;"
+             " background: #888 } b { color: #c00 } .ib { display: inline-block; width: 8mm;"
+             " height: 4mm; background: #00c }</style>")
+    text = "Candidate name and the results on this statement of results, again and again"
+    variants = ("", ' class="w"', ' class="m"', ' class="i"', ' class="r"', ' class="f"',
+                ' class="l"')
+    paragraphs = "".join(f"<p{v}>{text}</p>" for v in variants) + "".join(
+        f"<div{v}><p>{text}</p></div>" for v in variants[1:3])  # the same p, narrower, moved
+    spans = f"<p>{text} <b>bold</b></p><p>{text} <i>bold</i></p>"
+    block = f'<p>{text}<span class="ib"></span></p>'
+    # Cells of one style: beside each other (moved across), in columns of other widths.
+    cells = (f'<table style="width: 100%; table-layout: fixed"><tr><td>{text}</td>'
+             f'<td>{text}</td></tr></table><table><tr><td>x</td><td>{text} {text}</td></tr>'
+             f'<tr><td>{text}</td><td>{text}</td></tr></table>'
+             f'<table><tr><td>{text}</td><td>x</td></tr></table>')
+    page = (sheet + paragraphs * 2 + spans * 2 + block * 2 + cells + '<div class="fl"></div>'
+            + paragraphs + '<div style="clear: both"></div>' + paragraphs)
+    paths = tmp_path / "copied.pdf", tmp_path / "apart.pdf"
+    with weasy_layout.quicker_layout():
+        HTML(string=page).write_pdf(paths[0])
+    HTML(string=page).write_pdf(paths[1])
+    copied, apart = (pdfium.PdfDocument(p) for p in paths)
+    assert len(copied) == len(apart) > 1
+    for a, b in zip(copied, apart, strict=True):
+        assert ImageChops.difference(a.render().to_pil(), b.render().to_pil()).getbbox() is None
+    assert _text(paths[0]) == _text(paths[1])
+
+
+def test_copied_lines_belong_to_their_own_page_elements() -> None:
+    section = "<section><h2>Results</h2><p>The same words <b>on</b> every page</p></section>"
+    page = "<style>section { break-after: page }</style>" + section * 3
+    with weasy_layout.quicker_layout():
+        document = HTML(string=page).render()
+    sections = document._html.etree_element.iter("section")
+    for rendered, own in zip(document.pages, sections, strict=True):
+        mine = set(map(id, own.iter()))
+        texts = [box for box in rendered._page_box.descendants()
+                 if isinstance(box, boxes.TextBox)]
+        assert len(texts) == 4 and all(id(box.element) in mine for box in texts)
+
+
 def _text(pdf: str | Path) -> str:
     """The PDF's text, less the line end pypdf puts after a form the page draws (the chart's)."""
     return pdf_text(Path(pdf)).rstrip("\n")

@@ -16,6 +16,13 @@ though a batch's pages share a few dozen styles.
 - ``make_margin_boxes`` makes, styles and sizes a page's sixteen margin boxes, then
   keeps those with content (3% of the render). Within ``quicker_layout``, a page
   none of whose margin boxes has content makes none.
+- ``iter_line_boxes`` lays out a block's text as lines (a quarter of the render),
+  and most of a batch's blocks of text (labels, headings, table heads, notes) say
+  the same on every page. Within ``quicker_layout``, the lines of a block whose
+  inline content is only text and inline boxes, of the same texts and styles, in a
+  container of the same size and place across, with no float beside or below it,
+  are laid out once and copied, moved down to where the block now starts; the
+  copies' boxes belong to this page's elements.
 """
 
 from __future__ import annotations
@@ -108,13 +115,79 @@ def _has_content(style: Any) -> bool:
     return style is not None and style["content"] not in ("normal", "inhibit", "none")
 
 
+unshared_line_boxes = block.iter_line_boxes
+_lines = threading.local()  # this thread's cache while in quicker_layout, else None
+# What a line's content may hold to be copied: no replaced, atomic or placeholder box.
+_INLINE = (boxes.TextBox, boxes.InlineBox)
+
+
+def _line_boxes(context: Any, box: Any, position_y: float, *rest: Any) -> Iterator[Any]:
+    """iter_line_boxes; within quicker_layout, the lines of a block laid out before, copied."""
+    bottom_space, skip_stack, containing_block, _, _, first_letter, first_line = rest
+    cache: dict[tuple[Any, ...], tuple[Any, float, list[Any], list[Any]]] | None = getattr(
+        _lines, "cache", None)
+    elements = [box.element]
+    content = None
+    if (cache is not None and skip_stack is None and first_letter is None and first_line is None
+            and not any(shape.position_y + shape.margin_height() > position_y
+                        for shape in context.excluded_shapes)):
+        content = _content(box, elements)
+    if cache is None or content is None:
+        yield from unshared_line_boxes(context, box, position_y, *rest)
+        return
+    key: tuple[Any, ...] = (id(box.style), content, containing_block.content_box_x(),
+                            containing_block.width, containing_block.height, bottom_space)
+    try:
+        kept = cache.get(key)
+    except TypeError:  # a size that cannot be a key
+        kept, key = None, ()
+    if kept is not None and kept[0] is box.style:
+        # What iter_line_boxes sets on the block's own line box before its lines.
+        _resolve_percentages(box, containing_block)
+        percent.resolve_one_percentage(box, "text_indent", containing_block.width)
+        _, laid_at, laid_for, lines = kept
+        now_for = {id(old): new for old, new in zip(laid_for, elements, strict=True)}
+        for line, resume_at in lines:
+            copy = line.deepcopy()
+            copy.translate(dy=position_y - laid_at)
+            for part in copy.descendants():
+                part.element = now_for.get(id(part.element), part.element)
+            yield copy, resume_at
+        return
+    made = []
+    for line, resume_at in unshared_line_boxes(context, box, position_y, *rest):
+        made.append((line.deepcopy(), resume_at))
+        yield line, resume_at
+    if key:  # (a caller that stops early, at a page break, has closed this before here)
+        cache[key] = (box.style, position_y, elements, made)
+
+
+def _content(box: Any, elements: list[Any]) -> tuple[Any, ...] | None:
+    """The texts and styles of the box's inline content, its elements into ``elements``."""
+    found = []
+    for child in box.children:
+        kind = type(child)
+        if kind not in _INLINE:
+            return None
+        elements.append(child.element)
+        if kind is boxes.TextBox:
+            found.append((id(child.style), child.text))
+        else:
+            inner = _content(child, elements)
+            if inner is None:
+                return None
+            found.append((id(child.style), inner))
+    return tuple(found)
+
+
 @contextmanager
 def quicker_layout() -> Iterator[None]:
-    """Within it, used sizes are resolved once per style and size, and no empty margin box made."""
-    # The cache lives for one batch and holds each style it keys, so no id is reused.
+    """Within it, used sizes and recurring lines are laid out once, and no empty margin box made."""
+    # The caches live for one batch and hold each style they key, so no id is reused.
     boxes.Box.is_in_normal_flow = _is_in_normal_flow
     for module in _CALLERS:
         module.resolve_percentages = _resolve_percentages
     layout.make_margin_boxes = _make_margin_boxes
-    with batch_cache(_sizes):
+    block.iter_line_boxes = _line_boxes
+    with batch_cache(_sizes), batch_cache(_lines):
         yield
