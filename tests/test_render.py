@@ -27,7 +27,7 @@ from PIL import Image, ImageChops
 from weasyprint import HTML, css
 from weasyprint.formatting_structure import boxes
 
-from results_online.build.render import chart, weasy, weasy_document, weasy_layout
+from results_online.build.render import chart, weasy, weasy_document, weasy_layout, weasy_speed
 from results_online.build.render import statements as statements_module
 from results_online.build.render.statements import (
     RenderedStatement,
@@ -278,10 +278,11 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Lines shaped once per batch, pseudo-element styles shared, print HTML parsed by
-    # expat (weasy_document.py), PDF objects serialised once, font subsets cut once
-    # (weasy_speed.py), box sizes resolved once, flow tests answered once, no empty
-    # margin boxes (weasy_layout.py), print HTML without ids or lang
-    # (_statement_body.html), the chart's frame a form XObject (chart.py).
+    # expat (weasy_document.py), PDF objects serialised once, font subsets cut once,
+    # shared lines drawn once (weasy_speed.py), box sizes resolved once, flow tests
+    # answered once, no empty margin boxes, recurring lines laid out once
+    # (weasy_layout.py), print HTML without ids or lang (_statement_body.html), the
+    # chart's frame a form XObject (chart.py).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
     monkeypatch.setattr(statements_module, "shared_pseudo_styles", nullcontext)
@@ -289,6 +290,7 @@ def test_the_speed_ups_change_no_pixel_and_no_text(
     monkeypatch.setattr(statements_module, "parsed_html", lambda markup: HTML(string=markup))
     monkeypatch.setattr(statements_module, "quicker_layout", nullcontext)
     monkeypatch.setattr(statements_module, "shared_font_subsets", nullcontext)
+    monkeypatch.setattr(statements_module, "shared_text_drawing", nullcontext)
     monkeypatch.setattr(boxes.Box, "is_in_normal_flow", weasy_layout.unshared_in_normal_flow)
     monkeypatch.setattr(renderer(), "print_only", False)
     monkeypatch.setattr(chart, "draw_form", lambda stream, ops, bbox: stream.stream.append(ops))
@@ -355,6 +357,31 @@ def test_a_line_every_page_shares_is_made_ready_to_draw_once(
         renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
     # Four copies of three pages draw each line four times, and make it ready once.
     assert made[1] == made[0], made
+
+
+def test_a_line_every_page_shares_is_drawn_once_to_the_same_bytes(
+        statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+    original = weasy_speed.unshared_first_line
+
+    def counted(*args: object) -> object:
+        made[-1] += 1
+        return original(*args)
+
+    monkeypatch.setattr(weasy_speed, "unshared_first_line", counted)
+    for copies in (1, 4):
+        made.append(0)
+        renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
+    # Only the lines of one page (names, numbers, its QR code's text) are drawn again.
+    assert made[1] < 2 * made[0], made
+    # A shared line with a glyph no font has (drawn with an id of its font's own).
+    missing = _with_name(statements[0], "Ada \U000F0001 Lovelace")
+    batch = [*statements, missing, missing]
+    copied = renderer().render_batch(batch, tmp_path / "copied", NOW)
+    monkeypatch.setattr(statements_module, "shared_text_drawing", nullcontext)
+    drawn = renderer().render_batch(batch, tmp_path / "drawn", NOW)
+    for (a, *_), (b, *_) in zip(copied, drawn, strict=True):
+        assert Path(a).read_bytes() == Path(b).read_bytes()
 
 
 def test_the_print_html_parses_by_expat_to_the_tree_tinyhtml5_makes(

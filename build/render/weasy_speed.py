@@ -16,6 +16,10 @@ same, to the pixel and in their text, as pages drawn without.
   of a batch use the same glyphs of a face as another page (510 subsets for 200
   statements, 205 of them different): within it, a face cut down to the same glyphs
   is cut once a batch.
+- ``shared_text_drawing``: drawing a line of text walks its glyphs in Python, and a
+  line every page shares (weasy_document.py) drew the same operators on every page.
+  Within it, such a line is drawn once a batch: later pages get its operators, put
+  where the line now starts, and its glyphs noted in their own fonts.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pydyf
+from weasyprint.draw import text
 from weasyprint.pdf.fonts import Font
 
 
@@ -130,3 +135,99 @@ def batch_cache(local: threading.local) -> Iterator[None]:
         yield
     finally:
         local.cache = outer
+
+
+unshared_first_line = text.draw_first_line
+_drawn = threading.local()  # this thread's cache while in shared_text_drawing, else None
+# A drawn line: its layout, then each font's face and glyphs (id: text, width), its operators.
+_Drawn = tuple[Any, list[tuple[Any, dict[int, tuple[str, int]]]], list[Any]]
+
+
+def _draw_first_line(stream: Any, box: Any, overflow: str, ellipsis: str, matrix: Any,
+                     ) -> list[Any]:
+    """draw_first_line; within shared_text_drawing, a shared line drawn before is copied."""
+    cache: dict[tuple[int, str], _Drawn] | None = getattr(_drawn, "cache", None)
+    layout = box.pango_layout
+    if (cache is None or overflow == "ellipsis" or ellipsis != "none"
+            or not layout.__dict__.get("_results_shared")):
+        return unshared_first_line(stream, box, overflow, ellipsis, matrix)  # type: ignore[no-any-return]
+    key = (id(layout), box.text)
+    kept = cache.get(key)
+    if kept is not None and kept[0] is layout:
+        stream.set_text_matrix(*matrix.values)
+        for face, glyphs in kept[1]:
+            font = stream.add_font(face)[0]
+            for glyph, (chars, width) in glyphs.items():
+                if glyph not in font.to_unicode:  # as drawn: in visual order already
+                    dict.__setitem__(font.to_unicode, glyph, chars)
+                font.widths.setdefault(glyph, width)
+        stream.stream.extend(kept[2])
+        return []
+    start, fonts = len(stream.stream), _NotedFonts(stream)
+    try:
+        emojis: list[Any] = unshared_first_line(stream, box, overflow, ellipsis, matrix)
+    finally:
+        used = fonts.close()
+    drawn = stream.stream[start:]
+    if not emojis and used is not None and drawn and drawn[0] == _text_matrix(matrix):
+        cache[key] = (layout, used, drawn[1:])
+    return emojis
+
+
+def _text_matrix(matrix: Any) -> Any:
+    """The operator that sets ``matrix`` as the text matrix, as pydyf writes it."""
+    scratch = pydyf.Stream()
+    scratch.set_text_matrix(*matrix.values)
+    return scratch.stream[0]
+
+
+class _NotedFonts:
+    """While open, the fonts a line is drawn in and the glyphs it draws of each."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream, self.add_font = stream, stream.add_font
+        self.fonts: dict[int, tuple[Any, Any, _Noting, int]] = {}
+        stream.add_font = self._add_font
+
+    def _add_font(self, face: Any) -> tuple[Any, float]:
+        font, size = self.add_font(face)
+        if id(font) not in self.fonts:
+            noting = _Noting(font.widths)
+            font.widths = noting
+            self.fonts[id(font)] = (face, font, noting, len(font.missing))
+        return font, size
+
+    def close(self) -> list[tuple[Any, dict[int, tuple[str, int]]]] | None:
+        """Each font's face and glyphs drawn; None if a glyph was missing from its font."""
+        self.stream.add_font = self.add_font
+        used: list[tuple[Any, dict[int, tuple[str, int]]]] | None = []
+        for face, font, noting, missing in self.fonts.values():
+            font.widths = dict(noting)
+            if used is not None and len(font.missing) == missing:
+                used.append((face, {glyph: (font.to_unicode[glyph], font.widths[glyph])
+                                    for glyph in noting.seen}))
+            else:
+                used = None  # a .notdef glyph: its id is the font's own, so draw it afresh
+        return used
+
+
+class _Noting(dict[int, int]):
+    """A font's glyph widths that note each glyph drawing asks about, in drawing order."""
+
+    def __init__(self, widths: dict[int, int]) -> None:
+        super().__init__(widths)
+        # In order: the font's ToUnicode map lists glyphs in the order they were first drawn.
+        self.seen: dict[int, None] = {}
+
+    def __contains__(self, glyph: object) -> bool:
+        self.seen[glyph] = None  # type: ignore[index]
+        return dict.__contains__(self, glyph)
+
+
+@contextmanager
+def shared_text_drawing() -> Iterator[None]:
+    """Within it, a line of text every page shares is drawn once and copied."""
+    # One batch: the cache holds each layout it keys by id, so no id is reused.
+    text.draw_first_line = _draw_first_line
+    with batch_cache(_drawn):
+        yield
