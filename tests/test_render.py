@@ -453,7 +453,7 @@ def test_a_block_of_text_every_page_has_is_laid_out_once_to_the_same_bytes(
     for copies in (1, 4):
         made.append(0)
         renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
-    # Only the lines beside the QR code and the chart (floats) are laid out again.
+    # Only the lines of one page's own (names, numbers, the share code) are laid out again.
     assert made[1] < 2 * made[0], made
     copied = renderer().render_batch(statements, tmp_path / "copied", NOW)
     monkeypatch.setattr(weasy_layout, "_line_boxes", original)
@@ -482,7 +482,11 @@ def test_lines_are_only_copied_for_the_same_texts_styles_and_place(tmp_path: Pat
              f'<td>{text}</td></tr></table><table><tr><td>x</td><td>{text} {text}</td></tr>'
              f'<tr><td>{text}</td><td>{text}</td></tr></table>'
              f'<table><tr><td>{text}</td><td>x</td></tr></table>')
-    page = (sheet + paragraphs * 2 + spans * 2 + block * 2 + cells + '<div class="fl"></div>'
+    # Beside a float from the block's start, twice, then one line further down.
+    clear, fl = '<div style="clear: both"></div>', '<div class="fl"></div>'
+    long = " ".join([text] * 4)  # taller than the float: its last lines run full width
+    floated = (clear + fl + f"<p>{long}</p>") * 2 + clear + fl + f"<p>x</p><p>{long}</p>"
+    page = (sheet + paragraphs * 2 + spans * 2 + block * 2 + cells + floated + fl
             + paragraphs + '<div style="clear: both"></div>' + paragraphs)
     paths = tmp_path / "copied.pdf", tmp_path / "apart.pdf"
     with weasy_layout.quicker_layout():

@@ -20,9 +20,9 @@ though a batch's pages share a few dozen styles.
   and most of a batch's blocks of text (labels, headings, table heads, notes) say
   the same on every page. Within ``quicker_layout``, the lines of a block whose
   inline content is only text and inline boxes, of the same texts and styles, in a
-  container of the same size and place across, with no float beside or below it,
-  are laid out once and copied, moved down to where the block now starts; the
-  copies' boxes belong to this page's elements.
+  container of the same size and place across, beside the same floats in the same
+  places from its start, are laid out once and copied, moved down to where the block
+  now starts; the copies' boxes belong to this page's elements.
 """
 
 from __future__ import annotations
@@ -128,15 +128,18 @@ def _line_boxes(context: Any, box: Any, position_y: float, *rest: Any) -> Iterat
         _lines, "cache", None)
     elements = [box.element]
     content = None
-    if (cache is not None and skip_stack is None and first_letter is None and first_line is None
-            and not any(shape.position_y + shape.margin_height() > position_y
-                        for shape in context.excluded_shapes)):
+    if cache is not None and skip_stack is None and first_letter is None and first_line is None:
         content = _content(box, elements)
     if cache is None or content is None:
         yield from unshared_line_boxes(context, box, position_y, *rest)
         return
+    # The floats lines may have to go around, where they lie from the block's start.
+    beside = tuple((shape.position_x, shape.position_y - position_y, shape.margin_width(),
+                    shape.margin_height(), shape.style["float"])
+                   for shape in context.excluded_shapes
+                   if shape.position_y + shape.margin_height() > position_y)
     key: tuple[Any, ...] = (id(box.style), content, containing_block.content_box_x(),
-                            containing_block.width, containing_block.height, bottom_space)
+                            containing_block.width, containing_block.height, bottom_space, beside)
     try:
         kept = cache.get(key)
     except TypeError:  # a size that cannot be a key
