@@ -13,8 +13,9 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, fromstring
 
+import cssselect2
 import pikepdf
 import pypdf
 import pypdfium2 as pdfium
@@ -27,7 +28,14 @@ from PIL import Image, ImageChops
 from weasyprint import HTML, css
 from weasyprint.formatting_structure import boxes
 
-from results_online.build.render import chart, weasy, weasy_document, weasy_layout, weasy_speed
+from results_online.build.render import (
+    chart,
+    weasy,
+    weasy_document,
+    weasy_layout,
+    weasy_speed,
+    weasy_styles,
+)
 from results_online.build.render import statements as statements_module
 from results_online.build.render.statements import (
     RenderedStatement,
@@ -278,14 +286,15 @@ def test_misuse_is_a_value_error(statements: tuple[Statement, ...], tmp_path: Pa
 def test_the_speed_ups_change_no_pixel_and_no_text(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Lines shaped once per batch, pseudo-element styles shared, print HTML parsed by
-    # expat (weasy_document.py), PDF objects serialised once, font subsets cut once,
-    # shared lines drawn once (weasy_speed.py), box sizes resolved once, flow tests
-    # answered once, no empty margin boxes, recurring lines laid out once
-    # (weasy_layout.py), print HTML without ids or lang (_statement_body.html), the
-    # chart's frame a form XObject (chart.py).
+    # expat (weasy_document.py), a repeated page's styles copied (weasy_styles.py), PDF
+    # objects serialised once, font subsets cut once, shared lines drawn once
+    # (weasy_speed.py), box sizes resolved once, flow tests answered once, no empty
+    # margin boxes, recurring lines laid out once (weasy_layout.py), print HTML without
+    # ids or lang (_statement_body.html), the chart's frame a form XObject (chart.py).
     fast = renderer().render_batch(statements, tmp_path / "fast", NOW)
     monkeypatch.setattr(statements_module, "shared_line_breaks", nullcontext)
     monkeypatch.setattr(statements_module, "shared_pseudo_styles", nullcontext)
+    monkeypatch.setattr(statements_module, "shared_page_styles", nullcontext)
     monkeypatch.setattr(weasy, "serialise_once", lambda pdf: None)
     monkeypatch.setattr(statements_module, "parsed_html", lambda markup: HTML(string=markup))
     monkeypatch.setattr(statements_module, "quicker_layout", nullcontext)
@@ -336,10 +345,11 @@ def test_a_batch_computes_a_style_once_not_once_a_page(
     for copies in (1, 4):
         made.append(0)
         renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
-    # Each further page adds its QR and chart slots' styles (ids of their own), about 34,
-    # not a copy of every style: with ids and lang in print about 300, with pseudo-element
-    # styles unshared about 360.
-    assert made[1] - made[0] < 9 * 60, made
+    # A page that repeats another shares all its styles; only the last page (the last
+    # sheet has a style of its own) adds any: 180. With the QR and chart slots' ids of
+    # their own, 34 a page (306); with ids and lang in print about 300 a page, with
+    # pseudo-element styles unshared about 360.
+    assert made[1] - made[0] < 200, made
 
 
 def test_a_line_every_page_shares_is_made_ready_to_draw_once(
@@ -382,6 +392,52 @@ def test_a_line_every_page_shares_is_drawn_once_to_the_same_bytes(
     drawn = renderer().render_batch(batch, tmp_path / "drawn", NOW)
     for (a, *_), (b, *_) in zip(copied, drawn, strict=True):
         assert Path(a).read_bytes() == Path(b).read_bytes()
+
+
+def test_a_page_with_the_markup_of_an_earlier_one_copies_its_styles_to_the_same_bytes(
+        statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    matched: list[int] = []
+    original = cssselect2.Matcher.match
+
+    def counted(self: cssselect2.Matcher, element: object) -> object:
+        matched[-1] += 1
+        return original(self, element)
+
+    monkeypatch.setattr(cssselect2.Matcher, "match", counted)
+    for copies in (1, 4):
+        matched.append(0)
+        renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
+    # The copies' elements are not matched again; the last page is (the last sheet's rule).
+    assert matched[1] < 2 * matched[0], matched
+    monkeypatch.setattr(cssselect2.Matcher, "match", original)
+    batch = [s for s in statements for _ in range(2)]  # each script and shape twice
+    copied = renderer().render_batch(batch, tmp_path / "copied", NOW)
+    monkeypatch.setattr(statements_module, "shared_page_styles", nullcontext)
+    cascaded = renderer().render_batch(batch, tmp_path / "cascaded", NOW)
+    for (a, *_), (b, *_) in zip(copied, cascaded, strict=True):
+        assert Path(a).read_bytes() == Path(b).read_bytes()
+
+
+def test_only_pages_of_the_same_markup_and_place_copy_styles() -> None:
+    page = '<div class="sheet"><p class="a" title="t">x</p><p></p></div>'
+    others = ('<div class="sheet"><p class="b" title="t">x</p><p></p></div>',  # a class
+              '<div class="sheet"><p class="a" title="u">x</p><p></p></div>',  # a value
+              '<div class="sheet"><p class="a" title="t">x</p><p>y</p></div>',  # not empty
+              '<div class="sheet"><p class="a" title="t">x</p></div>')  # a child fewer
+    body = page + "".join(others) + page + page + page
+    root = fromstring(f"<html><head></head><body>{body}</body></html>")
+    sheets = list(root[1])
+    # Only the seventh page repeats a page (the sixth): the first is first, the last last.
+    assert [(sheets.index(c), sheets.index(f)) for c, f in weasy_styles._copies(root)] == [
+        (6, 5)]
+
+
+def test_the_print_sheet_tells_pages_apart_only_by_first_and_last() -> None:
+    # weasy_styles.py copies a page's styles to a page of the same markup: a selector
+    # that counts siblings or looks at a sibling's markup would tell them apart.
+    sheets = (Path(statements_module.__file__).parents[2] / "templates").glob("statement_*.css")
+    text = "".join(re.sub(r"/\*.*?\*/|\{[^}]*\}", " ", p.read_text()) for p in sheets)
+    assert text.strip() and not re.search(r":nth-|-of-type|:only-|:has\(|:empty|[+~]", text)
 
 
 def test_the_print_html_parses_by_expat_to_the_tree_tinyhtml5_makes(

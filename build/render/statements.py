@@ -64,6 +64,7 @@ from results_online.build.render.weasy_document import (
 )
 from results_online.build.render.weasy_layout import quicker_layout
 from results_online.build.render.weasy_speed import shared_font_subsets, shared_text_drawing
+from results_online.build.render.weasy_styles import shared_page_styles
 from results_online.errors import BuildError
 from results_online.keys.seal import Seal
 from results_online.model import Statement
@@ -86,6 +87,9 @@ class RenderedStatement:
 
 
 BatchDone = Callable[[Sequence[RenderedStatement]], None]
+# The ids of the slots drawn into: the same on every page (each page is written as a
+# PDF of its own), so that no page has a style of its own.
+QR_SLOT, CHART_SLOT = "qr-slot", "chart-slot"
 
 
 @dataclass(frozen=True)
@@ -104,13 +108,13 @@ class _Item:
         """The chart for print: its slot and HTML labels (chart.py says why)."""
         if self.chart is None:
             return None
-        return print_markup(self.chart, f"chart-{self.statement.statement_id}", painted=painted)
+        return print_markup(self.chart, CHART_SLOT, painted=painted)
 
     @property
     def slot(self) -> Markup:
         """An empty box the batch renderer draws the QR into (see qr.py: why)."""
         return Markup(f'<svg xmlns="http://www.w3.org/2000/svg" class="qr-slot" '  # noqa: S704
-                      f'id="qr-{self.statement.statement_id}" viewBox="0 0 1 1">'
+                      f'id="{QR_SLOT}" viewBox="0 0 1 1">'
                       f"<title>{SVG_TITLE}</title></svg>")
 
 
@@ -154,7 +158,7 @@ class Renderer:
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,
                       seal: Seal | None) -> list[_Paths]:
         items = [_item(s) for s in statements]
-        with shared_pseudo_styles():
+        with shared_pseudo_styles(), shared_page_styles():
             document = parsed_html(self._print_html(items, embed_css=False, slots=True)).render(
                 font_config=self.fonts, stylesheets=[self.css])
         pages = _page_per_statement(document, statements)
@@ -166,9 +170,9 @@ class Renderer:
             pdf, html, frag = statement_files(out_dir, s.centre.number,
                                               s.entry.candidate.number, s.entry.test.code)
             pdf.parent.mkdir(parents=True, exist_ok=True)
-            paint_into_slot(page, f"qr-{s.statement_id}", _qr_painter(item.code))
+            paint_into_slot(page, QR_SLOT, _qr_painter(item.code))
             if item.chart is not None:
-                paint_into_slot(page, f"chart-{s.statement_id}", paint_chart(item.chart))
+                paint_into_slot(page, CHART_SLOT, paint_chart(item.chart))
             data = archival_pdf(document.copy([page]), statement_metadata(s, created))
             if data is None:
                 raise BuildError("WeasyPrint wrote no PDF")
@@ -366,7 +370,7 @@ def _page_per_statement(document: Document, statements: Sequence[Statement]) -> 
     for page in document.pages:
         k = len(pages)
         # The QR slot is at the foot of the statement: on its page unless it spilled.
-        if k < len(statements) and anchor(page, f"qr-{statements[k].statement_id}"):
+        if k < len(statements) and anchor(page, QR_SLOT):
             pages.append(page)
         else:
             spilled = statements[min(k, len(statements) - 1)]
