@@ -26,13 +26,15 @@ from xml.etree.ElementTree import Element
 
 from weasyprint.css import StyleFor
 
+from results_online.build.render.weasy_speed import batch_cache
+
 unshared_style_for = StyleFor.__init__
-_pages = threading.local()  # this thread's switch while in shared_page_styles
+_pages = threading.local()  # this thread's (empty) cache while in shared_page_styles, else None
 
 
 def _style_for(self: Any, html: Any, *rest: Any) -> None:
     """StyleFor.__init__; within shared_page_styles, a repeated page's styles are copied."""
-    copies = _copies(html.etree_element) if getattr(_pages, "on", False) else []
+    copies = [] if getattr(_pages, "cache", None) is None else _copies(html.etree_element)
     if not copies:
         unshared_style_for(self, html, *rest)
         return
@@ -97,9 +99,5 @@ class _Without:
 def shared_page_styles() -> Iterator[None]:
     """Within it, a page with the markup of an earlier page of its document copies its styles."""
     StyleFor.__init__ = _style_for
-    outer = getattr(_pages, "on", False)
-    _pages.on = True
-    try:
+    with batch_cache(_pages):  # its presence is the switch: nothing is kept in it
         yield
-    finally:
-        _pages.on = outer
