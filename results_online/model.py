@@ -160,11 +160,18 @@ class Statement:
     centre: Centre
     series: SeriesInfo
     token: bytes
-    qr_text: str  # https://<verify host>/q#<digits>
     issue_date: date
     key_id: str = field(default="")  # hex of the signing key id
     enquiry_deadline: date | None = None  # last day for a results enquiry (through the centre)
     share_code: str = field(default="", repr=False)  # ids.share_code: the strong proof to verify
+
+    @property
+    def qr_text(self) -> str:
+        """What its QR code says: https://<verify host>/q#<the token's digits>."""
+        # Made when asked, not kept: a rebuild seals 10,000s of statements it never prints.
+        from results_online.token import qr_text  # token imports ids, which imports this
+
+        return qr_text(self.series.verify_url, self.token)
 
     @property
     def display_id(self) -> str:

@@ -40,8 +40,8 @@ _FIELDS = {
     ComponentResult: ("component", "status", "mark", "grade"),
     OverallResult: ("status", "score", "grade", "cefr"),
     Entry: ("candidate", "test", "components", "overall", "revision"),
-    Statement: ("statement_id", "entry", "centre", "series", "token", "qr_text", "issue_date",
-                "key_id", "enquiry_deadline", "share_code"),
+    Statement: ("statement_id", "entry", "centre", "series", "token", "issue_date", "key_id",
+                "enquiry_deadline", "share_code"),
 }
 for _cls, _names in _FIELDS.items():
     if tuple(f.name for f in fields(_cls)) != _names:
@@ -163,14 +163,14 @@ class Packer:
         entry = self.entry(s.entry)
         if entry is None:
             return None
-        return (s.statement_id, entry, s.centre.number, s.token, s.qr_text, s.issue_date,
-                s.key_id, s.enquiry_deadline, s.share_code)
+        return (s.statement_id, entry, s.centre.number, s.token, s.issue_date, s.key_id,
+                s.enquiry_deadline, s.share_code)
 
     def statement_of(self, row: Row) -> Statement:
         """The statement ``statement`` gave ``row`` for."""
-        sid, entry, centre, token, qr_text, issued, key_id, deadline, share_code = row
+        sid, entry, centre, token, issued, key_id, deadline, share_code = row
         return Statement(sid, self.entry_of(entry), self.centres[centre], self.info,  # type: ignore[arg-type]
-                         token, qr_text, issued, key_id, deadline, share_code)
+                         token, issued, key_id, deadline, share_code)
 
 
 def _shared(key: tuple[str, ...]) -> object:

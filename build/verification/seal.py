@@ -69,10 +69,8 @@ class Sealer:
         text_id = id_to_text(sid)
         return Statement(
             statement_id=text_id, entry=entry, centre=self.centres[entry.candidate.centre],
-            series=series.info, token=signed,
-            qr_text=token.qr_text(series.info.verify_url, signed),
-            issue_date=series.info.issue_date, key_id=keys.signing_kid.hex(),
-            enquiry_deadline=deadlines[entry.test.code],
+            series=series.info, token=signed, issue_date=series.info.issue_date,
+            key_id=keys.signing_kid.hex(), enquiry_deadline=deadlines[entry.test.code],
             share_code=share_code(keys.statement_secret, text_id),
         )
 
