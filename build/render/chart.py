@@ -130,8 +130,8 @@ def chart_svg(chart: ChartLayout, *, slot: str | None = None, text: bool = True,
     # In print the PDF's Figure takes its alternative text from <title>; an attribute
     # saying the candidate's scores would give each page markup of its own
     # (weasy_styles.py shares the styles of pages with the same markup).
-    ident = f' id="{escape(slot)}"' if slot else f' aria-label="{label}"'
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="scale-chart"{ident} viewBox="0 0 '
+    named = f' id="{escape(slot)}"' if slot else f' aria-label="{label}"'
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="scale-chart"{named} viewBox="0 0 '
              f'{WIDTH} {chart.height:g}" width="{WIDTH}" height="{chart.height:g}" role="img">'
              f'<title>{label}</title>']
     for s in chart.shapes if shapes else ():

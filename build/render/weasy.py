@@ -23,12 +23,14 @@ What it adds:
   there.)
 - Header cells with a Scope, an IDTree for the element ids table cells refer to, and
   Figure bounding boxes in PDF user space.
-- Speed (weasy_speed.py, weasy_document.py and weasy_layout.py, the other modules
-  that reach into WeasyPrint and pydyf): each PDF object serialised and compressed
-  once, a face cut to the same glyphs once a batch (weasy_speed.py); a line of text
-  that recurs across a batch's pages shaped and broken once, equal pseudo-element
-  styles shared, the print HTML parsed by expat (weasy_document.py); a box's used
-  sizes and flow resolved once per style (weasy_layout.py).
+- Speed (weasy_speed.py, weasy_document.py, weasy_styles.py and weasy_layout.py, the
+  other modules that reach into WeasyPrint and pydyf): each PDF object serialised and
+  compressed once, a face cut to the same glyphs once a batch, a line every page
+  shares drawn once (weasy_speed.py); a line of text that recurs across a batch's
+  pages shaped and broken once, equal pseudo-element styles shared, the print HTML
+  parsed by expat (weasy_document.py); a page with an earlier page's markup given
+  its styles (weasy_styles.py); a box's used sizes and flow resolved once per style,
+  a block of text laid out before copied (weasy_layout.py).
 - Figures drawn by the caller into an inline ``<svg>`` slot, inside the slot's
   own tagged Figure (its ``<title>`` is the alternative text), so that drawing
   fast vector content (the QR) keeps the page fully tagged.

@@ -1,7 +1,8 @@
 """Speed-ups to making a batch's document that reach into WeasyPrint internals.
 
-Its HTML parsed, its styles computed and its lines of text broken (laying out its
-boxes is sped up in weasy_layout.py, writing its PDFs in weasy_speed.py). Tested with
+Its HTML parsed, its styles computed and its lines of text broken (a repeated page's
+styles are copied in weasy_styles.py, laying out its boxes is sped up in
+weasy_layout.py, writing its PDFs in weasy_speed.py). Tested with
 the versions pyproject pins; ``tests/test_render.py`` checks that pages drawn with them
 are the same, to the pixel and in their text, as pages drawn without.
 

@@ -1,7 +1,7 @@
 """Speed-ups to writing a batch's PDFs that reach into WeasyPrint and pydyf internals.
 
-weasy.py is the rest of the code that does; weasy_document.py and weasy_layout.py
-speed up making the document the PDFs are written from. Tested with the versions
+weasy.py is the rest of the code that does; weasy_document.py, weasy_styles.py and
+weasy_layout.py speed up making the document the PDFs are written from. Tested with the versions
 pyproject pins; ``tests/test_render.py`` checks that pages drawn with them are the
 same, to the pixel and in their text, as pages drawn without.
 
