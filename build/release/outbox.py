@@ -15,8 +15,6 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
 from itertools import chain
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,6 +23,7 @@ from jinja2 import Environment, select_autoescape
 
 from results_online.build.grading.enquiry import enquiry_deadline_of, series_closed_days
 from results_online.build.output import Carrier, write_json_list
+from results_online.build.release.compose import compose
 from results_online.build.release.history import OutboxHistory, write_sent
 from results_online.ids import secure_link
 from results_online.model import Centre, Series, Statement
@@ -237,33 +236,25 @@ class _Mail:
             to: tuple[str, str], subject: str, msgid: str, previous: str | None) -> str:
         """Write (or carry) one message to (display name, address); return its inputs' digest.
 
-        ``previous`` is the digest the previous outbox noted for ``name``. The address is
-        parsed only for a message that is written: parsing is most of the time of one
-        that is carried.
+        ``previous`` is the digest the previous outbox noted for ``name``.
         """
         inputs = hashlib.sha256(repr((template, sorted(context.items()), site_url, to,
                                       subject, msgid)).encode()).hexdigest()
         if self.old is None or previous != inputs or not self.carrier.carry(
                 os.path.join(self.old, name), os.path.join(self.outbox, name)):
-            msg = _message(self.env, template, context, site_url, to=to, subject=subject,
-                           msgid=msgid)
-            _write_private(self.outbox / name, bytes(msg))
+            _write_private(self.outbox / name, _message(
+                self.env, template, context, site_url, to=to, subject=subject, msgid=msgid))
         return inputs
 
 
 def _message(env: Environment, template: str, context: dict[str, object], site_url: str, *,
-             to: tuple[str, str], subject: str, msgid: str) -> EmailMessage:
+             to: tuple[str, str], subject: str, msgid: str) -> bytes:
     host = urlsplit(site_url).hostname or "localhost"
-    msg = EmailMessage()
-    msg["From"] = Address(display_name=str(getattr(context["info"], "board", "")),
-                          username="noreply", domain=host)
-    msg["To"] = Address(display_name=to[0], addr_spec=to[1])
-    msg["Subject"] = subject
-    # Deterministic, so a rebuilt outbox names the same messages.
-    msg["Message-ID"] = f"<{msgid}@{host}>"
-    msg.set_content(env.get_template(f"{template}.txt").render(context))
-    msg.add_alternative(env.get_template(f"{template}.html").render(context), subtype="html")
-    return msg
+    # Deterministic Message-ID, so a rebuilt outbox names the same messages.
+    return compose(sender=(str(getattr(context["info"], "board", "")), f"noreply@{host}"),
+                   to=to, subject=subject, msgid=f"<{msgid}@{host}>",
+                   text=env.get_template(f"{template}.txt").render(context),
+                   html=env.get_template(f"{template}.html").render(context))
 
 
 def _email_environment() -> Environment:
