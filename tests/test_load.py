@@ -290,6 +290,13 @@ def test_bad_secret_number_is_reported_without_its_value(tmp_path: Path, secret:
         assert secret not in str(problems_of(folder))
 
 
+@pytest.mark.parametrize("address", ["jos\u00e9@example.org", "exams@\u00e9cole.example"])
+def test_a_non_ascii_email_is_refused_where_it_stands(tmp_path: Path, address: str) -> None:
+    folder = copy(tmp_path)
+    set_cell(folder / "candidates.csv", 5, "email", address)
+    assert_problem(folder, "candidates.csv", 5, "email", "xn--")
+
+
 def test_bad_candidate_email(tmp_path: Path) -> None:
     folder = copy(tmp_path)
     set_cell(folder / "candidates.csv", 7, "email", "someone@")

@@ -176,5 +176,8 @@ def _check_header(name: str, header: list[str], required: tuple[str, ...],
 
 
 def valid_email(text: str) -> bool:
-    """Whether ``text`` looks like one plain e-mail address (local@domain.tld)."""
-    return bool(_EMAIL.match(text))
+    """Whether ``text`` looks like one plain ASCII e-mail address (local@domain.tld).
+
+    ASCII: the outbox writes messages any server takes, not SMTPUTF8 ones.
+    """
+    return text.isascii() and bool(_EMAIL.match(text))

@@ -107,7 +107,8 @@ def _centres(rows: list[Row], problems: list[Problem]) -> tuple[Centre, ...]:
         elif len(_nfc(name)) > MAX_NAME:
             bad("centre_name", f"is longer than {MAX_NAME} characters")
         if not valid_email(email):
-            bad("email", "is not an e-mail address like exams@school.example")
+            bad("email", "is not an e-mail address like exams@school.example (ASCII; an "
+                "international domain in its xn-- form)")
         recipients = _recipients(row["recipients"], bad)
         if bad.count == 0:
             centres.append(Centre(number, _nfc(name), email, recipients))
@@ -168,7 +169,8 @@ def _candidates(rows: Iterable[Row], centres: frozenset[str] | None, spool: Spoo
         elif len(_nfc(row["name"])) > MAX_NAME:
             bad("name", f"is longer than {MAX_NAME} characters")
         if not valid_email(row["email"]):
-            bad("email", "is not an e-mail address like name@example.org")
+            bad("email", "is not an e-mail address like name@example.org (ASCII; an "
+                "international domain in its xn-- form)")
         _check_secret(row["secret_number"], bad)
         if bad.count == 0:
             spool.add_candidate(Candidate(cid, centre, number, _nfc(row["name"]), row["email"],
