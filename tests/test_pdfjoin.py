@@ -17,7 +17,7 @@ import pytest
 from weasyprint import HTML
 
 from results_online.build.bundle.pdfjoin import join_pdfs
-from results_online.build.render.weasy import metadata
+from results_online.build.render.weasy import archival_pdf, metadata
 
 META = metadata(title="Statements of Results: June 2026, centre GB001",
                 author="Cambridge University Press & Assessment", lang="en",
@@ -111,3 +111,53 @@ def test_the_xmp_stays_plain_text(joined: Path) -> None:
     with pikepdf.open(joined) as pdf:
         assert "/Filter" not in pdf.Root.Metadata  # readable as text, as PDF/A readers expect
         assert b"Statements of Results" in pdf.Root.Metadata.read_raw_bytes()
+
+
+def _ids_and_headers(data: bytes) -> tuple[list[str], list[list[str]]]:
+    """Every structure element's /ID, and every cell's /Headers, read by pypdf."""
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    ids, headers = [], []
+    stack = [reader.trailer["/Root"]["/StructTreeRoot"]["/K"][0].get_object()]
+    while stack:
+        node = stack.pop()
+        if "/ID" in node:
+            ids.append(str(node["/ID"]))
+        attributes = node.get("/A")
+        if isinstance(attributes, dict) and "/Headers" in attributes:
+            headers.append([str(h) for h in attributes["/Headers"]])
+        kids = node.get("/K", [])
+        kids = kids if isinstance(kids, list) else [kids]
+        stack += [k.get_object() for k in kids
+                  if isinstance(k.get_object(), dict) and "/S" in k.get_object()]
+    return ids, headers
+
+
+@pytest.mark.parametrize("listed", [True, False])
+def test_table_header_ids_are_made_unique_and_the_cells_follow(tmp_path: Path,
+                                                                listed: bool) -> None:
+    sources = []
+    for n in ("one", "two", "three"):
+        html = ("<html lang='en'><title>t</title><table><thead><tr><th>Paper</th><th>Mark</th>"
+                f"<th>Grade</th></tr></thead><tr><th>P1</th><td>{n}</td><td>A</td></tr>"
+                "<tr><th>P2</th><td>50</td><td>B</td></tr></table>")
+        data = archival_pdf(HTML(string=html).render(), META)  # as statements are written
+        assert data is not None
+        pdf = pikepdf.open(io.BytesIO(data))
+        assert "/IDTree" in pdf.Root.StructTreeRoot
+        if not listed:  # a source that does not list its ids: each element is looked at
+            del pdf.Root.StructTreeRoot["/IDTree"]
+        path = tmp_path / f"{n}.pdf"
+        pdf.save(path)
+        sources.append(path)
+    joined = join_pdfs(sources, META)
+    ids, headers = _ids_and_headers(joined)
+    one, one_headers = _ids_and_headers(sources[0].read_bytes())
+    assert len(ids) == len(set(ids)) == 3 * len(one) > 0
+    assert len(headers) == 3 * len(one_headers) > 0
+    assert all(h in ids for cell in headers for h in cell)
+    # Each source's cells name the headers of its own table, as before the join.
+    for i, cell in enumerate(sorted(headers)):
+        assert {h.split("-", 1)[0] for h in cell} == {f"s{i // len(one_headers)}"}
+    with pikepdf.open(io.BytesIO(joined)) as pdf:
+        listed_ids = sorted(str(k) for k in pdf.Root.StructTreeRoot.IDTree.Names[::2])
+    assert listed_ids == sorted(ids)

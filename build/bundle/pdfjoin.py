@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,6 +106,8 @@ class Joiner:
                 keys = _parent_keys(root)
                 for page in out.pages[first:]:
                     _renumber(page.obj, shift)
+                prefix = f"s{number}-"
+                named = _prefix_ids(root, prefix) if "/IDTree" in root else None
                 for top in _kids(root):
                     # /P would drag the source's whole tree along: the copy gets a new parent.
                     if Name.P in top:
@@ -116,8 +118,12 @@ class Joiner:
                         if Name.P in kid:
                             del kid[Name.P]
                         copied = copy_object(out, kid)
-                        self.ids += _adopt(copied, self.document, f"s{number}-")
+                        copied.P = self.document
+                        if named is None:  # no IDTree: each element is looked at
+                            self.ids += _prefix_walking(copied, prefix)
                         self.document.K.append(copied)
+                # Copied above with the elements they are in: copy_foreign gives those copies.
+                self.ids += [(name, out.copy_foreign(node)) for name, node in named or ()]
                 kept = [(key, value) for key, value in keys if not _points_at(value, dropped)]
                 for (key, _), copied in zip(kept, copy_all(out, src, [v for _, v in kept]),
                                             strict=True):
@@ -256,26 +262,66 @@ def _renumber(page: Object, shift: int) -> None:
             annot.StructParent = int(annot.StructParent) + shift
 
 
-def _adopt(element: Object, parent: Object, prefix: str) -> list[tuple[str, Object]]:
-    """Point the copied element at its new parent; prefix its subtree's element ids."""
-    element.P = parent
+def _prefix_ids(root: Object, prefix: str) -> list[tuple[str, Object]]:
+    """Prefix the source's element ids and the table headers naming them, in the source.
+
+    Returns each renamed element. The elements are those its IDTree lists (every
+    element with an ID must be listed there); only their tables are walked for
+    /Headers, not the whole tree (a walk of every element was most of a join's Python
+    time).
+    """
+    named: list[tuple[str, Object]] = []
+    tables: dict[tuple[int, int], Object] = {}
+    for ident, node in pikepdf.NameTree(root.IDTree).items():
+        renamed = prefix + ident
+        node.ID = String(renamed)
+        named.append((renamed, node))
+        for up in _ancestors(node):
+            if up.get("/S") == Name.Table:
+                tables.setdefault(up.objgen, up)
+    for table in tables.values():
+        for element in _subtree(table):
+            _prefix_headers(element, prefix)
+    return named
+
+
+def _ancestors(node: Object) -> list[Object]:
+    """``node`` and its parents up to (not including) the StructTreeRoot."""
+    chain = [node]
+    while (up := chain[-1].get("/P")) is not None and up.get("/Type") != Name.StructTreeRoot:
+        chain.append(up)
+    return chain
+
+
+def _prefix_walking(element: Object, prefix: str) -> list[tuple[str, Object]]:
+    """Prefix the element ids and headers of a copied element's subtree; return the ids."""
     ids: list[tuple[str, Object]] = []
-    stack = [element]
-    while stack:  # each pikepdf call costs: one per key asked, none twice
-        node = stack.pop()
+    for node in _subtree(element):
         ident = node.get("/ID")
         if ident is not None:
             renamed = prefix + str(ident)
             node.ID = String(renamed)
             ids.append((renamed, node))
-        attributes = node.get("/A")
-        if isinstance(attributes, Dictionary):
-            headers = attributes.get("/Headers")
-            if headers is not None:
-                attributes.Headers = Array([String(prefix + str(h)) for h in headers])
+        _prefix_headers(node, prefix)
+    return ids
+
+
+def _prefix_headers(node: Object, prefix: str) -> None:
+    attributes = node.get("/A")
+    if isinstance(attributes, Dictionary):
+        headers = attributes.get("/Headers")
+        if headers is not None:
+            attributes.Headers = Array([String(prefix + str(h)) for h in headers])
+
+
+def _subtree(element: Object) -> Iterator[Object]:
+    """``element`` and the structure elements below it."""
+    stack = [element]
+    while stack:  # each pikepdf call costs: one per key asked, none twice
+        node = stack.pop()
+        yield node
         # An MCID (number), a marked-content or object reference (/MCR, /OBJR) has no /S.
         stack += [k for k in _kids(node) if isinstance(k, Dictionary) and "/S" in k]
-    return ids
 
 
 def copy_object(out: Pdf, obj: Object) -> Object:
