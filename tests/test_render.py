@@ -17,6 +17,7 @@ from xml.etree.ElementTree import Element, fromstring
 
 import cssselect2
 import pikepdf
+import pydyf
 import pypdf
 import pypdfium2 as pdfium
 import pytest
@@ -300,6 +301,7 @@ def test_the_speed_ups_change_no_pixel_and_no_text(
     monkeypatch.setattr(statements_module, "quicker_layout", nullcontext)
     monkeypatch.setattr(statements_module, "shared_font_subsets", nullcontext)
     monkeypatch.setattr(statements_module, "shared_text_drawing", nullcontext)
+    monkeypatch.setattr(statements_module, "quicker_tokens", nullcontext)
     monkeypatch.setattr(boxes.Box, "is_in_normal_flow", weasy_layout.unshared_in_normal_flow)
     monkeypatch.setattr(renderer(), "print_only", False)
     monkeypatch.setattr(chart, "draw_form", lambda stream, ops, bbox: stream.stream.append(ops))
@@ -391,6 +393,18 @@ def test_a_line_every_page_shares_is_drawn_once_to_the_same_bytes(
     monkeypatch.setattr(statements_module, "shared_text_drawing", nullcontext)
     drawn = renderer().render_batch(batch, tmp_path / "drawn", NOW)
     for (a, *_), (b, *_) in zip(copied, drawn, strict=True):
+        assert Path(a).read_bytes() == Path(b).read_bytes()
+
+
+def test_quicker_tokens_turn_every_operand_into_pydyf_s_bytes(
+        statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = [b"Tj", "FlateDecode", 0, -7, 10**20, True, 1.0, 0.25, -3.5e-7,
+              pydyf.Dictionary({"A": 1}), pydyf.Array([1, "B"]), pydyf.String("(x)"), None]
+    assert [weasy_speed._to_bytes(v) for v in values] == [pydyf._to_bytes(v) for v in values]
+    quick = renderer().render_batch(statements, tmp_path / "quick", NOW)
+    monkeypatch.setattr(statements_module, "quicker_tokens", nullcontext)
+    plain = renderer().render_batch(statements, tmp_path / "plain", NOW)
+    for (a, *_), (b, *_) in zip(quick, plain, strict=True):
         assert Path(a).read_bytes() == Path(b).read_bytes()
 
 

@@ -63,7 +63,11 @@ from results_online.build.render.weasy_document import (
     shared_pseudo_styles,
 )
 from results_online.build.render.weasy_layout import quicker_layout
-from results_online.build.render.weasy_speed import shared_font_subsets, shared_text_drawing
+from results_online.build.render.weasy_speed import (
+    quicker_tokens,
+    shared_font_subsets,
+    shared_text_drawing,
+)
 from results_online.build.render.weasy_styles import shared_page_styles
 from results_online.errors import BuildError
 from results_online.keys.seal import Seal
@@ -152,7 +156,7 @@ class Renderer:
         """
         # Lines are shared from layout to the last page's drawing (weasy_document.py).
         with (_collector_paused(), shared_line_breaks(), quicker_layout(),
-              shared_font_subsets(), shared_text_drawing()):
+              shared_font_subsets(), shared_text_drawing(), quicker_tokens()):
             return self._render_batch(statements, out_dir, now, seal)
 
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,

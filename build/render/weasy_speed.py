@@ -12,6 +12,8 @@ same, to the pixel and in their text, as pages drawn without.
   streams are deflated at zlib's default level, not pydyf's 9: 2.4 ms of CPU a
   statement instead of 4.4 for 0.7% more bytes; and a stream every statement
   repeats (the sRGB profile, the frame's shared parts) is deflated once a process.
+- ``quicker_tokens``: pydyf's conversion of each operand to bytes, with the common
+  types tried first.
 - ``shared_font_subsets``: each page's PDF has its own font subsets, and most pages
   of a batch use the same glyphs of a face as another page (510 subsets for 200
   statements, 205 of them different): within it, a face cut down to the same glyphs
@@ -90,6 +92,36 @@ def _deflated(raw: bytes) -> bytes:
             _DEFLATED.clear()
         _DEFLATED[key] = kept
     return kept
+
+
+unquick_to_bytes = pydyf._to_bytes
+
+
+def _to_bytes(item: Any) -> bytes:
+    """pydyf's _to_bytes, the same bytes, the types most operands have tried first."""
+    kind = type(item)
+    if kind is bytes:
+        return item  # type: ignore[no-any-return]
+    if kind is str:
+        return item.encode("ascii")  # type: ignore[no-any-return]
+    if kind is int:
+        return b"%d" % item
+    return unquick_to_bytes(item)  # type: ignore[no-any-return]
+
+
+@contextmanager
+def quicker_tokens() -> Iterator[None]:
+    """Within it, pydyf turns names, numbers and operators into bytes with ``_to_bytes``.
+
+    Its own asks isinstance about bytes, float and its Object first: 835,000 calls for
+    200 statements, a tenth of writing their PDFs. Any thread that writes a PDF
+    meanwhile gets the same bytes either way.
+    """
+    pydyf._to_bytes = _to_bytes
+    try:
+        yield
+    finally:
+        pydyf._to_bytes = unquick_to_bytes
 
 
 unshared_clean = Font.clean
