@@ -25,7 +25,6 @@ from results_online.build.inputs.spool import Spool
 from results_online.build.manifest import (
     MANIFEST,
     ManifestItem,
-    fragment_beside,
     has_history,
     iter_manifest_lines,
     parse_item,
@@ -233,8 +232,8 @@ def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previou
                    out: Path, *, link: bool = True) -> tuple[RenderedStatement, ...]:
     """The files of every statement not in ``new``, carried (hard-linked) from ``previous``.
 
-    Its page, fragment, PDF and ciphertext are the same bytes: the statement id and
-    token did not change, so nothing in them did. ``link`` False: they are linked
+    Its page, PDF and ciphertext are the same bytes: the statement id and token did
+    not change, so nothing in them did. ``link`` False: they are linked
     already (the centre was handed to ``plan_into``'s ``carry``).
     """
     rendered = []
@@ -243,8 +242,7 @@ def carry_rendered(statements: Sequence[Statement], new: frozenset[str], previou
     for s in statements:
         if s.statement_id not in new:
             item = items[s.statement_id]
-            rendered.append(RenderedStatement(s, out / item.pdf, out / item.html,
-                                              out / item.fragment))
+            rendered.append(RenderedStatement(s, out / item.pdf, out / item.html))
     if link:
         link_carried(carried, os.fspath(previous.root), os.fspath(out))
     return tuple(rendered)
@@ -278,11 +276,9 @@ def _links(carried: Carried, old: str, dest: str) -> list[Link]:
     blob = blob_path(statement_id)
     blobs = (os.path.join(old, SITE_DIR, blob),
              os.path.join(old, STAGED_DIR, Kind.CANDIDATE.value, blob))
-    fragment = fragment_beside(html)
     return [Link(display_id, (os.path.join(old, pdf),), os.path.join(dest, pdf), True),
             Link(display_id, blobs, os.path.join(dest, SITE_DIR, blob), True),
-            *(Link(display_id, (os.path.join(old, rel),), os.path.join(dest, rel), False)
-              for rel in (html, fragment))]
+            Link(display_id, (os.path.join(old, html),), os.path.join(dest, html), False)]
 
 
 def link_all(links: Sequence[Link]) -> None:

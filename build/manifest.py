@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from datetime import date
@@ -19,7 +18,6 @@ from pathlib import Path
 from results_online.build.output import JsonText, iter_json_list, iter_json_texts, write_json_list
 from results_online.build.verification.index import results_hash
 from results_online.model import Statement
-from results_online.names import fragment_of
 
 MANIFEST = "private/manifest.json"
 
@@ -41,17 +39,6 @@ class ManifestItem:
     series: str
     pdf: str  # relative to the output folder
     html: str
-
-    @property
-    def fragment(self) -> str:
-        """The viewer fragment beside the web page."""
-        return fragment_beside(self.html)
-
-
-def fragment_beside(html: str) -> str:
-    """The viewer fragment beside the web page ``html`` (a path relative to the output)."""
-    folder, name = os.path.split(html)  # not pathlib: an amend asks for 10,000s
-    return os.path.join(folder, fragment_of(name))
 
 
 _FIELDS = fields(ManifestItem)

@@ -275,8 +275,8 @@ class _Feed:
                 elif not self.fresh(s):
                     raise KeyError(s.statement_id)
                 else:
-                    pdf, html, _ = statement_files(STATEMENTS, s.centre.number,
-                                                   s.entry.candidate.number, s.entry.test.code)
+                    pdf, html = statement_files(STATEMENTS, s.centre.number,
+                                                s.entry.candidate.number, s.entry.test.code)
                     yield item_for(s, os.fspath(pdf), os.fspath(html))
 
 

@@ -10,7 +10,7 @@ from results_online.errors import BuildError
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 BLOB_FOLDER = "s"  # statement ciphertext on the site
-STATEMENT_EXTENSIONS = (".pdf", ".html", ".fragment.html")  # what rendering writes per statement
+STATEMENT_EXTENSIONS = (".pdf", ".html")  # what rendering writes per statement
 
 
 def safe_name(part: str) -> str:
@@ -28,17 +28,11 @@ def statement_stem(centre: str, candidate_number: str, test: str) -> str:
 
 
 def statement_files(folder: Path, centre: str, candidate_number: str,
-                    test: str) -> tuple[Path, Path, Path]:
-    """A rendered statement's PDF, web page and fragment under ``folder``."""
+                    test: str) -> tuple[Path, Path]:
+    """A rendered statement's PDF and web page under ``folder``."""
     stem = folder / statement_stem(centre, candidate_number, test)
     return (stem.with_name(stem.name + STATEMENT_EXTENSIONS[0]),
-            stem.with_name(stem.name + STATEMENT_EXTENSIONS[1]),
-            stem.with_name(stem.name + STATEMENT_EXTENSIONS[2]))
-
-
-def fragment_of(html_name: str) -> str:
-    """The viewer fragment's file name beside a statement's web page."""
-    return html_name.removesuffix(".html") + ".fragment.html"
+            stem.with_name(stem.name + STATEMENT_EXTENSIONS[1]))
 
 
 def blob_path(statement_id: str) -> str:

@@ -77,8 +77,12 @@ def test_every_statement_has_its_files_where_documented(
         stem = f"{s.entry.candidate.number}-{s.entry.test.code}"
         assert r.pdf.name == f"{stem}.pdf" and r.pdf.parent.name == s.centre.number
         assert r.html == r.pdf.with_suffix(".html")
-        assert r.fragment.name == f"{stem}.fragment.html"
+        assert r.fragment is not None and "<script" not in r.fragment
         assert r.pdf.read_bytes().startswith(b"%PDF-")
+    # The fragment goes only into the ciphertext: each statement leaves two files.
+    folders = {r.pdf.parent for r in rendered}
+    assert sorted(p.name for f in folders for p in f.iterdir()) == sorted(
+        n for r in rendered for n in (r.pdf.name, r.html.name))
 
 
 def test_each_pdf_is_one_a4_page(rendered: tuple[RenderedStatement, ...]) -> None:
@@ -171,7 +175,8 @@ def test_batch_pages_match_the_naive_one_document_per_statement(
 def test_fragment_is_the_body_only_without_scripts_or_inline_styles(
         rendered: tuple[RenderedStatement, ...]) -> None:
     for r in rendered:
-        tags = _tags(r.fragment.read_text(encoding="utf-8"))
+        assert r.fragment is not None
+        tags = _tags(r.fragment)
         names = {t for t, _ in tags}
         assert names.isdisjoint({"html", "head", "body", "script", "style", "link", "meta"})
         assert all(k != "style" and not k.startswith("on") for _, attrs in tags for k in attrs)
@@ -197,7 +202,7 @@ def test_web_page_is_accessible_and_its_csp_allows_only_its_own_style(
 def test_names_are_escaped_not_markup(statements: tuple[Statement, ...], tmp_path: Path) -> None:
     s = _with_name(statements[0], "<b>Robert</b> & 'Tables'")
     (r,) = render_statements([s], tmp_path, workers=1, batch_size=5, progress=no_progress, now=NOW)
-    assert "&lt;b&gt;Robert&lt;/b&gt; &amp;" in r.fragment.read_text(encoding="utf-8")
+    assert r.fragment is not None and "&lt;b&gt;Robert&lt;/b&gt; &amp;" in r.fragment
     assert "<b>Robert</b> & 'Tables'" in pdf_text(r.pdf)
 
 

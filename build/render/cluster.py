@@ -62,8 +62,9 @@ PRELOAD = "results_online.build.render.statements"
 WORKER_CONFIG = Path(__file__).with_name("dask-worker.yaml")
 _PRE_SPAWN = "distributed.nanny.pre-spawn-environ."
 AHEAD_PER_THREAD = 2  # batches in flight per worker thread: one rendering, one queued
-_Files = list[tuple[str, list[bytes]]]  # (stem relative to out_dir, bytes per extension)
-_PathList = list[tuple[str, str, str]]
+# (stem relative to out_dir, bytes per extension, the viewer fragment) per statement
+_Files = list[tuple[str, list[bytes], str]]
+_PathList = list[tuple[str, str, str]]  # (PDF path, page path, the viewer fragment)
 _fonts: dict[str, tuple[SeriesFonts, Path]] = {}  # per worker process: plugin name -> fonts
 
 
@@ -100,15 +101,16 @@ def render_remote(plugin: str, batch: Sequence[Statement], now: datetime) -> _Fi
     with tempfile.TemporaryDirectory(prefix="results-batch-") as tmp:
         root = Path(tmp)
         try:
-            paths = renderer(fonts).render_batch(batch, root, now, None)
+            made = renderer(fonts).render_batch(batch, root, now, None)
         except BuildError:
             raise
         except Exception as exc:
             raise BuildError(f"rendering a batch of centre {batch[0].centre.number} failed: "
                              f"{type(exc).__name__}") from exc
         pdf_ext = STATEMENT_EXTENSIONS[0]
-        return [(str(Path(files[0]).relative_to(root)).removesuffix(pdf_ext),
-                 [Path(f).read_bytes() for f in files]) for files in paths]
+        return [(str(Path(pdf).relative_to(root)).removesuffix(pdf_ext),
+                 [Path(pdf).read_bytes(), Path(html).read_bytes()], fragment)
+                for pdf, html, fragment in made]
 
 
 @contextmanager
@@ -265,7 +267,7 @@ class _Writer:
         if self.pool is None or self.seal is None:
             self.done(batch, [_write(self.out_dir, f) for f in files])
             return
-        pdfs = [contents[0] for _, contents in files]
+        pdfs = [contents[0] for _, contents, _ in files]
         self.sealing[self.pool.submit(seal_all, pdfs, self.seal)] = (batch, files)
         self._collect(block=len(self.sealing) > 2 * self.processes)
 
@@ -284,14 +286,15 @@ class _Writer:
         for future in ready:
             batch, files = self.sealing.pop(future)
             sealed = future.result()
-            self.done(batch, [_write(self.out_dir, (stem, [pdf, *contents[1:]]))
-                              for (stem, contents), pdf in zip(files, sealed, strict=True)])
+            self.done(batch, [_write(self.out_dir, (stem, [pdf, *contents[1:]], fragment))
+                              for (stem, contents, fragment), pdf
+                              in zip(files, sealed, strict=True)])
 
 
-def _write(out_dir: Path, files: tuple[str, list[bytes]]) -> tuple[str, str, str]:
-    stem, contents = files
-    pdf, html, fragment = (out_dir / (stem + ext) for ext in STATEMENT_EXTENSIONS)
+def _write(out_dir: Path, files: tuple[str, list[bytes], str]) -> tuple[str, str, str]:
+    stem, contents, fragment = files
+    pdf, html = (out_dir / (stem + ext) for ext in STATEMENT_EXTENSIONS)
     pdf.parent.mkdir(parents=True, exist_ok=True)
-    for path, data in zip((pdf, html, fragment), contents, strict=True):
+    for path, data in zip((pdf, html), contents, strict=True):
         path.write_bytes(data)
-    return str(pdf), str(html), str(fragment)
+    return str(pdf), str(html), fragment

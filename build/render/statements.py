@@ -6,12 +6,13 @@ by page into per-candidate PDFs (each with its own font subsets, so no PDF
 carries glyphs of another candidate's name); the QR is drawn straight into each
 page as vector rectangles (qr.py says why). Names in CJK scripts are set in a copy
 of the CJK face cut down to this series' characters (fonts.py says why). Batches
-run in a process pool whose workers write their files and return only paths.
+run in a process pool whose workers write their files and return their paths.
 
-Files: <out_dir>/<centre>/<candidate number>-<test code>.pdf, .html (standalone
-page, CSP with the hash of its one style element) and .fragment.html (the
-statement body only: no scripts, no inline styles; style it with
-statement_base.css + statement_web.css).
+Files: <out_dir>/<centre>/<candidate number>-<test code>.pdf and .html (standalone
+page, CSP with the hash of its one style element). The viewer fragment (the
+statement body only: no scripts, no inline styles; styled by statement_base.css +
+statement_web.css) is returned with them, not written: it goes only into the
+statement's ciphertext, beside the PDF.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ from results_online.progress import Progress
 from results_online.web import environment, read_asset, statement_page_csp
 
 log = logging.getLogger("results_online.build.render.statements")
-_Paths = tuple[str, str, str]
+_Made = tuple[str, str, str]  # a statement's PDF and web page paths, and its viewer fragment
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ class RenderedStatement:
     statement: Statement
     pdf: Path
     html: Path
-    fragment: Path
+    # What the viewer shows (in the ciphertext only); None for one carried by an amend.
+    fragment: str | None = None
 
 
 BatchDone = Callable[[Sequence[RenderedStatement]], None]
@@ -149,8 +151,8 @@ class Renderer:
             embed_css=embed_css, css=Markup(self.print_css), for_print=self.print_only)  # noqa: S704
 
     def render_batch(self, statements: Sequence[Statement], out_dir: Path, now: datetime,
-                     seal: Seal | None = None) -> list[_Paths]:
-        """Lay out one batch as one document, then write each statement's PDF, page and fragment.
+                     seal: Seal | None = None) -> list[_Made]:
+        """Lay out one batch as one document, then write each statement's PDF and page.
 
         ``now`` is the PDFs' creation time; with a ``seal`` each PDF is sealed.
         """
@@ -160,7 +162,7 @@ class Renderer:
             return self._render_batch(statements, out_dir, now, seal)
 
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,
-                      seal: Seal | None) -> list[_Paths]:
+                      seal: Seal | None) -> list[_Made]:
         items = [_item(s) for s in statements]
         with shared_pseudo_styles(), shared_page_styles():
             document = parsed_html(self._print_html(items, embed_css=False, slots=True)).render(
@@ -168,11 +170,11 @@ class Renderer:
         pages = _page_per_statement(document, statements)
         web = self.env.get_template("statement_web.html")
         fragment = self.env.get_template("statement_fragment.html")
-        out: list[_Paths] = []
+        out: list[_Made] = []
         for item, page in zip(items, pages, strict=True):
             s = item.statement
-            pdf, html, frag = statement_files(out_dir, s.centre.number,
-                                              s.entry.candidate.number, s.entry.test.code)
+            pdf, html = statement_files(out_dir, s.centre.number, s.entry.candidate.number,
+                                        s.entry.test.code)
             pdf.parent.mkdir(parents=True, exist_ok=True)
             paint_into_slot(page, QR_SLOT, _qr_painter(item.code))
             if item.chart is not None:
@@ -187,9 +189,8 @@ class Renderer:
                                        css=Markup(self.web_css),  # noqa: S704
                                        csp=self.web_csp, pdf_name=pdf.name),
                             encoding="utf-8")
-            frag.write_text(fragment.render(s=s, qr=item.qr, chart=item.web_chart),
-                            encoding="utf-8")
-            out.append((str(pdf), str(html), str(frag)))
+            out.append((str(pdf), str(html),
+                        fragment.render(s=s, qr=item.qr, chart=item.web_chart)))
         return out
 
 
@@ -209,7 +210,7 @@ def render_statements(
     progress: Progress, now: datetime, seal: Seal | None = None,
     on_batch: BatchDone | None = None, scheduler: str | None = None,
 ) -> tuple[RenderedStatement, ...]:
-    """Render every statement to out_dir/<centre>/<number>-<test>.{pdf,html,fragment.html}.
+    """Render every statement to out_dir/<centre>/<number>-<test>.{pdf,html}, with its fragment.
 
     ``now`` (the build's time) is the PDFs' creation date; with a ``seal`` every PDF
     carries a PAdES signature by it. ``on_batch`` is called in this process with each
@@ -259,9 +260,9 @@ def render_stream(
         log.info("stage: render %d statements on %d worker(s)", total, workers)
         with progress("render", total) as advance:
 
-            def done(batch: Sequence[Statement], paths: list[_Paths]) -> None:
-                on_batch([RenderedStatement(s, *(Path(p) for p in ps))
-                          for s, ps in zip(batch, paths, strict=True)])
+            def done(batch: Sequence[Statement], made: list[_Made]) -> None:
+                on_batch([RenderedStatement(s, Path(pdf), Path(html), fragment)
+                          for s, (pdf, html, fragment) in zip(batch, made, strict=True)])
                 advance(len(batch))
 
             if client is None:
@@ -274,7 +275,7 @@ def render_stream(
 
 def _render_batches(batches: Iterable[Sequence[Statement]], out_dir: Path,
                     fonts: SeriesFonts, *, workers: int,
-                    done: Callable[[Sequence[Statement], list[_Paths]], None], now: datetime,
+                    done: Callable[[Sequence[Statement], list[_Made]], None], now: datetime,
                     seal: Seal | None) -> None:
     queue = iter(batches)
     first = list(islice(queue, 2))
@@ -289,7 +290,7 @@ def _render_batches(batches: Iterable[Sequence[Statement]], out_dir: Path,
     ahead = 2 * workers
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=renderer, initargs=(fonts,)) as pool:
-        futures: dict[Future[list[_Paths]], Sequence[Statement]] = {}
+        futures: dict[Future[list[_Made]], Sequence[Statement]] = {}
 
         def submit() -> None:
             for batch in islice(queue, ahead - len(futures)):
@@ -321,7 +322,7 @@ def make_batches(statements: Sequence[Statement], batch_size: int) -> list[list[
 
 
 def _render_batch(batch: Sequence[Statement], out_dir: Path, fonts: SeriesFonts,
-                  now: datetime, seal: Seal | None) -> list[_Paths]:
+                  now: datetime, seal: Seal | None) -> list[_Made]:
     try:
         return renderer(fonts).render_batch(batch, out_dir, now, seal)
     except BuildError:

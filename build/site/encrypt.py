@@ -91,7 +91,9 @@ def encrypt_statements(rendered: Sequence[RenderedStatement], statement_secret: 
     out = []
     for r in rendered:
         sid = r.statement.statement_id
-        content = StatementContent(r.fragment.read_text(encoding="utf-8"), r.pdf.read_bytes())
+        if r.fragment is None:
+            raise ValueError(f"statement {sid} was not rendered by this build")
+        content = StatementContent(r.fragment, r.pdf.read_bytes())
         path = site / blob_path(sid)
         path.write_bytes(encrypt_statement(content_key(statement_secret, sid), sid, content,
                                            random))
