@@ -12,15 +12,19 @@ import pypdf
 import pytest
 import release_support as rs
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from factories import make_keys, step_series
 
 from results_online.build.pipeline import build
+from results_online.build.render.statements import RenderedStatement
 from results_online.build.site.encrypt import (
     StatementContent,
     decrypt_statement,
     encrypt_statement,
+    encrypt_statements,
     pack,
     unpack,
 )
+from results_online.build.verification.seal import seal_series
 from results_online.config import build_config
 from results_online.errors import InvalidToken
 from results_online.ids import content_key
@@ -148,3 +152,18 @@ def test_padding_grows_by_whole_buckets_and_hides_small_differences() -> None:
     big = encrypt_statement(key, sid, StatementContent("<p></p>", b"%PDF-" + bytes(BUCKET)))
     assert len(big) == 2 * BUCKET
     assert decrypt_statement(key, sid, big).pdf == b"%PDF-" + bytes(BUCKET)
+
+
+def test_a_statement_not_rendered_by_this_build_is_not_encrypted(tmp_path: Path) -> None:
+    keys = make_keys(tmp_path / "keys")
+    s = seal_series(step_series(), keys)[0]
+    pdf = tmp_path / "a.pdf"
+    pdf.write_bytes(b"%PDF-1.7")
+    carried = RenderedStatement(s, pdf, tmp_path / "a.html")  # an amend's: no fragment
+    with pytest.raises(ValueError, match="not rendered by this build"):
+        encrypt_statements([carried], keys.statement_secret, tmp_path / "site")
+    made = encrypt_statements([RenderedStatement(s, pdf, tmp_path / "a.html", "<p>x</p>")],
+                              keys.statement_secret, tmp_path / "site")
+    content = decrypt_statement(content_key(keys.statement_secret, s.statement_id),
+                                s.statement_id, made[0].read_bytes())
+    assert (content.fragment_html, content.pdf) == ("<p>x</p>", b"%PDF-1.7")
