@@ -58,7 +58,8 @@ def _prefix(out_dir: Path, kind: str) -> str:
     return f".{out_dir.name}.{kind}-{os.getpid()}-"
 
 
-def _running(pid_text: str) -> bool:
+def running(pid_text: str) -> bool:
+    """Whether a process of this machine has the pid ``pid_text`` (a name's part)."""
     if not pid_text.isdigit():
         return False
     try:
@@ -77,7 +78,7 @@ def remove_stale(out_dir: Path) -> list[Path]:
         start = f".{out_dir.name}.{kind}-"
         for path in out_dir.parent.glob(start + "*"):
             pid = path.name[len(start):].split("-", 1)[0]
-            if path.is_dir() and not path.is_symlink() and not _running(pid):
+            if path.is_dir() and not path.is_symlink() and not running(pid):
                 stale.append(path)
     for path in stale:
         log.warning("removing %s, left by an interrupted build", path.name)
