@@ -124,6 +124,26 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(b))
 
 
+def temp_prefix(kind: str) -> str:
+    """The prefix of a build's or worker's temporary folder, named for its process."""
+    return f"results-{kind}-{os.getpid()}-"
+
+
+def remove_stale_temp(tmp: Path) -> list[Path]:
+    """Remove the font and batch folders in ``tmp`` that processes no longer running left.
+
+    A build or Dask worker killed mid-batch (SIGKILL, out of memory) cannot clean up,
+    and a worker's batch folder may hold rendered statements: the next build, or
+    worker set up, on the machine clears them.
+    """
+    stale = [path for kind in ("fonts", "batch") for path in tmp.glob(f"results-{kind}-*-*")
+             if path.is_dir() and not path.is_symlink()
+             and not running(path.name.split("-")[2])]
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    return stale
+
+
 def carry(source: Path, dest: Path) -> None:
     """Put ``source``'s bytes at ``dest`` without copying them: a hard link, else a copy.
 

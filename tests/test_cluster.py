@@ -247,22 +247,6 @@ def _statements(series: Series) -> tuple[Statement, ...]:
     return seal_series(load_series(series.folder), load_keys(series.keys))
 
 
-def test_a_dead_worker_s_folders_are_cleared_by_the_next_worker_set_up(tmp_path: Path) -> None:
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    dead = [tmp_path / f"results-{kind}-{gone}-x1" for kind in ("fonts", "batch")]
-    live = [tmp_path / f"results-{kind}-{os.getpid()}-x2" for kind in ("fonts", "batch")]
-    for folder in (*dead, *live):
-        folder.mkdir()
-        (folder / "0001-STEP.pdf").write_bytes(b"%PDF")  # what a killed batch leaves
-    other = tmp_path / "results-fonts-notmine"
-    other.mkdir()
-    assert sorted(dask_path.remove_stale_folders(tmp_path)) == sorted(dead)
-    assert [p.exists() for p in (*dead, *live, other)] == [False, False, True, True, True]
-    # A worker's folders are named for its process, so the next worker can tell.
-    assert dask_path._folder_prefix("batch") == f"results-batch-{os.getpid()}-"
-
-
 @contextmanager
 def _no_progress(stage: str, total: int) -> Iterator[Advance]:
     yield lambda n: None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import release_support as rs
 
-from results_online.build.output import staged_output
+from results_online.build.output import remove_stale_temp, staged_output, temp_prefix
 
 POLLER = """
 import os, sys, time
@@ -105,3 +105,19 @@ def test_the_staging_of_a_build_still_running_is_left_alone(tmp_path: Path) -> N
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+def test_temp_folders_a_killed_build_or_worker_left_are_cleared_by_the_next(tmp_path: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    dead = [tmp_path / f"results-{kind}-{gone}-x1" for kind in ("fonts", "batch")]
+    live = [tmp_path / f"results-{kind}-{os.getpid()}-x2" for kind in ("fonts", "batch")]
+    for folder in (*dead, *live):
+        folder.mkdir()
+        (folder / "0001-STEP.pdf").write_bytes(b"%PDF")  # what a killed batch leaves
+    other = tmp_path / "results-fonts-notmine"
+    other.mkdir()
+    assert sorted(remove_stale_temp(tmp_path)) == sorted(dead)
+    assert [p.exists() for p in (*dead, *live, other)] == [False, False, True, True, True]
+    # A build's or worker's folders are named for its process, so the next can tell.
+    assert temp_prefix("batch") == f"results-batch-{os.getpid()}-"

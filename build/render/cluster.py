@@ -46,7 +46,7 @@ import dask
 from distributed import Client, Future, LocalCluster, WorkerPlugin, as_completed
 from distributed.scheduler import KilledWorker
 
-from results_online.build.output import running
+from results_online.build.output import remove_stale_temp, temp_prefix
 from results_online.build.render.fonts import ReducedFont, SeriesFonts
 from results_online.build.render.sealpdf import seal_all
 from results_online.build.render.statements import renderer
@@ -78,8 +78,8 @@ class RenderSetup(WorkerPlugin):
 
     def setup(self, worker: Any) -> None:
         """Write the fonts into a folder of this worker's and make the Renderer."""
-        remove_stale_folders(Path(tempfile.gettempdir()))
-        folder = Path(tempfile.mkdtemp(prefix=_folder_prefix("fonts")))
+        remove_stale_temp(Path(tempfile.gettempdir()))
+        folder = Path(tempfile.mkdtemp(prefix=temp_prefix("fonts")))
         made = []
         for family, weight, name, data in self.files:
             (folder / name).write_bytes(data)
@@ -100,7 +100,7 @@ def render_remote(plugin: str, batch: Sequence[Statement], now: datetime) -> _Fi
     if plugin not in _fonts:
         raise BuildError("a Dask worker has no fonts for this build (its plugin did not run)")
     fonts, _ = _fonts[plugin]
-    with tempfile.TemporaryDirectory(prefix=_folder_prefix("batch")) as tmp:
+    with tempfile.TemporaryDirectory(prefix=temp_prefix("batch")) as tmp:
         root = Path(tmp)
         try:
             made = renderer(fonts).render_batch(batch, root, now, None)
@@ -113,25 +113,6 @@ def render_remote(plugin: str, batch: Sequence[Statement], now: datetime) -> _Fi
         return [(str(Path(pdf).relative_to(root)).removesuffix(pdf_ext),
                  [Path(pdf).read_bytes(), Path(html).read_bytes()], fragment)
                 for pdf, html, fragment in made]
-
-
-def _folder_prefix(kind: str) -> str:
-    """A worker's temporary folders are named for its process (``remove_stale_folders``)."""
-    return f"results-{kind}-{os.getpid()}-"
-
-
-def remove_stale_folders(tmp: Path) -> list[Path]:
-    """Remove the font and batch folders in ``tmp`` that workers no longer running left.
-
-    A worker killed mid-batch (SIGKILL, out of memory) cannot clean up, and its batch
-    folder may hold rendered statements: the next worker set up on the machine clears it.
-    """
-    stale = [path for kind in ("fonts", "batch") for path in tmp.glob(f"results-{kind}-*-*")
-             if path.is_dir() and not path.is_symlink()
-             and not running(path.name.split("-")[2])]
-    for path in stale:
-        shutil.rmtree(path, ignore_errors=True)
-    return stale
 
 
 @contextmanager

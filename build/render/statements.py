@@ -36,6 +36,7 @@ from weasyprint import CSS
 from weasyprint.document import Document, DocumentMetadata, Page
 from weasyprint.text.fonts import FontConfiguration
 
+from results_online.build.output import remove_stale_temp, temp_prefix
 from results_online.build.render.chart import (
     ChartLayout,
     chart_layout,
@@ -255,7 +256,8 @@ def render_stream(
             from results_online.build.render import cluster
 
             client = stack.enter_context(cluster.connecting(scheduler, workers))
-        fonts_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="results-fonts-"))
+        remove_stale_temp(Path(tempfile.gettempdir()))
+        fonts_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix=temp_prefix("fonts")))
         fonts = reduce_fonts(texts, Path(fonts_dir))
         log.info("stage: render %d statements on %d worker(s)", total, workers)
         with progress("render", total) as advance:
