@@ -1,10 +1,11 @@
 """A stored outbox message made ready for the wire: Date, Message-ID, transfer encoding, DKIM.
 
-The outbox holds messages as the build wrote them (compose.py: UTF-8 bodies, 8-bit where
-their lines are short, no Date). At the moment of sending each gets the real time as its Date, a Message-ID on the
-domain of its From address, quoted-printable bodies when the server does not
-offer 8BITMIME, and a DKIM signature (RFC 6376, relaxed/relaxed, rsa-sha256 by
-dkimpy) over the exact bytes that go out. Those bytes are also what is stored.
+The outbox holds messages as the build wrote them (compose.py: UTF-8 bodies, 8-bit
+where their lines are short, no Date). At the moment of sending each gets the real
+time as its Date, a Message-ID on the domain of its From address, quoted-printable
+bodies when the server does not offer 8BITMIME, and a DKIM signature (RFC 6376,
+relaxed/relaxed, rsa-sha256 by dkimpy) over the exact bytes that go out. Those bytes
+are also what is stored.
 """
 
 from __future__ import annotations
