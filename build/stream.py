@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from multiprocessing import forkserver
 from pathlib import Path
@@ -119,7 +120,8 @@ class AfterRender:
         encrypt_statements(made, self._secret, self._out / "site")
         for r in made:
             number = r.statement.centre.number
-            self._items[number].append(r)
+            # Its fragment is in the ciphertext now: the bundle needs only the files.
+            self._items[number].append(replace(r, fragment=None))
             self._waiting[number] -= 1
             if not self._waiting[number]:
                 self._bundle(number)
