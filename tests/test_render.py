@@ -8,7 +8,7 @@ import hashlib
 import html
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from html.parser import HTMLParser
@@ -376,6 +376,16 @@ def test_a_line_every_page_shares_is_made_ready_to_draw_once(
     assert made[1] == made[0], made
 
 
+def _assert_same_pdfs_without(batch: Sequence[Statement], tmp_path: Path,
+                              switch_off: Callable[[], None]) -> None:
+    """The batch's PDFs are the same bytes with a speed-up as once ``switch_off`` ran."""
+    sped_up = renderer().render_batch(batch, tmp_path / "sped-up", NOW)
+    switch_off()
+    plain = renderer().render_batch(batch, tmp_path / "plain", NOW)
+    for (a, *_), (b, *_) in zip(sped_up, plain, strict=True):
+        assert Path(a).read_bytes() == Path(b).read_bytes()
+
+
 def test_a_line_every_page_shares_is_drawn_once_to_the_same_bytes(
         statements: tuple[Statement, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[int] = []
@@ -394,11 +404,8 @@ def test_a_line_every_page_shares_is_drawn_once_to_the_same_bytes(
     # A shared line with a glyph no font has (drawn with an id of its font's own).
     missing = _with_name(statements[0], "Ada \U000F0001 Lovelace")
     batch = [*statements, missing, missing]
-    copied = renderer().render_batch(batch, tmp_path / "copied", NOW)
-    monkeypatch.setattr(statements_module, "shared_text_drawing", nullcontext)
-    drawn = renderer().render_batch(batch, tmp_path / "drawn", NOW)
-    for (a, *_), (b, *_) in zip(copied, drawn, strict=True):
-        assert Path(a).read_bytes() == Path(b).read_bytes()
+    _assert_same_pdfs_without(batch, tmp_path, lambda: monkeypatch.setattr(
+        statements_module, "shared_text_drawing", nullcontext))
 
 
 def test_quicker_tokens_turn_every_operand_into_pydyf_s_bytes(
@@ -406,11 +413,8 @@ def test_quicker_tokens_turn_every_operand_into_pydyf_s_bytes(
     values = [b"Tj", "FlateDecode", 0, -7, 10**20, True, 1.0, 0.25, -3.5e-7,
               pydyf.Dictionary({"A": 1}), pydyf.Array([1, "B"]), pydyf.String("(x)"), None]
     assert [weasy_speed._to_bytes(v) for v in values] == [pydyf._to_bytes(v) for v in values]
-    quick = renderer().render_batch(statements, tmp_path / "quick", NOW)
-    monkeypatch.setattr(statements_module, "quicker_tokens", nullcontext)
-    plain = renderer().render_batch(statements, tmp_path / "plain", NOW)
-    for (a, *_), (b, *_) in zip(quick, plain, strict=True):
-        assert Path(a).read_bytes() == Path(b).read_bytes()
+    _assert_same_pdfs_without(statements, tmp_path, lambda: monkeypatch.setattr(
+        statements_module, "quicker_tokens", nullcontext))
 
 
 def test_a_page_with_the_markup_of_an_earlier_one_copies_its_styles_to_the_same_bytes(
@@ -430,11 +434,8 @@ def test_a_page_with_the_markup_of_an_earlier_one_copies_its_styles_to_the_same_
     assert matched[1] < 2 * matched[0], matched
     monkeypatch.setattr(cssselect2.Matcher, "match", original)
     batch = [s for s in statements for _ in range(2)]  # each script and shape twice
-    copied = renderer().render_batch(batch, tmp_path / "copied", NOW)
-    monkeypatch.setattr(statements_module, "shared_page_styles", nullcontext)
-    cascaded = renderer().render_batch(batch, tmp_path / "cascaded", NOW)
-    for (a, *_), (b, *_) in zip(copied, cascaded, strict=True):
-        assert Path(a).read_bytes() == Path(b).read_bytes()
+    _assert_same_pdfs_without(batch, tmp_path, lambda: monkeypatch.setattr(
+        statements_module, "shared_page_styles", nullcontext))
 
 
 def test_only_pages_of_the_same_markup_and_place_copy_styles() -> None:
@@ -530,11 +531,8 @@ def test_a_block_of_text_every_page_has_is_laid_out_once_to_the_same_bytes(
         renderer().render_batch(statements[:3] * copies, tmp_path / str(copies), NOW)
     # Only the lines of one page's own (names, numbers, the share code) are laid out again.
     assert made[1] < 2 * made[0], made
-    copied = renderer().render_batch(statements, tmp_path / "copied", NOW)
-    monkeypatch.setattr(weasy_layout, "_line_boxes", original)
-    laid_out = renderer().render_batch(statements, tmp_path / "laid-out", NOW)
-    for (a, *_), (b, *_) in zip(copied, laid_out, strict=True):
-        assert Path(a).read_bytes() == Path(b).read_bytes()
+    _assert_same_pdfs_without(statements, tmp_path, lambda: monkeypatch.setattr(
+        weasy_layout, "_line_boxes", original))
 
 
 def test_lines_are_only_copied_for_the_same_texts_styles_and_place(tmp_path: Path) -> None:
