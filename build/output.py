@@ -58,8 +58,7 @@ def _prefix(out_dir: Path, kind: str) -> str:
     return f".{out_dir.name}.{kind}-{os.getpid()}-"
 
 
-def running(pid_text: str) -> bool:
-    """Whether a process of this machine has the pid ``pid_text`` (a name's part)."""
+def _running(pid_text: str) -> bool:
     if not pid_text.isdigit():
         return False
     try:
@@ -73,17 +72,20 @@ def running(pid_text: str) -> bool:
 
 def remove_stale(out_dir: Path) -> list[Path]:
     """Remove staging and old folders that dead builds of ``out_dir`` left; return them."""
-    stale = []
-    for kind in ("new", "old"):
-        start = f".{out_dir.name}.{kind}-"
-        for path in out_dir.parent.glob(start + "*"):
-            pid = path.name[len(start):].split("-", 1)[0]
-            if path.is_dir() and not path.is_symlink() and not running(pid):
-                stale.append(path)
+    stale = [path for kind in ("new", "old")
+             for path in _left_by_the_dead(out_dir.parent, f".{out_dir.name}.{kind}-", "*")]
     for path in stale:
         log.warning("removing %s, left by an interrupted build", path.name)
         shutil.rmtree(path, ignore_errors=True)
     return stale
+
+
+def _left_by_the_dead(parent: Path, start: str, rest: str) -> list[Path]:
+    """The folders ``start<pid>-...`` in ``parent`` (matching ``start + rest``) whose
+    process no longer runs."""
+    return [path for path in parent.glob(start + rest)
+            if path.is_dir() and not path.is_symlink()
+            and not _running(path.name[len(start):].split("-", 1)[0])]
 
 
 def swap_in(new: Path, out_dir: Path) -> None:
@@ -136,9 +138,8 @@ def remove_stale_temp(tmp: Path) -> list[Path]:
     and a worker's batch folder may hold rendered statements: the next build, or
     worker set up, on the machine clears them.
     """
-    stale = [path for kind in ("fonts", "batch") for path in tmp.glob(f"results-{kind}-*-*")
-             if path.is_dir() and not path.is_symlink()
-             and not running(path.name.split("-")[2])]
+    stale = [path for kind in ("fonts", "batch")
+             for path in _left_by_the_dead(tmp, f"results-{kind}-", "*-*")]
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
     return stale
