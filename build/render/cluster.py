@@ -49,7 +49,7 @@ from distributed.scheduler import KilledWorker
 from results_online.build.output import remove_stale_temp, temp_prefix
 from results_online.build.render.fonts import ReducedFont, SeriesFonts
 from results_online.build.render.sealpdf import seal_all
-from results_online.build.render.statements import renderer
+from results_online.build.render.statements import Made, renderer
 from results_online.errors import BuildError
 from results_online.keys.seal import Seal
 from results_online.model import Statement
@@ -65,7 +65,6 @@ _PRE_SPAWN = "distributed.nanny.pre-spawn-environ."
 AHEAD_PER_THREAD = 2  # batches in flight per worker thread: one rendering, one queued
 # (stem relative to out_dir, bytes per extension, the viewer fragment) per statement
 _Files = list[tuple[str, list[bytes], str]]
-_PathList = list[tuple[str, str, str]]  # (PDF path, page path, the viewer fragment)
 _fonts: dict[str, tuple[SeriesFonts, Path]] = {}  # per worker process: plugin name -> fonts
 
 
@@ -135,7 +134,8 @@ def connecting(scheduler: str, workers: int) -> Iterator[Callable[[], Client]]:
 
 
 def render_on_cluster(client: Client, batches: Iterable[Sequence[Statement]], out_dir: Path,
-                      fonts: SeriesFonts, *, done: Callable[[Sequence[Statement], _PathList], None],
+                      fonts: SeriesFonts, *,
+                      done: Callable[[Sequence[Statement], list[Made]], None],
                       now: datetime, seal: Seal | None = None) -> None:
     """Run the batches as Dask tasks, drawn as the workers need them; write each as it completes.
 
@@ -256,7 +256,7 @@ class _Writer:
     processes of this machine (the seal's key stays on it), a few batches in flight."""
 
     def __init__(self, out_dir: Path, seal: Seal | None,
-                 done: Callable[[Sequence[Statement], _PathList], None]) -> None:
+                 done: Callable[[Sequence[Statement], list[Made]], None]) -> None:
         self.out_dir, self.seal, self.done = out_dir, seal, done
         # One core is this process's: it feeds the cluster and writes the files.
         self.processes = max(1, (os.cpu_count() or 2) - 1)
@@ -293,7 +293,7 @@ class _Writer:
                               in zip(files, sealed, strict=True)])
 
 
-def _write(out_dir: Path, files: tuple[str, list[bytes], str]) -> tuple[str, str, str]:
+def _write(out_dir: Path, files: tuple[str, list[bytes], str]) -> Made:
     stem, contents, fragment = files
     pdf, html = (out_dir / (stem + ext) for ext in STATEMENT_EXTENSIONS)
     pdf.parent.mkdir(parents=True, exist_ok=True)

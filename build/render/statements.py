@@ -79,7 +79,7 @@ from results_online.progress import Progress
 from results_online.web import environment, read_asset, statement_page_csp
 
 log = logging.getLogger("results_online.build.render.statements")
-_Made = tuple[str, str, str]  # a statement's PDF and web page paths, and its viewer fragment
+Made = tuple[str, str, str]  # a statement's PDF and web page paths, and its viewer fragment
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ class Renderer:
             embed_css=embed_css, css=Markup(self.print_css), for_print=self.print_only)  # noqa: S704
 
     def render_batch(self, statements: Sequence[Statement], out_dir: Path, now: datetime,
-                     seal: Seal | None = None) -> list[_Made]:
+                     seal: Seal | None = None) -> list[Made]:
         """Lay out one batch as one document, then write each statement's PDF and page.
 
         ``now`` is the PDFs' creation time; with a ``seal`` each PDF is sealed.
@@ -163,7 +163,7 @@ class Renderer:
             return self._render_batch(statements, out_dir, now, seal)
 
     def _render_batch(self, statements: Sequence[Statement], out_dir: Path, created: datetime,
-                      seal: Seal | None) -> list[_Made]:
+                      seal: Seal | None) -> list[Made]:
         items = [_item(s) for s in statements]
         with shared_pseudo_styles(), shared_page_styles():
             document = parsed_html(self._print_html(items, embed_css=False, slots=True)).render(
@@ -171,7 +171,7 @@ class Renderer:
         pages = _page_per_statement(document, statements)
         web = self.env.get_template("statement_web.html")
         fragment = self.env.get_template("statement_fragment.html")
-        out: list[_Made] = []
+        out: list[Made] = []
         for item, page in zip(items, pages, strict=True):
             s = item.statement
             pdf, html = statement_files(out_dir, s.centre.number, s.entry.candidate.number,
@@ -262,7 +262,7 @@ def render_stream(
         log.info("stage: render %d statements on %d worker(s)", total, workers)
         with progress("render", total) as advance:
 
-            def done(batch: Sequence[Statement], made: list[_Made]) -> None:
+            def done(batch: Sequence[Statement], made: list[Made]) -> None:
                 on_batch([RenderedStatement(s, Path(pdf), Path(html), fragment)
                           for s, (pdf, html, fragment) in zip(batch, made, strict=True)])
                 advance(len(batch))
@@ -277,7 +277,7 @@ def render_stream(
 
 def _render_batches(batches: Iterable[Sequence[Statement]], out_dir: Path,
                     fonts: SeriesFonts, *, workers: int,
-                    done: Callable[[Sequence[Statement], list[_Made]], None], now: datetime,
+                    done: Callable[[Sequence[Statement], list[Made]], None], now: datetime,
                     seal: Seal | None) -> None:
     queue = iter(batches)
     first = list(islice(queue, 2))
@@ -292,7 +292,7 @@ def _render_batches(batches: Iterable[Sequence[Statement]], out_dir: Path,
     ahead = 2 * workers
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=renderer, initargs=(fonts,)) as pool:
-        futures: dict[Future[list[_Made]], Sequence[Statement]] = {}
+        futures: dict[Future[list[Made]], Sequence[Statement]] = {}
 
         def submit() -> None:
             for batch in islice(queue, ahead - len(futures)):
@@ -324,7 +324,7 @@ def make_batches(statements: Sequence[Statement], batch_size: int) -> list[list[
 
 
 def _render_batch(batch: Sequence[Statement], out_dir: Path, fonts: SeriesFonts,
-                  now: datetime, seal: Seal | None) -> list[_Made]:
+                  now: datetime, seal: Seal | None) -> list[Made]:
     try:
         return renderer(fonts).render_batch(batch, out_dir, now, seal)
     except BuildError:
