@@ -41,6 +41,7 @@ MAX_NAME = 100  # characters of a candidate's or a centre's name (docs/input.md)
 # Centre and candidate numbers end up in file names and URLs: keep them plain.
 _NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
 _CANDIDATE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+_ASCII_MAIL = "(ASCII; an international domain in its xn-- form)"  # valid_email's rule
 
 
 def load_series(folder: Path) -> Series:
@@ -107,8 +108,7 @@ def _centres(rows: list[Row], problems: list[Problem]) -> tuple[Centre, ...]:
         elif len(_nfc(name)) > MAX_NAME:
             bad("centre_name", f"is longer than {MAX_NAME} characters")
         if not valid_email(email):
-            bad("email", "is not an e-mail address like exams@school.example (ASCII; an "
-                "international domain in its xn-- form)")
+            bad("email", f"is not an e-mail address like exams@school.example {_ASCII_MAIL}")
         recipients = _recipients(row["recipients"], bad)
         if bad.count == 0:
             centres.append(Centre(number, _nfc(name), email, recipients))
@@ -169,8 +169,7 @@ def _candidates(rows: Iterable[Row], centres: frozenset[str] | None, spool: Spoo
         elif len(_nfc(row["name"])) > MAX_NAME:
             bad("name", f"is longer than {MAX_NAME} characters")
         if not valid_email(row["email"]):
-            bad("email", "is not an e-mail address like name@example.org (ASCII; an "
-                "international domain in its xn-- form)")
+            bad("email", f"is not an e-mail address like name@example.org {_ASCII_MAIL}")
         _check_secret(row["secret_number"], bad)
         if bad.count == 0:
             spool.add_candidate(Candidate(cid, centre, number, _nfc(row["name"]), row["email"],
